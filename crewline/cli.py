@@ -1,0 +1,26 @@
+"""The ``crewline`` command: Django's management commands, with dashes allowed in names.
+
+    crewline run            migrate, collect static files and serve on http://127.0.0.1:8000
+    crewline demo           seed (or refresh) the demo company and print its logins
+    crewline audit-verify   check every organization's audit chain
+    crewline <command>      any other manage.py command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crewline.settings")
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["crewline", *args])
+
+
+if __name__ == "__main__":
+    main()

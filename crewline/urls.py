@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from crewline.core.urls import root_patterns
+
+urlpatterns = [
+    *root_patterns,
+    path("", include("crewline.core.urls")),
+    path("customers/", include("crewline.customers.urls")),
+    path("work-orders/", include("crewline.workorders.urls")),
+]
+
+handler403 = "crewline.core.views.permission_denied"
+handler404 = "crewline.core.views.page_not_found"

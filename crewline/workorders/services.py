@@ -1,0 +1,372 @@
+"""Writes to work orders, visits and the timeline.
+
+Every status transition has exactly one service here, called alike by office views, the API
+and the phone sync endpoint. Each records a timeline entry and an audit log entry in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crewline.core.audit import audit_record, diff, snapshot
+from crewline.core.models import Member, Organization
+from crewline.customers.models import Customer, Site
+from crewline.workorders.models import (
+    EntryKind,
+    JobType,
+    Priority,
+    Status,
+    Tag,
+    TimelineEntry,
+    Visibility,
+    Visit,
+    VisitStatus,
+    WorkOrder,
+    WorkOrderKind,
+)
+
+EDITABLE_FIELDS = ("customer", "site", "kind", "job_type", "priority", "title", "instructions",
+                   "requested_start", "requested_end", "due_date", "tags")
+
+
+class TransitionError(ValidationError):
+    """A status change its guards refuse; the message says why, in the user's words."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str
+    label: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition("schedule", frozenset({Status.NEW}), Status.SCHEDULED, "scheduled"),
+        Transition("start", frozenset({Status.NEW, Status.SCHEDULED}), Status.IN_PROGRESS,
+                   "started"),
+        Transition("hold", frozenset({Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS}),
+                   Status.ON_HOLD, "put on hold"),
+        Transition("resume", frozenset({Status.ON_HOLD}), Status.IN_PROGRESS, "resumed"),
+        Transition("complete", frozenset({Status.SCHEDULED, Status.IN_PROGRESS}),
+                   Status.COMPLETED, "completed"),
+        Transition("cancel",
+                   frozenset({Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD}),
+                   Status.CANCELLED, "cancelled"),
+        Transition("reopen", frozenset({Status.COMPLETED, Status.CANCELLED}), Status.IN_PROGRESS,
+                   "reopened"),
+        Transition("invoice", frozenset({Status.COMPLETED}), Status.INVOICED, "invoiced"),
+    )
+}
+
+
+def allowed_transitions(work_order: WorkOrder) -> list[str]:
+    """The names of the transitions the work order's current status allows."""
+    return [t.name for t in TRANSITIONS.values() if work_order.status in t.sources]
+
+
+def _lock(work_order: WorkOrder) -> WorkOrder:
+    return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+
+
+def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: str = "",
+                target: str | None = None) -> WorkOrder:
+    transition = TRANSITIONS[name]
+    with transaction.atomic():
+        wo = _lock(work_order)
+        if wo.status not in transition.sources:
+            raise TransitionError(
+                _("A work order that is %(status)s cannot be %(action)s.")
+                % {"status": wo.get_status_display().lower(), "action": _(transition.label)},
+                code="invalid_transition",
+            )
+        before = wo.status
+        wo.status = target or transition.target
+        wo.status_reason = reason
+        wo.status_changed_at = timezone.now()
+        fields = ["status", "status_reason", "status_changed_at", "updated_at"]
+        if name == "hold":
+            wo.held_from = before
+            fields.append("held_from")
+        if wo.status == Status.COMPLETED:
+            wo.completed_at = wo.status_changed_at
+            fields.append("completed_at")
+        elif name == "reopen":
+            wo.completed_at = None
+            fields.append("completed_at")
+        wo.save(update_fields=fields)
+        TimelineEntry.objects.create(
+            organization_id=wo.organization_id, work_order=wo, kind=EntryKind.STATUS, author=by,
+            body=reason, data={"from": before, "to": wo.status, "action": name},
+        )
+        audit_record(organization=wo.organization, actor=by, action=f"work_order.{name}",
+                     obj=wo, changes={"status": [before, wo.status],
+                                      **({"reason": [None, reason]} if reason else {})})
+    work_order.refresh_from_db()
+    return work_order
+
+
+def _require_reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for %(what)s.") % {"what": what}},
+                              code="reason_required")
+    return reason
+
+
+def work_order_schedule(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
+    """new → scheduled. Requires at least one open visit with a time."""
+    if not work_order.visits.filter(status__in=[VisitStatus.SCHEDULED], start__isnull=False
+                                    ).exists():
+        raise TransitionError(_("Add a visit with a date and time before scheduling."),
+                              code="no_visit")
+    return _transition(work_order=work_order, name="schedule", by=by)
+
+
+def work_order_start(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
+    """new or scheduled → in progress."""
+    return _transition(work_order=work_order, name="start", by=by)
+
+
+def work_order_hold(*, work_order: WorkOrder, by: Member | None, reason: str) -> WorkOrder:
+    """new, scheduled or in progress → on hold, with a reason (waiting for parts, ...)."""
+    reason = _require_reason(reason, _("putting the job on hold"))
+    return _transition(work_order=work_order, name="hold", by=by, reason=reason)
+
+
+def work_order_resume(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
+    """on hold → the status it was held from (in progress if that is unknown)."""
+    target = work_order.held_from or Status.IN_PROGRESS
+    return _transition(work_order=work_order, name="resume", by=by, target=target)
+
+
+def work_order_complete(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
+    """scheduled or in progress → completed. Open visits are marked done."""
+    with transaction.atomic():
+        wo = _transition(work_order=work_order, name="complete", by=by)
+        now = timezone.now()
+        wo.visits.filter(status__in=[VisitStatus.EN_ROUTE, VisitStatus.ON_SITE]).update(
+            status=VisitStatus.DONE, finished_at=now, updated_at=now)
+    return wo
+
+
+def work_order_cancel(*, work_order: WorkOrder, by: Member | None, reason: str) -> WorkOrder:
+    """Any open status → cancelled, with a reason. Open visits are cancelled with it."""
+    reason = _require_reason(reason, _("cancelling"))
+    with transaction.atomic():
+        wo = _transition(work_order=work_order, name="cancel", by=by, reason=reason)
+        now = timezone.now()
+        wo.visits.filter(status__in=[VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE,
+                                     VisitStatus.ON_SITE]).update(
+            status=VisitStatus.CANCELLED, updated_at=now)
+    return wo
+
+
+def work_order_reopen(*, work_order: WorkOrder, by: Member | None, reason: str = "") -> WorkOrder:
+    """completed or cancelled → in progress. An invoiced job cannot be reopened."""
+    return _transition(work_order=work_order, name="reopen", by=by, reason=reason.strip())
+
+
+def work_order_invoice(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
+    """completed → invoiced (called by billing when an invoice is issued)."""
+    return _transition(work_order=work_order, name="invoice", by=by)
+
+
+def _next_number(organization: Organization) -> int:
+    Organization.objects.filter(pk=organization.pk).update(
+        next_work_order_number=F("next_work_order_number") + 1)
+    return Organization.objects.values_list("next_work_order_number", flat=True).get(
+        pk=organization.pk) - 1
+
+
+def _check_scope(organization: Organization, **objects) -> None:
+    for label, obj in objects.items():
+        if obj is not None and obj.organization_id != organization.pk:
+            raise ValidationError({label: _("Not found in this organization.")})
+
+
+def _validate_window(start: dt.datetime | None, end: dt.datetime | None, field: str) -> None:
+    for value in (start, end):
+        if value is not None and timezone.is_naive(value):
+            raise ValueError("Times must be timezone-aware.")
+    if start and end and end <= start:
+        raise ValidationError({field: _("The end must be after the start.")})
+
+
+def work_order_create(
+    *,
+    organization: Organization,
+    by: Member | None,
+    customer: Customer,
+    title: str,
+    site: Site | None = None,
+    kind: str = WorkOrderKind.REACTIVE,
+    job_type: JobType | None = None,
+    priority: int = Priority.NORMAL,
+    instructions: str = "",
+    requested_start: dt.datetime | None = None,
+    requested_end: dt.datetime | None = None,
+    due_date: dt.date | None = None,
+    tags: Iterable[Tag] = (),
+) -> WorkOrder:
+    """Raise a work order with the organization's next number."""
+    _check_scope(organization, customer=customer, site=site, job_type=job_type)
+    if site is not None and site.customer_id != customer.pk:
+        raise ValidationError({"site": _("This site belongs to another customer.")})
+    _validate_window(requested_start, requested_end, "requested_end")
+    tags = list(tags)
+    for tag in tags:
+        _check_scope(organization, tags=tag)
+    with transaction.atomic():
+        wo = WorkOrder(
+            organization=organization, number=_next_number(organization), customer=customer,
+            site=site, kind=kind, job_type=job_type, priority=priority, title=title.strip(),
+            instructions=instructions, requested_start=requested_start,
+            requested_end=requested_end, due_date=due_date, created_by=by,
+        )
+        wo.full_clean(exclude=["organization", "number", "customer", "site", "job_type",
+                               "created_by"])
+        wo.save(force_insert=True)
+        if tags:
+            wo.tags.set(tags)
+        TimelineEntry.objects.create(
+            organization=organization, work_order=wo, kind=EntryKind.SYSTEM, author=by,
+            data={"event": "created"},
+        )
+        audit_record(organization=organization, actor=by, action="work_order.create", obj=wo,
+                     changes=diff({}, snapshot(wo, EDITABLE_FIELDS)))
+    return wo
+
+
+def work_order_update(*, work_order: WorkOrder, by: Member | None, **changes) -> WorkOrder:
+    """Edit the fields in ``EDITABLE_FIELDS``; status changes go through the transitions."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable here: {', '.join(sorted(unknown))}")
+    org = work_order.organization
+    _check_scope(org, customer=changes.get("customer"), site=changes.get("site"),
+                 job_type=changes.get("job_type"))
+    with transaction.atomic():
+        wo = _lock(work_order)
+        before = snapshot(wo, EDITABLE_FIELDS)
+        tags = changes.pop("tags", None)
+        for name, value in changes.items():
+            setattr(wo, name, value)
+        if wo.site_id and wo.site.customer_id != wo.customer_id:
+            raise ValidationError({"site": _("This site belongs to another customer.")})
+        _validate_window(wo.requested_start, wo.requested_end, "requested_end")
+        wo.full_clean(exclude=["organization", "number", "customer", "site", "job_type",
+                               "created_by"])
+        wo.save(update_fields=[*changes, "updated_at"])
+        if tags is not None:
+            for tag in tags:
+                _check_scope(org, tags=tag)
+            wo.tags.set(tags)
+        changed = diff(before, snapshot(wo, EDITABLE_FIELDS))
+        if changed:
+            audit_record(organization=org, actor=by, action="work_order.update", obj=wo,
+                         changes=changed)
+            TimelineEntry.objects.create(
+                organization=org, work_order=wo, kind=EntryKind.SYSTEM, author=by,
+                data={"event": "edited", "fields": sorted(changed)},
+            )
+    work_order.refresh_from_db()
+    return work_order
+
+
+def note_add(*, work_order: WorkOrder, by: Member | None, body: str,
+             visibility: str = Visibility.INTERNAL, visit: Visit | None = None,
+             client_id: uuid.UUID | None = None,
+             device_time: dt.datetime | None = None) -> TimelineEntry:
+    """Append a note. With a ``client_id`` already used, returns the existing entry."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write something before adding the note.")})
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose who may see the note.")})
+    if client_id is not None:
+        existing = TimelineEntry.objects.filter(organization_id=work_order.organization_id,
+                                                client_id=client_id).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        entry = TimelineEntry.objects.create(
+            organization_id=work_order.organization_id, work_order=work_order, visit=visit,
+            kind=EntryKind.NOTE, author=by, body=body, visibility=visibility,
+            client_id=client_id, device_time=device_time,
+        )
+        audit_record(organization=work_order.organization, actor=by, action="note.add",
+                     obj=work_order, changes={"note": [None, body[:500]],
+                                              "visibility": [None, visibility]})
+    return entry
+
+
+def attachment_add(*, work_order: WorkOrder, by: Member | None, file: UploadedFile,
+                   visibility: str = Visibility.INTERNAL, caption: str = "") -> TimelineEntry:
+    """Attach a file to the job. Images become photo entries."""
+    from django.conf import settings
+
+    if file.size is not None and file.size > settings.MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": _("Files may be at most %(mb)d MB.")
+                               % {"mb": settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)}})
+    content_type = getattr(file, "content_type", "") or ""
+    kind = EntryKind.PHOTO if content_type.startswith("image/") else EntryKind.FILE
+    name = (file.name or "file").rsplit("/", 1)[-1][:200]
+    with transaction.atomic():
+        entry = TimelineEntry(
+            organization_id=work_order.organization_id, work_order=work_order, kind=kind,
+            author=by, body=caption.strip(), visibility=visibility, attachment_name=name,
+            attachment_size=file.size, attachment_type=content_type[:100],
+        )
+        entry.attachment.save(name, file, save=False)
+        entry.save(force_insert=True)
+        audit_record(organization=work_order.organization, actor=by, action="attachment.add",
+                     obj=work_order, changes={"file": [None, name]})
+    return entry
+
+
+VISIT_FIELDS = ("start", "end", "crew", "notes", "status")
+
+
+def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | None,
+              end: dt.datetime | None, crew: Iterable[Member] = (), notes: str = "") -> Visit:
+    """Add a visit. A new work order with a timed visit becomes scheduled."""
+    if not work_order.is_open:
+        raise ValidationError(_("Visits can only be added to open work orders."))
+    if (start is None) != (end is None):
+        raise ValidationError({"end": _("Give both a start and an end, or neither.")})
+    _validate_window(start, end, "end")
+    crew = list(crew)
+    for person in crew:
+        _check_scope(work_order.organization, crew=person)
+        if not person.is_active:
+            raise ValidationError({"crew": _("%(name)s is no longer active.")
+                                   % {"name": person.name}})
+    with transaction.atomic():
+        visit = Visit.objects.create(organization_id=work_order.organization_id,
+                                     work_order=work_order, start=start, end=end, notes=notes)
+        visit.crew.set(crew)
+        TimelineEntry.objects.create(
+            organization_id=work_order.organization_id, work_order=work_order, visit=visit,
+            kind=EntryKind.SCHEDULE, author=by,
+            data={"event": "visit_added", "start": start and start.isoformat(),
+                  "end": end and end.isoformat(), "crew": [m.name for m in crew]},
+        )
+        audit_record(organization=work_order.organization, actor=by, action="visit.add",
+                     obj=visit, changes=diff({}, snapshot(visit, VISIT_FIELDS)))
+        if work_order.status == Status.NEW and start is not None:
+            work_order_schedule(work_order=work_order, by=by)
+    return visit
