@@ -70,3 +70,63 @@ def tech_client(technician):
 @pytest.fixture
 def outsider_client(outsider):
     return _client_for(outsider)
+
+
+# --- Browser tests -------------------------------------------------------------------------
+# Playwright from PyPI driving Debian's Chromium. Under CI they must run; elsewhere they skip
+# with a message saying what to install.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    import os
+
+    missing = None
+    if not os.path.exists(CHROMIUM):
+        missing = "Debian's Chromium is not installed: apt-get install chromium"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            missing = "Playwright is not installed: pip install -e '.[dev]'"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous, so Django's async-safety check must be relaxed for browser tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh desktop-sized page; ``browser_page.base`` is the live server's address."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(browser_page):
+    """Log a member in through the real login form."""
+
+    def do_login(member, password: str = PASSWORD):
+        browser_page.goto(browser_page.base + "/login/")
+        browser_page.fill("input[name=username]", member.user.email)
+        browser_page.fill("input[name=password]", password)
+        browser_page.click("button[type=submit]")
+        browser_page.wait_for_load_state("networkidle")
+        return browser_page
+
+    return do_login

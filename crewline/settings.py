@@ -221,4 +221,9 @@ LOGGING = {
 }
 
 if TESTING:
+    # The test server serves static files from the apps; there is no collected STATIC_ROOT.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+# Forms: errors next to fields; no green "valid" outline on fields that merely passed.
+BOOTSTRAP5 = {"success_css_class": "", "set_placeholder": False}
