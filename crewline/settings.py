@@ -97,6 +97,8 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] and _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["OPTIONS"] = {
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on the
         # busy timeout instead of one failing with "database is locked" half-way through.
