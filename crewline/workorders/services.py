@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crewline.core.audit import audit_record, diff, snapshot
 from crewline.core.models import Member, Organization
@@ -52,25 +53,31 @@ class Transition:
     label: str
 
 
+_OPEN = frozenset({Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD})
+
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        Transition("schedule", frozenset({Status.NEW}), Status.SCHEDULED, "scheduled"),
+        Transition("schedule", frozenset({Status.NEW}), Status.SCHEDULED,
+                   gettext_noop("scheduled")),
         Transition("start", frozenset({Status.NEW, Status.SCHEDULED}), Status.IN_PROGRESS,
-                   "started"),
+                   gettext_noop("started")),
         Transition("hold", frozenset({Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS}),
-                   Status.ON_HOLD, "put on hold"),
-        Transition("resume", frozenset({Status.ON_HOLD}), Status.IN_PROGRESS, "resumed"),
+                   Status.ON_HOLD, gettext_noop("put on hold")),
+        Transition("resume", frozenset({Status.ON_HOLD}), Status.IN_PROGRESS,
+                   gettext_noop("resumed")),
         Transition("complete", frozenset({Status.SCHEDULED, Status.IN_PROGRESS}),
-                   Status.COMPLETED, "completed"),
-        Transition("cancel",
-                   frozenset({Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD}),
-                   Status.CANCELLED, "cancelled"),
+                   Status.COMPLETED, gettext_noop("completed")),
+        Transition("cancel", _OPEN, Status.CANCELLED, gettext_noop("cancelled")),
         Transition("reopen", frozenset({Status.COMPLETED, Status.CANCELLED}), Status.IN_PROGRESS,
-                   "reopened"),
-        Transition("invoice", frozenset({Status.COMPLETED}), Status.INVOICED, "invoiced"),
+                   gettext_noop("reopened")),
+        Transition("invoice", frozenset({Status.COMPLETED}), Status.INVOICED,
+                   gettext_noop("invoiced")),
     )
 }
+
+# Transitions that need a reason from the person making them.
+REASON_REQUIRED = frozenset({"hold", "cancel"})
 
 
 def allowed_transitions(work_order: WorkOrder) -> list[str]:
@@ -83,7 +90,12 @@ def _lock(work_order: WorkOrder) -> WorkOrder:
 
 
 def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: str = "",
-                target: str | None = None) -> WorkOrder:
+                guard: Callable[[WorkOrder], None] | None = None) -> WorkOrder:
+    """Apply transition ``name`` under a row lock.
+
+    The status is checked on the locked row (never on the caller's possibly stale instance);
+    ``guard`` runs after that check and raises ``TransitionError`` to refuse.
+    """
     transition = TRANSITIONS[name]
     with transaction.atomic():
         wo = _lock(work_order)
@@ -93,13 +105,22 @@ def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: 
                 % {"status": wo.get_status_display().lower(), "action": _(transition.label)},
                 code="invalid_transition",
             )
+        if guard is not None:
+            guard(wo)
         before = wo.status
-        wo.status = target or transition.target
+        target = transition.target
+        if name == "resume":
+            # Back to where it was before the hold; in progress if that is unknown.
+            target = wo.held_from or Status.IN_PROGRESS
+        wo.status = target
         wo.status_reason = reason
         wo.status_changed_at = timezone.now()
         fields = ["status", "status_reason", "status_changed_at", "updated_at"]
         if name == "hold":
             wo.held_from = before
+            fields.append("held_from")
+        elif name == "resume":
+            wo.held_from = ""
             fields.append("held_from")
         if wo.status == Status.COMPLETED:
             wo.completed_at = wo.status_changed_at
@@ -119,21 +140,33 @@ def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: 
     return work_order
 
 
+REASON_MAX_LENGTH = 500
+
+
 def _require_reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason for %(what)s.") % {"what": what}},
                               code="reason_required")
+    return _check_reason_length(reason)
+
+
+def _check_reason_length(reason: str) -> str:
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("Keep the reason under %(n)d characters.")
+                               % {"n": REASON_MAX_LENGTH}}, code="reason_too_long")
     return reason
 
 
 def work_order_schedule(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
     """new → scheduled. Requires at least one open visit with a time."""
-    if not work_order.visits.filter(status__in=[VisitStatus.SCHEDULED], start__isnull=False
-                                    ).exists():
-        raise TransitionError(_("Add a visit with a date and time before scheduling."),
-                              code="no_visit")
-    return _transition(work_order=work_order, name="schedule", by=by)
+
+    def has_timed_visit(wo: WorkOrder) -> None:
+        if not wo.visits.filter(status=VisitStatus.SCHEDULED, start__isnull=False).exists():
+            raise TransitionError(_("Add a visit with a date and time before scheduling."),
+                                  code="no_visit")
+
+    return _transition(work_order=work_order, name="schedule", by=by, guard=has_timed_visit)
 
 
 def work_order_start(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
@@ -149,8 +182,7 @@ def work_order_hold(*, work_order: WorkOrder, by: Member | None, reason: str) ->
 
 def work_order_resume(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
     """on hold → the status it was held from (in progress if that is unknown)."""
-    target = work_order.held_from or Status.IN_PROGRESS
-    return _transition(work_order=work_order, name="resume", by=by, target=target)
+    return _transition(work_order=work_order, name="resume", by=by)
 
 
 def work_order_complete(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
@@ -177,12 +209,30 @@ def work_order_cancel(*, work_order: WorkOrder, by: Member | None, reason: str) 
 
 def work_order_reopen(*, work_order: WorkOrder, by: Member | None, reason: str = "") -> WorkOrder:
     """completed or cancelled → in progress. An invoiced job cannot be reopened."""
-    return _transition(work_order=work_order, name="reopen", by=by, reason=reason.strip())
+    reason = _check_reason_length((reason or "").strip())
+    return _transition(work_order=work_order, name="reopen", by=by, reason=reason)
 
 
 def work_order_invoice(*, work_order: WorkOrder, by: Member | None) -> WorkOrder:
     """completed → invoiced (called by billing when an invoice is issued)."""
     return _transition(work_order=work_order, name="invoice", by=by)
+
+
+def work_order_transition(*, work_order: WorkOrder, action: str, by: Member | None,
+                          reason: str = "") -> WorkOrder:
+    """Apply the transition named ``action`` through its own service (one per transition)."""
+    services: dict[str, Callable[..., WorkOrder]] = {
+        "schedule": work_order_schedule, "start": work_order_start, "hold": work_order_hold,
+        "resume": work_order_resume, "complete": work_order_complete,
+        "cancel": work_order_cancel, "reopen": work_order_reopen,
+        "invoice": work_order_invoice,
+    }
+    if action not in services:
+        raise TransitionError(_("Unknown action."), code="unknown_action")
+    kwargs: dict = {"work_order": work_order, "by": by}
+    if action in REASON_REQUIRED or action == "reopen":
+        kwargs["reason"] = reason
+    return services[action](**kwargs)
 
 
 def _next_number(organization: Organization) -> int:
@@ -302,15 +352,22 @@ def note_add(*, work_order: WorkOrder, by: Member | None, body: str,
                                                 client_id=client_id).first()
         if existing is not None:
             return existing
-    with transaction.atomic():
-        entry = TimelineEntry.objects.create(
-            organization_id=work_order.organization_id, work_order=work_order, visit=visit,
-            kind=EntryKind.NOTE, author=by, body=body, visibility=visibility,
-            client_id=client_id, device_time=device_time,
-        )
-        audit_record(organization=work_order.organization, actor=by, action="note.add",
-                     obj=work_order, changes={"note": [None, body[:500]],
-                                              "visibility": [None, visibility]})
+    try:
+        with transaction.atomic():
+            entry = TimelineEntry.objects.create(
+                organization_id=work_order.organization_id, work_order=work_order, visit=visit,
+                kind=EntryKind.NOTE, author=by, body=body, visibility=visibility,
+                client_id=client_id, device_time=device_time,
+            )
+            audit_record(organization=work_order.organization, actor=by, action="note.add",
+                         obj=work_order, changes={"note": [None, body[:500]],
+                                                  "visibility": [None, visibility]})
+    except IntegrityError:
+        # The same upload arrived twice at once: the other request stored it first.
+        if client_id is None:
+            raise
+        return TimelineEntry.objects.get(organization_id=work_order.organization_id,
+                                         client_id=client_id)
     return entry
 
 
@@ -322,6 +379,8 @@ def attachment_add(*, work_order: WorkOrder, by: Member | None, file: UploadedFi
     if file.size is not None and file.size > settings.MAX_ATTACHMENT_BYTES:
         raise ValidationError({"file": _("Files may be at most %(mb)d MB.")
                                % {"mb": settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)}})
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose who may see the file.")})
     content_type = getattr(file, "content_type", "") or ""
     kind = EntryKind.PHOTO if content_type.startswith("image/") else EntryKind.FILE
     name = (file.name or "file").rsplit("/", 1)[-1][:200]
@@ -344,8 +403,6 @@ VISIT_FIELDS = ("start", "end", "crew", "notes", "status")
 def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | None,
               end: dt.datetime | None, crew: Iterable[Member] = (), notes: str = "") -> Visit:
     """Add a visit. A new work order with a timed visit becomes scheduled."""
-    if not work_order.is_open:
-        raise ValidationError(_("Visits can only be added to open work orders."))
     if (start is None) != (end is None):
         raise ValidationError({"end": _("Give both a start and an end, or neither.")})
     _validate_window(start, end, "end")
@@ -356,6 +413,8 @@ def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | 
             raise ValidationError({"crew": _("%(name)s is no longer active.")
                                    % {"name": person.name}})
     with transaction.atomic():
+        if not _lock(work_order).is_open:
+            raise ValidationError(_("Visits can only be added to open work orders."))
         visit = Visit.objects.create(organization_id=work_order.organization_id,
                                      work_order=work_order, start=start, end=end, notes=notes)
         visit.crew.set(crew)
@@ -367,6 +426,7 @@ def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | 
         )
         audit_record(organization=work_order.organization, actor=by, action="visit.add",
                      obj=visit, changes=diff({}, snapshot(visit, VISIT_FIELDS)))
+        work_order.refresh_from_db(fields=["status"])
         if work_order.status == Status.NEW and start is not None:
             work_order_schedule(work_order=work_order, by=by)
     return visit
