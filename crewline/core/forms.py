@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crewline.core.models import WEEKDAYS, Member, Organization, Role, Skill, User
+from crewline.core.services import MAX_LOGO_BYTES
+from crewline.workorders.models import JobType
+
+CURRENCIES = ["USD", "CAD", "MXN", "EUR", "GBP", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK",
+              "ZAR", "INR", "JPY", "SGD", "BRL"]
+DAY_NAMES = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"),
+             "thu": _("Thursday"), "fri": _("Friday"), "sat": _("Saturday"),
+             "sun": _("Sunday")}
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(z for z in zoneinfo.available_timezones()
+                   if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+    return [(z, z.replace("_", " ")) for z in [*names, "UTC"]]
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(label=_("Email address"),
+                                widget=forms.EmailInput(attrs={"autofocus": True,
+                                                               "autocomplete": "email"}))
+
+
+class PasswordPairMixin:
+    """Two password fields checked with the project's password validators."""
+
+    def clean_password2(self):
+        p1, p2 = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        if p1 and p2 and p1 != p2:
+            raise ValidationError(_("The two passwords don't match."))
+        return p2
+
+    def _validate_password(self, user: User) -> None:
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+
+
+def _password_fields():
+    return (
+        forms.CharField(label=_("Password"), strip=False,
+                        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                        help_text=_("At least 10 characters; not a common password.")),
+        forms.CharField(label=_("Password again"), strip=False,
+                        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})),
+    )
+
+
+class SignupForm(PasswordPairMixin, forms.Form):
+    organization_name = forms.CharField(label=_("Company name"), max_length=200)
+    time_zone = forms.ChoiceField(label=_("Time zone"), initial="America/New_York")
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Email address"),
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password1, password2 = _password_fields()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this email address already exists. "
+                                    "Log in instead."))
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        self._validate_password(User(email=cleaned.get("email", ""),
+                                     full_name=cleaned.get("full_name", "")))
+        return cleaned
+
+
+class InviteAcceptForm(PasswordPairMixin, forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    password1, password2 = _password_fields()
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        self._validate_password(User(email=self.email, full_name=cleaned.get("full_name", "")))
+        return cleaned
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.TECHNICIAN,
+                             help_text=_("Owners manage everything; office staff run work "
+                                         "orders and customers; technicians see their visits."))
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ["role", "skills", "colour", "phone", "home_base"]
+        widgets = {
+            "colour": forms.TextInput(attrs={"type": "color",
+                                             "class": "form-control form-control-color"}),
+            "skills": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["skills"].queryset = Skill.objects.for_org(self.instance.organization_id)
+
+    def clean_colour(self):
+        colour = self.cleaned_data["colour"]
+        if not (len(colour) == 7 and colour.startswith("#")
+                and all(c in "0123456789abcdefABCDEF" for c in colour[1:])):
+            raise ValidationError(_("Pick a colour like #1a73e8."))
+        return colour.lower()
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Follow my browser")),
+                                           *settings.LANGUAGES]
+
+
+class OrganizationForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    currency = forms.ChoiceField(label=_("Currency"))
+
+    class Meta:
+        model = Organization
+        fields = ["name", "time_zone", "currency", "email", "phone", "address"]
+        labels = {"email": _("Contact email"), "phone": _("Contact phone")}
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+        currencies = list(CURRENCIES)
+        if self.instance.currency and self.instance.currency not in currencies:
+            currencies.append(self.instance.currency)
+        self.fields["currency"].choices = [(c, c) for c in currencies]
+
+
+class LogoForm(forms.Form):
+    logo = forms.ImageField(label=_("Logo"),
+                            help_text=_("PNG, JPEG, GIF or WebP, up to 2 MB."))
+
+    def clean_logo(self):
+        logo = self.cleaned_data["logo"]
+        if logo.size > MAX_LOGO_BYTES:
+            raise ValidationError(_("The logo must be 2 MB or smaller."))
+        if getattr(logo, "image", None) is not None and logo.image.format not in {
+                "PNG", "JPEG", "GIF", "WEBP"}:
+            raise ValidationError(_("Upload a PNG, JPEG, GIF or WebP image."))
+        return logo
+
+
+class BusinessHoursForm(forms.Form):
+    """One row per weekday: open or closed, and the opening and closing times."""
+
+    def __init__(self, *args, hours: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for day in WEEKDAYS:
+            span = hours.get(day)
+            self.fields[f"{day}_open"] = forms.BooleanField(
+                label=DAY_NAMES[day], required=False, initial=span is not None)
+            self.fields[f"{day}_start"] = forms.TimeField(
+                label=_("Opens"), required=False,
+                initial=span[0] if span else "08:00",
+                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+            self.fields[f"{day}_end"] = forms.TimeField(
+                label=_("Closes"), required=False,
+                initial=span[1] if span else "17:00",
+                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+    def rows(self):
+        return [(DAY_NAMES[d], self[f"{d}_open"], self[f"{d}_start"], self[f"{d}_end"])
+                for d in WEEKDAYS]
+
+    def clean(self):
+        cleaned = super().clean()
+        hours: dict[str, list[str] | None] = {}
+        for day in WEEKDAYS:
+            if not cleaned.get(f"{day}_open"):
+                hours[day] = None
+                continue
+            start: dt.time | None = cleaned.get(f"{day}_start")
+            end: dt.time | None = cleaned.get(f"{day}_end")
+            if start is None or end is None:
+                self.add_error(f"{day}_start", _("Give the opening and closing times."))
+                continue
+            if start >= end:
+                self.add_error(f"{day}_end", _("The closing time must be after the opening "
+                                               "time."))
+                continue
+            hours[day] = [start.strftime("%H:%M"), end.strftime("%H:%M")]
+        cleaned["hours"] = hours
+        return cleaned
+
+
+class JobTypeForm(forms.ModelForm):
+    class Meta:
+        model = JobType
+        fields = ["name", "default_kind", "default_duration_minutes"]
+
+    def clean_default_duration_minutes(self):
+        minutes = self.cleaned_data["default_duration_minutes"]
+        if minutes < 5 or minutes > 24 * 60:
+            raise ValidationError(_("Give a duration between 5 minutes and 24 hours."))
+        return minutes
+
+
+class SkillForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.TypedChoiceField(label=_("Who"), required=False, coerce=int,
+                                   empty_value=None)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    since = forms.DateField(label=_("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, members, actions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [("", _("Anyone")),
+                                        *[(m.pk, m.name) for m in members]]
+        self.fields["action"].choices = [("", _("Any action")), *[(a, a) for a in actions]]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        return cleaned
