@@ -192,7 +192,8 @@ def contact_archive(*, contact: Contact, by: Member | None) -> Contact:
 
 # Sites -------------------------------------------------------------------------------------
 
-def _to_decimal(name: str, value: Any) -> Decimal | None:
+def coordinate(name: str, value: Any) -> Decimal | None:
+    """A latitude or longitude as stored (6 places), None if empty; ValidationError if bad."""
     if value is None or value == "":
         return None
     try:
@@ -215,8 +216,8 @@ def site_create(*, customer: Customer, by: Member | None, address_line1: str, ci
               "city": city, "region": region, "postal_code": postal_code, "country": country,
               "access_notes": access_notes}
     site = Site(organization_id=customer.organization_id, customer=customer,
-                latitude=_to_decimal("latitude", latitude),
-                longitude=_to_decimal("longitude", longitude),
+                latitude=coordinate("latitude", latitude),
+                longitude=coordinate("longitude", longitude),
                 **{k: _clean_value(k, v) for k, v in values.items()})
     site.full_clean(exclude=["organization", "customer"])
     _check_coordinates(site)
@@ -227,7 +228,7 @@ def site_create(*, customer: Customer, by: Member | None, address_line1: str, ci
 def site_update(*, site: Site, by: Member | None, **fields: Any) -> Site:
     for coord in ("latitude", "longitude"):
         if coord in fields:
-            fields[coord] = _to_decimal(coord, fields[coord])
+            fields[coord] = coordinate(coord, fields[coord])
     return _update(site, SITE_FIELDS, fields, by=by, action="site.update",
                    validate=_check_coordinates)
 
