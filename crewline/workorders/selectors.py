@@ -1,0 +1,219 @@
+"""Reads of work orders, visits and the timeline.
+
+Every selector takes the organization explicitly and returns a queryset (or a small value object)
+whose related rows are loaded up front, so a page's query count does not grow with its rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from crewline.core.models import AuditLog, Member, Organization
+from crewline.workorders.models import (
+    OPEN_STATUSES,
+    OPEN_VISIT_STATUSES,
+    Status,
+    Tag,
+    TimelineEntry,
+    Visit,
+    VisitStatus,
+    WorkOrder,
+)
+
+ALL = "all"
+_NUMBER_RE = re.compile(r"^\s*(?:wo\s*-?\s*)?(\d{1,9})\s*$", re.IGNORECASE)
+
+
+def _crew_prefetch() -> Prefetch:
+    return Prefetch("crew", queryset=Member.objects.select_related("user"))
+
+
+def _local_day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in the current (the organization's) time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def work_order_list(
+    *,
+    organization: Organization,
+    status: Sequence[str] = (),
+    priority: int | None = None,
+    customer: Any = None,
+    technician: Member | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    q: str = "",
+    tags: Iterable[Tag | int] = (),
+) -> QuerySet[WorkOrder]:
+    """The organization's work orders matching the filters, newest first.
+
+    - ``status``: the statuses to show; empty means the open ones (``OPEN_STATUSES``), and
+      ``["all"]`` means every status.
+    - ``date_from``/``date_to`` (inclusive, days in the organization's time zone): a work order
+      matches when one of its visits starts on those days or its due date falls on them. These are
+      the dates a dispatcher plans by; the requested window is what the customer asked for and
+      is shown on the work order itself.
+    - ``q``: ``1042`` or ``WO-1042`` finds that number; other text is looked for in the title,
+      the customer's name and the site's address and city.
+    - ``tags``: work orders carrying any of them.
+
+    Each row comes with ``open_visits`` (open visits by start, with their crew) and its tags, so
+    the list renders in a fixed number of queries.
+    """
+    qs = WorkOrder.objects.filter(organization=organization)
+    statuses = [s for s in status if s]
+    if ALL not in statuses:
+        wanted = [s for s in statuses if s in Status.values] or list(OPEN_STATUSES)
+        qs = qs.filter(status__in=wanted) if len(wanted) > 1 else qs.filter(status=wanted[0])
+    if priority:
+        qs = qs.filter(priority=priority)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    if technician is not None:
+        qs = qs.filter(Exists(Visit.crew.through.objects.filter(
+            visit__work_order=OuterRef("pk"), member=technician)))
+    if date_from or date_to:
+        visit_q = Q(work_order=OuterRef("pk"))
+        due_q = Q(due_date__isnull=False)
+        if date_from:
+            visit_q &= Q(start__gte=_local_day_start(date_from))
+            due_q &= Q(due_date__gte=date_from)
+        if date_to:
+            visit_q &= Q(start__lt=_local_day_start(date_to + dt.timedelta(days=1)))
+            due_q &= Q(due_date__lte=date_to)
+        qs = qs.filter(Q(Exists(Visit.objects.filter(visit_q))) | due_q)
+    q = (q or "").strip()
+    if q:
+        number = _NUMBER_RE.match(q)
+        if number:
+            qs = qs.filter(number=int(number.group(1)))
+        else:
+            qs = qs.filter(Q(title__icontains=q) | Q(customer__name__icontains=q)
+                           | Q(site__address_line1__icontains=q) | Q(site__city__icontains=q))
+    tag_ids = [t.pk if isinstance(t, Tag) else int(t) for t in tags]
+    if tag_ids:
+        qs = qs.filter(Exists(WorkOrder.tags.through.objects.filter(
+            workorder=OuterRef("pk"), tag__in=tag_ids)))
+    return (
+        qs.select_related("customer", "site", "job_type")
+        .prefetch_related(
+            Prefetch("visits",
+                     queryset=Visit.objects.filter(status__in=OPEN_VISIT_STATUSES)
+                     .order_by(F("start").asc(nulls_last=True), "id")
+                     .prefetch_related(_crew_prefetch()),
+                     to_attr="open_visits"),
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        )
+        .order_by("-number")
+    )
+
+
+@dataclass
+class CheapPage:
+    """One page of a list without counting the whole list.
+
+    Counting 100,000 rows behind a join costs more than rendering the page; a dispatcher needs
+    "next" and "previous", not "page 7 of 2,412". Fetches one row more than it shows to learn
+    whether there is a next page.
+    """
+
+    object_list: list
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+
+def cheap_page(queryset: QuerySet, page: str | int | None, per_page: int = 50) -> CheapPage:
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    offset = (number - 1) * per_page
+    rows = list(queryset[offset:offset + per_page + 1])
+    return CheapPage(object_list=rows[:per_page], number=number, per_page=per_page,
+                     has_next=len(rows) > per_page)
+
+
+def work_order_for_member(member: Member, number: int) -> WorkOrder:
+    """The member's organization's work order with this number, or 404."""
+    try:
+        return (WorkOrder.objects.select_related("customer", "site", "job_type",
+                                                 "created_by__user", "organization")
+                .get(organization_id=member.organization_id, number=number))
+    except WorkOrder.DoesNotExist as exc:
+        raise Http404("No work order found.") from exc
+
+
+def work_order_visits(work_order: WorkOrder) -> QuerySet[Visit]:
+    return (Visit.objects.filter(work_order=work_order)
+            .prefetch_related(_crew_prefetch()).order_by("start", "id"))
+
+
+def work_order_timeline(work_order: WorkOrder) -> QuerySet[TimelineEntry]:
+    """The job's timeline, newest first."""
+    return (TimelineEntry.objects.filter(work_order=work_order)
+            .select_related("author__user", "visit").order_by("-created_at", "-id"))
+
+
+def work_order_history(work_order: WorkOrder) -> QuerySet[AuditLog]:
+    """Audit entries of the work order and of its visits, newest first."""
+    visit_ids = [str(pk) for pk in work_order.visits.values_list("pk", flat=True)]
+    return (AuditLog.objects.filter(organization_id=work_order.organization_id)
+            .filter(Q(object_type="workorders.workorder", object_id=str(work_order.pk))
+                    | Q(object_type="workorders.visit", object_id__in=visit_ids))
+            .select_related("actor__user").order_by("-seq"))
+
+
+def visits_for_technician(*, member: Member, days: int = 7) -> QuerySet[Visit]:
+    """The member's visits from the start of today through the next ``days`` days."""
+    today = timezone.localdate()
+    start = _local_day_start(today)
+    end = _local_day_start(today + dt.timedelta(days=days + 1))
+    return (Visit.objects.filter(organization_id=member.organization_id, crew=member,
+                                 start__gte=start, start__lt=end)
+            .exclude(status=VisitStatus.CANCELLED)
+            .select_related("work_order__customer", "work_order__site")
+            .prefetch_related(_crew_prefetch()).order_by("start", "id"))
+
+
+def active_members(organization: Organization) -> QuerySet[Member]:
+    return (Member.objects.filter(organization=organization, is_active=True)
+            .select_related("user").order_by("user__full_name"))

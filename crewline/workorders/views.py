@@ -1,0 +1,340 @@
+"""Office pages for work orders, and the technician's own visits.
+
+Technicians may open only ``my_visits`` for now; every other page here is for the office (403).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from crewline.core.access import get_for_org_or_404, member_required, office_required
+from crewline.customers.models import Customer, Site
+from crewline.customers.services import customer_create, site_create
+from crewline.workorders import selectors, services
+from crewline.workorders.forms import (
+    AttachmentForm,
+    NoteForm,
+    ReasonForm,
+    VisitForm,
+    WorkOrderFilterForm,
+    WorkOrderForm,
+    add_service_errors,
+    tags_for_names,
+)
+from crewline.workorders.models import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+
+PER_PAGE = 50
+# Served inline (for thumbnails); anything else is sent as a download.
+INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+ACTION_LABELS = {
+    "schedule": gettext_lazy("Mark scheduled"), "start": gettext_lazy("Start work"),
+    "hold": gettext_lazy("Put on hold"), "resume": gettext_lazy("Resume"),
+    "complete": gettext_lazy("Complete"), "cancel": gettext_lazy("Cancel job"),
+    "reopen": gettext_lazy("Reopen"), "invoice": gettext_lazy("Mark invoiced"),
+}
+
+
+@office_required
+@require_GET
+def work_order_list(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    form = WorkOrderFilterForm(request.GET or None, organization=org)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        filters = {"status": d["status"], "priority": d["priority"], "q": d["q"],
+                   "technician": d["technician"], "date_from": d["date_from"],
+                   "date_to": d["date_to"], "tags": [d["tag"]] if d["tag"] else []}
+    customer = None
+    if form.is_bound and form.is_valid() and form.cleaned_data["customer"]:
+        customer = Customer.objects.filter(organization=org,
+                                           pk=form.cleaned_data["customer"]).first()
+        if customer is None:
+            raise Http404("No customer found.")
+        filters["customer"] = customer
+    chosen = set(filters.get("status") or ())
+    page = selectors.cheap_page(selectors.work_order_list(organization=org, **filters),
+                                request.GET.get("page"), PER_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "nav": "workorders", "form": form, "page": page, "customer": customer,
+        "query": query.urlencode(), "today": timezone.localdate(),
+        "status_chips": [("", _("Open"), not chosen)]
+        + [(value, label, value in chosen) for value, label in Status.choices]
+        + [(selectors.ALL, _("All"), selectors.ALL in chosen)],
+    }
+    if request.htmx and request.htmx.target == "wo-rows":
+        return render(request, "workorders/_work_order_rows.html", context)
+    return render(request, "workorders/list.html", context)
+
+
+def _save_work_order(request: HttpRequest, form: WorkOrderForm,
+                     work_order: WorkOrder | None) -> WorkOrder | None:
+    """Create or update from a valid form; on a service error, show it on the form."""
+    org, member = request.organization, request.member
+    d = form.cleaned_data
+    try:
+        with transaction.atomic():
+            customer, site = d.get("customer"), d.get("site")
+            if d.get("new_customer"):
+                customer = customer_create(organization=org, by=member,
+                                           **form.new_customer_values())
+                site = site_create(customer=customer, by=member, **form.new_site_values())
+            fields = {
+                "customer": customer, "site": site, "kind": d["kind"],
+                "job_type": d["job_type"], "priority": d["priority"], "title": d["title"],
+                "instructions": d["instructions"], "requested_start": d["requested_start"],
+                "requested_end": d["requested_end"], "due_date": d["due_date"],
+                "tags": tags_for_names(org, d["tag_names"]),
+            }
+            if work_order is None:
+                return services.work_order_create(organization=org, by=member, **fields)
+            return services.work_order_update(work_order=work_order, by=member, **fields)
+    except ValidationError as exc:
+        add_service_errors(form, _prefix_new_customer(exc) if d.get("new_customer") else exc)
+        return None
+
+
+def _prefix_new_customer(exc: ValidationError) -> ValidationError:
+    """Errors from the customer and site services name their own fields; show them on ours."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    mapping = {"name": "new_name", "email": "new_email", "phone": "new_phone",
+               "address_line1": "new_address_line1", "city": "new_city",
+               "region": "new_region", "postal_code": "new_postal_code"}
+    return ValidationError({mapping.get(k, k): v for k, v in exc.error_dict.items()})
+
+
+@office_required
+def work_order_create(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    if request.method == "POST":
+        form = WorkOrderForm(request.POST, organization=org)
+        if form.is_valid():
+            wo = _save_work_order(request, form, None)
+            if wo is not None:
+                messages.success(request, _("%(ref)s created.") % {"ref": wo.reference})
+                return redirect("workorders:detail", number=wo.number)
+    else:
+        initial = {}
+        customer = Customer.objects.filter(organization=org, archived_at__isnull=True,
+                                           pk=request.GET.get("customer") or 0).first() \
+            if (request.GET.get("customer") or "").isdigit() else None
+        if customer is not None:
+            initial["customer"] = customer
+            sites = list(Site.objects.filter(customer=customer, archived_at__isnull=True)[:2])
+            wanted = request.GET.get("site") or ""
+            site = next((s for s in sites if str(s.pk) == wanted), None)
+            if site is None and wanted.isdigit():
+                site = Site.objects.filter(customer=customer, pk=wanted,
+                                           archived_at__isnull=True).first()
+            if site is None and len(sites) == 1:
+                site = sites[0]
+            initial["site"] = site
+        form = WorkOrderForm(initial=initial, organization=org)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "workorders/form.html",
+                  {"nav": "workorders", "form": form, "work_order": None}, status=status)
+
+
+@office_required
+def work_order_edit(request: HttpRequest, number: int) -> HttpResponse:
+    org = request.organization
+    wo = selectors.work_order_for_member(request.member, number)
+    if request.method == "POST":
+        form = WorkOrderForm(request.POST, organization=org, allow_new_customer=False)
+        if form.is_valid():
+            saved = _save_work_order(request, form, wo)
+            if saved is not None:
+                messages.success(request, _("%(ref)s saved.") % {"ref": wo.reference})
+                return redirect("workorders:detail", number=wo.number)
+    else:
+        initial = {name: getattr(wo, name) for name in (
+            "customer", "site", "kind", "job_type", "priority", "title", "instructions",
+            "requested_start", "requested_end", "due_date")}
+        initial["tags"] = ", ".join(t.name for t in wo.tags.all())
+        form = WorkOrderForm(initial=initial, organization=org, allow_new_customer=False)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "workorders/form.html",
+                  {"nav": "workorders", "form": form, "work_order": wo}, status=status)
+
+
+@office_required
+@require_GET
+def site_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of a customer's sites, for the work order form."""
+    raw = request.GET.get("customer") or ""
+    sites = Site.objects.none()
+    if raw.isdigit():
+        customer = get_for_org_or_404(Customer, request.organization, pk=int(raw))
+        sites = Site.objects.filter(customer=customer, archived_at__isnull=True)
+    sites = list(sites)
+    return render(request, "workorders/_site_options.html",
+                  {"sites": sites, "selected": sites[0].pk if len(sites) == 1 else None})
+
+
+@office_required
+@require_GET
+def customer_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of customers matching ``q``, for the searchable customer select."""
+    from crewline.customers.selectors import customer_list
+
+    customers = customer_list(organization=request.organization,
+                              q=request.GET.get("q", "")[:100])[:50]
+    return render(request, "workorders/_customer_options.html", {"customers": customers})
+
+
+def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
+    org = request.organization
+    allowed = services.allowed_transitions(wo)
+    return {
+        "nav": "workorders", "wo": wo, "today": timezone.localdate(),
+        "actions": [{"name": a, "label": ACTION_LABELS[a],
+                     "needs_reason": a in services.REASON_REQUIRED} for a in allowed],
+        "visits": selectors.work_order_visits(wo),
+        "timeline": selectors.work_order_timeline(wo),
+        "history": selectors.work_order_history(wo),
+        "tags": list(wo.tags.all()),
+        "contact_phone": wo.customer.phone,
+        "visit_form": forms.get("visit_form") or VisitForm(organization=org, initial={
+            "date": timezone.localdate(), "duration": (wo.job_type.default_duration_minutes
+                                                       if wo.job_type else 60)}),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "reason_form": ReasonForm(),
+        "can_add_visit": wo.status in OPEN_STATUSES,
+    }
+
+
+@office_required
+@require_GET
+def work_order_detail(request: HttpRequest, number: int) -> HttpResponse:
+    wo = selectors.work_order_for_member(request.member, number)
+    return render(request, "workorders/detail.html", _detail_context(request, wo))
+
+
+@office_required
+@require_POST
+def work_order_transition(request: HttpRequest, number: int, action: str) -> HttpResponse:
+    wo = selectors.work_order_for_member(request.member, number)
+    if action not in services.TRANSITIONS:
+        raise Http404("No such action.")
+    reason = request.POST.get("reason", "")
+    try:
+        services.work_order_transition(work_order=wo, action=action, by=request.member,
+                                       reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(ref)s is now %(status)s.")
+                         % {"ref": wo.reference, "status": wo.get_status_display().lower()})
+    return redirect("workorders:detail", number=wo.number)
+
+
+@office_required
+@require_POST
+def visit_add(request: HttpRequest, number: int) -> HttpResponse:
+    wo = selectors.work_order_for_member(request.member, number)
+    form = VisitForm(request.POST, organization=request.organization)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.visit_add(work_order=wo, by=request.member, start=d["start"], end=d["end"],
+                               crew=d["crew"], notes=d["notes"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Visit added."))
+            return redirect(reverse("workorders:detail", args=[wo.number]) + "#visits")
+    wo.refresh_from_db()
+    return render(request, "workorders/detail.html",
+                  _detail_context(request, wo, visit_form=form), status=400)
+
+
+@office_required
+@require_POST
+def note_add(request: HttpRequest, number: int) -> HttpResponse:
+    wo = selectors.work_order_for_member(request.member, number)
+    form = NoteForm(request.POST)
+    entry = None
+    if form.is_valid():
+        try:
+            entry = services.note_add(work_order=wo, by=request.member,
+                                      body=form.cleaned_data["body"],
+                                      visibility=form.cleaned_data["visibility"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if request.htmx:
+        # The fresh form replaces the old one; the new entry goes to the top of the timeline.
+        return render(request, "workorders/_note_form.html", {
+            "wo": wo, "note_form": NoteForm() if entry else form,
+            "entry": entry and selectors.work_order_timeline(wo).get(pk=entry.pk)})
+    if entry is not None:
+        return redirect(reverse("workorders:detail", args=[wo.number]) + "#timeline")
+    return render(request, "workorders/detail.html",
+                  _detail_context(request, wo, note_form=form), status=400)
+
+
+@office_required
+@require_POST
+def attachment_add(request: HttpRequest, number: int) -> HttpResponse:
+    wo = selectors.work_order_for_member(request.member, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(work_order=wo, by=request.member,
+                                    file=form.cleaned_data["file"],
+                                    caption=form.cleaned_data["caption"],
+                                    visibility=form.cleaned_data["visibility"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("File attached."))
+            return redirect(reverse("workorders:detail", args=[wo.number]) + "#timeline")
+    return render(request, "workorders/detail.html",
+                  _detail_context(request, wo, attachment_form=form), status=400)
+
+
+@office_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A job's file, checked against the organization and role; never a public media URL."""
+    entry = get_for_org_or_404(TimelineEntry.objects.exclude(attachment=""),
+                               request.organization, pk=pk)
+    content_type = (entry.attachment_type
+                    or mimetypes.guess_type(entry.attachment_name)[0]
+                    or "application/octet-stream")
+    inline = content_type in INLINE_TYPES
+    try:
+        handle = entry.attachment.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing.") from exc
+    response = FileResponse(handle, as_attachment=not inline,
+                            filename=entry.attachment_name or "file",
+                            content_type=content_type if inline else "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@member_required
+@require_GET
+def my_visits(request: HttpRequest) -> HttpResponse:
+    visits = list(selectors.visits_for_technician(member=request.member))
+    days: dict = {}
+    for visit in visits:
+        days.setdefault(timezone.localtime(visit.start).date(), []).append(visit)
+    return render(request, "workorders/my_visits.html",
+                  {"nav": "my_visits", "days": days, "today": timezone.localdate()})
