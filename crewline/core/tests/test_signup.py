@@ -1,0 +1,77 @@
+import pytest
+from django.urls import reverse
+
+from crewline.core.audit import audit_verify
+from crewline.core.models import AuditLog, Member, Organization, Role, User
+from crewline.core.services import organization_signup
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {
+    "organization_name": "Bright Spark Electric",
+    "time_zone": "America/Denver",
+    "full_name": "Sam Spark",
+    "email": "Sam@BrightSpark.example",
+    "password1": "lightning rod 42",
+    "password2": "lightning rod 42",
+}
+
+
+def test_it_creates_the_organization_and_its_owner_and_logs_them_in(client):
+    response = client.post(reverse("core:signup"), GOOD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    org = Organization.objects.get(name="Bright Spark Electric")
+    assert org.slug == "bright-spark-electric"
+    assert org.time_zone == "America/Denver"
+    member = Member.objects.get(organization=org)
+    assert member.role == Role.OWNER
+    assert member.user.email == "sam@brightspark.example"
+    assert member.user.check_password("lightning rod 42")
+    assert client.get(reverse("core:profile")).status_code == 200
+    assert audit_verify(organization=org).checked == 2
+    assert set(AuditLog.objects.filter(organization=org).values_list("action", flat=True)) == {
+        "organization.create", "member.create"}
+
+
+def test_it_offers_new_york_as_the_default_time_zone(client):
+    response = client.get(reverse("core:signup"))
+    assert response.status_code == 200
+    assert b'value="America/New_York" selected' in response.content
+
+
+def test_it_links_signup_from_the_login_page(client):
+    assert reverse("core:signup").encode() in client.get(reverse("login")).content
+
+
+def test_it_makes_slugs_unique(db):
+    organization_signup(organization_name="Acme", time_zone="UTC", full_name="A",
+                        email="a@example.com", password="x")
+    second = organization_signup(organization_name="ACME", time_zone="UTC", full_name="B",
+                                 email="b@example.com", password="x")
+    third = organization_signup(organization_name="Acme!", time_zone="UTC", full_name="C",
+                                email="c@example.com", password="x")
+    assert second.organization.slug == "acme-2"
+    assert third.organization.slug == "acme-3"
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"password1": "short", "password2": "short"}, "password1", "too short"),
+    ({"password1": "password123", "password2": "password123"}, "password1", "too common"),
+    ({"password2": "something else 99"}, "password2", "match"),
+    ({"time_zone": "Mars/Olympus"}, "time_zone", "valid choice"),
+    ({"email": "not-an-email"}, "email", "valid email"),
+    ({"organization_name": ""}, "organization_name", "required"),
+])
+def test_it_refuses_bad_input_with_a_clear_error(client, changes, field, message):
+    response = client.post(reverse("core:signup"), {**GOOD, **changes})
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors[field])
+    assert message in errors
+    assert not Organization.objects.exists()
+
+
+def test_it_refuses_an_email_that_already_has_an_account(client, owner):
+    response = client.post(reverse("core:signup"), {**GOOD, "email": "OWNER@example.com"})
+    assert "already exists" in " ".join(response.context["form"].errors["email"])
+    assert User.objects.filter(email__iexact="owner@example.com").count() == 1
