@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -485,6 +486,7 @@ def apply_import(*, organization: Organization, by: Member | None,
 
 # Keeping the upload between preview and confirm ---------------------------------------------
 
+PENDING_MAX_AGE_SECONDS = 24 * 60 * 60
 _TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -497,6 +499,11 @@ def pending_save(*, organization: Organization, result: ParseResult) -> str:
     token = uuid.uuid4().hex
     folder = _pending_dir(organization)
     folder.mkdir(parents=True, exist_ok=True)
+    # Previews that were never confirmed or cancelled are dropped after a day.
+    cutoff = time.time() - PENDING_MAX_AGE_SECONDS
+    for old in folder.glob("*.json"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
     (folder / f"{token}.json").write_text(json.dumps(result.to_json()), encoding="utf-8")
     return token
 
