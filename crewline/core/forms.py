@@ -65,7 +65,9 @@ def _password_fields():
 
 class SignupForm(PasswordPairMixin, forms.Form):
     organization_name = forms.CharField(label=_("Company name"), max_length=200)
-    time_zone = forms.ChoiceField(label=_("Time zone"), initial="America/New_York")
+    time_zone = forms.ChoiceField(label=_("Time zone"), initial="America/New_York",
+                                  help_text=_("Schedules and reports use it; you can change "
+                                              "it later."))
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("Email address"),
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))

@@ -426,6 +426,35 @@ def skill_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # Audit log -------------------------------------------------------------------------------------
 
+def _show(value: object) -> str:
+    if value is None or value == []:
+        return "—"
+    if value == "":
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_show(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _change_rows(changes: object) -> list[tuple[str, str, str, bool]]:
+    """``(field, before, after, created)`` rows; ``created`` when there was no before value.
+    Entries not shaped ``{field: [before, after]}`` are shown as they are."""
+    if not isinstance(changes, dict):
+        return [("", "", _show(changes), True)]
+    rows = []
+    for field, values in changes.items():
+        if isinstance(values, list) and len(values) == 2:
+            before, after = values
+            rows.append((field, _show(before), _show(after), before is None))
+        else:
+            rows.append((field, "", _show(values), True))
+    return rows
+
+
 @owner_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     org = request.organization
@@ -441,6 +470,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.short_user_agent = short_user_agent(entry.user_agent)
+        entry.change_rows = _change_rows(entry.changes)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "core/audit_log.html",

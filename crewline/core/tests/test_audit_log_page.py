@@ -125,3 +125,13 @@ def test_it_names_the_first_tampered_entry_and_fails(org, owner, other_org, outs
 def test_it_refuses_an_unknown_org(db):
     with pytest.raises(CommandError, match="nope"):
         call_command("audit_verify", "--org", "nope")
+
+
+def test_it_shows_empty_booleans_and_lists_readably(owner_client, org, owner):
+    audit_record(organization=org, actor=owner, action="member.update",
+                 changes={"phone": ["", "555-0100"], "is_active": [True, False],
+                          "skills": [[], [3, 4]]})
+    response = owner_client.get(reverse("core:audit_log"))
+    rows = response.context["page"].object_list[0].change_rows
+    assert rows == [("phone", "(empty)", "555-0100", False), ("is_active", "yes", "no", False),
+                    ("skills", "—", "3, 4", False)]
