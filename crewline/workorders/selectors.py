@@ -107,8 +107,12 @@ def work_order_list(
         .prefetch_related(
             Prefetch("visits",
                      queryset=Visit.objects.filter(status__in=OPEN_VISIT_STATUSES)
+                     .only("work_order_id", "start", "end", "status")
                      .order_by(F("start").asc(nulls_last=True), "id")
-                     .prefetch_related(_crew_prefetch()),
+                     .prefetch_related(Prefetch("crew", queryset=Member.objects
+                                                .select_related("user")
+                                                .only("user__full_name", "user__email",
+                                                      "colour"))),
                      to_attr="open_visits"),
             Prefetch("tags", queryset=Tag.objects.order_by("name")),
         )

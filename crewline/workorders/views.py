@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -32,7 +33,14 @@ from crewline.workorders.forms import (
     add_service_errors,
     tags_for_names,
 )
-from crewline.workorders.models import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+from crewline.workorders.models import (
+    OPEN_STATUSES,
+    Priority,
+    Status,
+    TimelineEntry,
+    WorkOrder,
+)
+from crewline.workorders.templatetags.workorders import window
 
 PER_PAGE = 50
 # Served inline (for thumbnails); anything else is sent as a download.
@@ -44,6 +52,13 @@ ACTION_LABELS = {
     "complete": gettext_lazy("Complete"), "cancel": gettext_lazy("Cancel job"),
     "reopen": gettext_lazy("Reopen"), "invoice": gettext_lazy("Mark invoiced"),
 }
+
+
+LIST_FIELDS = (
+    "organization_id", "number", "title", "status", "priority", "due_date", "customer__name",
+    "site__name", "site__address_line1", "site__address_line2", "site__city", "site__region",
+    "site__postal_code", "job_type__name",
+)
 
 
 @office_required
@@ -65,8 +80,10 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
             raise Http404("No customer found.")
         filters["customer"] = customer
     chosen = set(filters.get("status") or ())
-    page = selectors.cheap_page(selectors.work_order_list(organization=org, **filters),
-                                request.GET.get("page"), PER_PAGE)
+    # Only the columns the rows show: fewer values to convert makes the busiest page faster.
+    rows = selectors.work_order_list(organization=org, **filters).only(*LIST_FIELDS)
+    page = selectors.cheap_page(rows, request.GET.get("page"), PER_PAGE)
+    page.object_list = _list_rows(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -79,6 +96,36 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "wo-rows":
         return render(request, "workorders/_work_order_rows.html", context)
     return render(request, "workorders/list.html", context)
+
+
+def _list_rows(work_orders: list[WorkOrder]) -> list[dict]:
+    """What each row of the list shows, worked out once in Python.
+
+    The list is the busiest page of the office; plain values keep its template cheap to render
+    (no URL reversing, translation or date formatting per cell).
+    """
+    today = timezone.localdate()
+    statuses = {value: str(label) for value, label in Status.choices}
+    priorities = {value: str(label) for value, label in Priority.choices}
+    detail_url = reverse("workorders:detail", args=[0]).removesuffix("0/")
+    no_crew = _("No crew yet")
+    rows = []
+    for wo in work_orders:
+        visit = wo.open_visits[0] if wo.open_visits else None
+        site = wo.site
+        rows.append({
+            "url": f"{detail_url}{wo.number}/", "reference": wo.reference, "title": wo.title,
+            "job_type": wo.job_type.name if wo.job_type else "",
+            "tags": [t.name for t in wo.tags.all()],
+            "customer": wo.customer.name, "address": site.one_line_address if site else "",
+            "status": wo.status, "status_label": statuses.get(wo.status, wo.status),
+            "priority": wo.priority, "priority_label": priorities.get(wo.priority, ""),
+            "visit": window(visit.start, visit.end) if visit else "",
+            "crew": (", ".join(m.name for m in visit.crew.all()) or no_crew) if visit else "",
+            "due": date_format(wo.due_date, "j M Y") if wo.due_date else "",
+            "overdue": bool(wo.due_date and wo.status in OPEN_STATUSES and wo.due_date < today),
+        })
+    return rows
 
 
 def _save_work_order(request: HttpRequest, form: WorkOrderForm,
