@@ -292,6 +292,15 @@ INTERNAL_NOTES = (
     "Tenant will let us in; owner approves repairs up to $500.",
 )
 
+TECHNICIAN_NOTES = (
+    "Filter was completely blocked; replaced it.",
+    "Customer showed me a second drip in the laundry room; checked it, only a loose nut.",
+    "Took photos of the nameplate for the quote.",
+    "Flue pipe corroded at the elbow; recommend replacing it before winter is out.",
+    "Checked the thermostat wiring: all good.",
+    "Gas pressure within spec; no leaks at the valve train.",
+)
+
 CUSTOMER_NOTES = (
     "Thanks for your call! We have booked a technician for you.",
     "Your technician is on the way.",
