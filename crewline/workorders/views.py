@@ -247,9 +247,11 @@ def customer_options(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
     org = request.organization
     allowed = services.allowed_transitions(wo)
+    # The first action that needs no reason is the likely next step: make it stand out.
+    primary = next((a for a in allowed if a not in services.REASON_REQUIRED), None)
     return {
         "nav": "workorders", "wo": wo, "today": timezone.localdate(),
-        "actions": [{"name": a, "label": ACTION_LABELS[a],
+        "actions": [{"name": a, "label": ACTION_LABELS[a], "primary": a == primary,
                      "needs_reason": a in services.REASON_REQUIRED} for a in allowed],
         "visits": selectors.work_order_visits(wo),
         "timeline": selectors.work_order_timeline(wo),
