@@ -167,8 +167,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgres", metavar="URL",
                         help="postgres://... : run on this PostgreSQL database instead")
     parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--late-page", type=int, default=200,
-                        help="the 'later page' of the list (default 200)")
+    parser.add_argument("--late-page", type=int, default=1000,
+                        help="the 'later page' of the list, all statuses (default 1000)")
     parser.add_argument("--search", default="leak", help="text searched in the filtered list")
     parser.add_argument("--status", default="scheduled", help="status of the filtered list")
     parser.add_argument("--explain", action="store_true",
@@ -205,7 +205,8 @@ def main(argv: list[str]) -> int:
     n = args.requests
     cases = [
         ("list", "list, page 1 (default filters)", list_url),
-        ("list_late", f"list, page {args.late_page}", f"{list_url}?page={args.late_page}"),
+        ("list_late", f"list, all statuses, page {args.late_page}",
+         f"{list_url}?status=all&page={args.late_page}"),
         ("list_filtered", f"list, status={args.status} + search '{args.search}'",
          f"{list_url}?status={args.status}&q={args.search}"),
         ("detail", f"detail WO-{rich} ({rich_entries} timeline entries)",
