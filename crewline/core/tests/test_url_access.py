@@ -1,0 +1,103 @@
+"""Every URL of the project, walked from the URL configuration, against three kinds of visitor:
+anonymous (sent to log in), an outsider who owns another organization (404 for any object of
+this one) and a technician (403 on office pages). A new URL is covered without being listed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from crewline.core.models import Invitation, Skill
+from crewline.factories import ContactFactory, EquipmentFactory, SiteFactory
+from crewline.workorders.models import JobType
+from crewline.workorders.services import attachment_add, note_add, visit_add, work_order_create
+
+PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_done",
+          "password_reset_confirm", "password_reset_complete", "core:invite_accept"}
+# Pages a technician may open (their own profile, their visits, the organization's logo).
+TECHNICIAN_ALLOWED = {"home", "core:profile", "core:password_change", "core:logo",
+                      "workorders:my_visits"}
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            yield from _walk(entry, prefix + str(entry.pattern),
+                             f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern), entry.default_args
+
+
+def _fill(route: str, value: str) -> str:
+    route = re.sub(r"<(?:int:)?(?:pk|number)>", value, route)
+    route = route.replace("<slug:action>", "start")
+    return "/" + route.lstrip("^").rstrip("$")
+
+
+ROUTES = sorted({(name, route) for name, route, _ in _walk(get_resolver())})
+
+
+@pytest.fixture
+def world(org, owner, technician):
+    """One of every kind of object in ``org``."""
+    site = SiteFactory(customer__organization=org)
+    ContactFactory(customer=site.customer)
+    EquipmentFactory(site=site)
+    wo = work_order_create(organization=org, by=owner, customer=site.customer, site=site,
+                           title="Boiler service")
+    from django.utils import timezone
+
+    start = timezone.now()
+    visit_add(work_order=wo, by=owner, start=start, end=start + timezone.timedelta(hours=1),
+              crew=[technician])
+    note_add(work_order=wo, by=owner, body="Bring the ladder")
+    attachment_add(work_order=wo, by=owner,
+                   file=SimpleUploadedFile("plan.pdf", b"%PDF-1.4", "application/pdf"))
+    Skill.objects.create(organization=org, name="Boilers")
+    JobType.objects.create(organization=org, name="Service")
+    Invitation.objects.create(organization=org, email="new@example.com", role="office",
+                              token_hash="x" * 64, expires_at=timezone.now())
+    return wo
+
+
+def _object_routes():
+    return [(n, r) for n, r in ROUTES if "<" in r and n not in PUBLIC]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "route"), _object_routes())
+def test_it_hides_every_object_from_an_outsider(name, route, world, outsider, outsider_client):
+    # The outsider's organization holds nothing but the outsider, so any other id is another
+    # organization's object or nobody's.
+    for value in {str(world.number), *(str(i) for i in range(1, 6))} - {str(outsider.pk)}:
+        url = _fill(route, value)
+        for method in ("get", "post"):
+            response = getattr(outsider_client, method)(url)
+            assert response.status_code in (404, 405), (method, url, response.status_code)
+        assert outsider_client.post(url).status_code == 404 or \
+            outsider_client.get(url).status_code == 404, url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "route"), [(n, r) for n, r in ROUTES if n not in PUBLIC])
+def test_it_sends_anonymous_visitors_to_log_in(name, route, world, client):
+    url = _fill(route, str(world.number))
+    response = client.get(url)
+    assert response.status_code in (302, 405), (url, response.status_code)
+    if response.status_code == 302:
+        assert response["Location"].startswith("/login/"), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "route"),
+                         [(n, r) for n, r in ROUTES if n not in PUBLIC | TECHNICIAN_ALLOWED])
+def test_it_refuses_office_pages_to_a_technician(name, route, world, tech_client):
+    url = _fill(route, str(world.number))
+    for method in ("get", "post"):
+        response = getattr(tech_client, method)(url)
+        assert response.status_code in (403, 404, 405), (method, url, response.status_code)
+    assert 403 in (tech_client.get(url).status_code, tech_client.post(url).status_code), url
