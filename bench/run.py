@@ -27,8 +27,10 @@ VAR = ROOT / "var" / "bench"
 
 SEED = {"orgs": 10, "work_orders": 138_000, "big_org_work_orders": 120_000, "prefix": "bench",
         "seed": 1}
-# Median targets in milliseconds (SQLite); the list's is the product's requirement.
+# Median targets in milliseconds on SQLite. The list's is the product's requirement and decides
+# the exit status; the others are advisory.
 TARGETS_MS = {"list": 50, "list_late": 100, "list_filtered": 100, "detail": 100}
+REQUIRED = {"list"}
 
 
 def configure(postgres: str | None) -> str:
@@ -101,6 +103,7 @@ class Result:
     p95_ms: float
     queries: int
     status: int
+    sql_ms: float = 0.0
     note: str = ""
 
 
@@ -123,20 +126,33 @@ def measure(client, name: str, label: str, url: str, *, requests: int, warmup: i
 
     for _ in range(warmup):
         response = client.get(url)
+    # Counted at once: Django empties the query log when the next request starts.
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
+    queries = len(ctx.captured_queries)
     if response.status_code != 200:
-        return Result(name, label, float("nan"), float("nan"), len(ctx.captured_queries),
+        return Result(name, label, float("nan"), float("nan"), queries,
                       response.status_code, f"GET {url} answered {response.status_code}")
-    times = []
-    for _ in range(requests):
+    times, sql = [], []
+
+    def timed_sql(execute, sql_text, params, many, context):
         started = time.perf_counter()
-        client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
+        try:
+            return execute(sql_text, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    with connection.execute_wrapper(timed_sql):
+        for _ in range(requests):
+            spent = [0.0]
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            sql.append(spent[0] * 1000)
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return Result(name, label, statistics.median(times), p95, len(ctx.captured_queries),
-                  response.status_code)
+    return Result(name, label, statistics.median(times), p95, queries, response.status_code,
+                  statistics.median(sql))
 
 
 def query_count(client, url: str) -> int:
@@ -152,13 +168,19 @@ def query_count(client, url: str) -> int:
 def slowest_queries(client, url: str, top: int = 3) -> list[tuple[float, str]]:
     """The slowest SQL statements of one request (for explaining a missed target)."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as ctx:
+    found: list[tuple[float, str]] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            found.append(((time.perf_counter() - started) * 1000, sql))
+
+    with connection.execute_wrapper(timed):
         client.get(url)
-    found = sorted(((float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries),
-                   reverse=True)
-    return found[:top]
+    return sorted(found, reverse=True)[:top]
 
 
 def main(argv: list[str]) -> int:
@@ -195,8 +217,9 @@ def main(argv: list[str]) -> int:
         print("The work order list (workorders:list) does not exist yet; nothing to measure.")
         return 1
     rich = info["rich_work_orders"][big]
-    plain = (WorkOrder.objects.filter(organization__slug=big).order_by("-number")
-             .values_list("number", flat=True)[10])
+    # A like-for-like short one: also has a visit with a crew.
+    plain = (WorkOrder.objects.filter(organization__slug=big, visits__isnull=False)
+             .exclude(number=rich).order_by("-number").values_list("number", flat=True)[0])
 
     rich_entries = WorkOrder.objects.get(organization__slug=big, number=rich).timeline.count()
     small_total = WorkOrder.objects.filter(organization__slug=small).count()
@@ -217,18 +240,22 @@ def main(argv: list[str]) -> int:
           f"{n} timed requests per case after 5 warm-up requests.\n")
     results = [measure(client, name, label, path, requests=n) for name, label, path in cases]
 
-    header = f"{'case':<58} {'median':>8} {'p95':>8} {'queries':>8} {'target':>8}  ok"
+    header = (f"{'case':<52} {'median':>8} {'p95':>8} {'of it SQL':>9} {'queries':>7} "
+              f"{'target':>7}  ok")
     print(header)
     print("-" * len(header))
     failed = False
     for r in results:
         target = TARGETS_MS.get(r.name)
         ok = r.status == 200 and (engine != "sqlite3" or target is None or r.median_ms <= target)
-        failed |= not ok
-        print(f"{r.label:<58} {r.median_ms:>6.1f}ms {r.p95_ms:>6.1f}ms {r.queries:>8} "
-              f"{(str(target) + 'ms') if target else '':>8}  {'yes' if ok else 'NO'}"
+        failed |= not ok and (r.name in REQUIRED or r.status != 200)
+        verdict = "yes" if ok else "NO" if r.name in REQUIRED else "over"
+        print(f"{r.label:<52} {r.median_ms:>6.1f}ms {r.p95_ms:>6.1f}ms {r.sql_ms:>7.1f}ms "
+              f"{r.queries:>7} {(str(target) + 'ms') if target else '':>7}  {verdict}"
               f"{'  ' + r.note if r.note else ''}")
 
+    print("\n'of it SQL': median time spent in the database per request; the rest is Python "
+          "and templates.")
     print("\nQuery counts as data and page size change (they should not grow):")
     comparisons = [
         ("list page 1, small vs big org", f"{small} ({small_total:,} WOs)",
@@ -243,7 +270,8 @@ def main(argv: list[str]) -> int:
         flag = "same" if a == b else ("GROWS" if b > a else "fewer")
         print(f"  {what:<36} {a_label:<30} {a:>3}   {b_label:<28} {b:>3}   {flag}")
 
-    if args.explain or failed:
+    if args.explain or failed or not all(r.median_ms <= TARGETS_MS.get(r.name, 1e9)
+                                         for r in results):
         print("\nSlowest statements per case:")
         for name, _label, path in cases:
             print(f"  {name}:")
