@@ -48,9 +48,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_bootstrap5",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "crewline.core",
     "crewline.customers",
     "crewline.workorders",
+    "crewline.scheduling",
+    "crewline.plans",
+    "crewline.notifications",
+    "crewline.calendars",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +219,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Background work (emails, recurring plans, ...): django-tasks with its database backend; a worker
+# process (`crewline worker`, started by `crewline run`) runs them. Tests run tasks immediately.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if TESTING and not env_bool("CREWLINE_TEST_DB_TASKS", False)
+            else "django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,10 @@ urlpatterns = [
     path("", include("crewline.core.urls")),
     path("customers/", include("crewline.customers.urls")),
     path("work-orders/", include("crewline.workorders.urls")),
+    path("schedule/", include("crewline.scheduling.urls")),
+    path("plans/", include("crewline.plans.urls")),
+    path("notifications/", include("crewline.notifications.urls")),
+    path("calendar/", include("crewline.calendars.urls")),
 ]
 
 handler403 = "crewline.core.views.permission_denied"

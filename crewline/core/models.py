@@ -184,6 +184,7 @@ class Member(OrgOwned):
     language = models.CharField(_("language"), max_length=8, blank=True,
                                 help_text=_("Leave empty to follow the browser."))
     is_active = models.BooleanField(_("active"), default=True)
+    notify_by_email = models.BooleanField(_("email me about changes to my work"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -99,6 +99,13 @@ class WorkOrder(OrgOwned):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="work_orders",
                                   verbose_name=_("tags"))
+    required_skills = models.ManyToManyField("core.Skill", blank=True, related_name="+",
+                                             verbose_name=_("required skills"))
+    estimated_minutes = models.PositiveIntegerField(_("estimated duration (minutes)"),
+                                                    null=True, blank=True)
+    # What the technician must answer on site: [{"label", "kind": yes_no|number|text|photo,
+    # "required": bool}, ...]; answers are timeline entries of kind "checklist".
+    checklist = models.JSONField(_("checklist"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices,
                               default=Status.NEW)
     # The status a job was put on hold from, so that resuming returns to it.
@@ -165,6 +172,8 @@ class Visit(OrgOwned):
     status = models.CharField(_("status"), max_length=16, choices=VisitStatus.choices,
                               default=VisitStatus.SCHEDULED)
     notes = models.TextField(_("notes for the crew"), blank=True)
+    # Raised on every change of time, crew or status: calendar feeds publish it as SEQUENCE.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     arrived_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
