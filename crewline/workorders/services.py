@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -36,6 +37,10 @@ from crewline.workorders.models import (
     WorkOrder,
     WorkOrderKind,
 )
+from crewline.workorders.signals import visit_changed
+
+if TYPE_CHECKING:
+    from crewline.scheduling.conflicts import Conflict
 
 EDITABLE_FIELDS = ("customer", "site", "kind", "job_type", "priority", "title", "instructions",
                    "requested_start", "requested_end", "due_date", "tags")
@@ -400,21 +405,90 @@ def attachment_add(*, work_order: WorkOrder, by: Member | None, file: UploadedFi
 VISIT_FIELDS = ("start", "end", "crew", "notes", "status")
 
 
+class ConflictError(ValidationError):
+    """Scheduling conflicts (double booking, time off, ...) that the caller may override.
+
+    ``conflicts`` holds the ``crewline.scheduling.conflicts.Conflict`` objects; the messages
+    are this error's messages. Call the service again with ``override=True`` to go ahead.
+    """
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        super().__init__([c.message for c in conflicts], code="conflict")
+        self.conflicts = list(conflicts)
+
+
+def _check_crew(organization: Organization, crew: list[Member]) -> None:
+    for person in crew:
+        _check_scope(organization, crew=person)
+        if not person.is_active:
+            raise ValidationError({"crew": _("%(name)s is no longer active.")
+                                   % {"name": person.name}})
+
+
+def _lock_members(crew: list[Member]) -> None:
+    """Lock the crew's member rows, in id order, so that two dispatchers cannot book the same
+    person at the same time past each other's conflict check."""
+    if crew:
+        list(Member.objects.select_for_update().filter(pk__in=[m.pk for m in crew])
+             .order_by("pk").values_list("pk", flat=True))
+
+
+def _visit_state(visit: Visit, crew_ids: Iterable[int]) -> dict:
+    """The ``before``/``after`` shape of ``visit_changed``."""
+    return {"start": visit.start, "end": visit.end, "crew": sorted(crew_ids),
+            "status": visit.status}
+
+
+def _conflict_changes(conflicts: list[Conflict], override: bool) -> dict:
+    if not (override and conflicts):
+        return {}
+    return {"override": [None, True], "conflicts": [None, [c.message for c in conflicts]]}
+
+
+def _window_text(organization: Organization, start: dt.datetime | None,
+                 end: dt.datetime | None) -> str:
+    """"Tue 3 Jun 09:00–10:00" in the organization's time zone (both dates when they differ)."""
+    from django.utils.formats import date_format
+
+    if start is None or end is None:
+        return _("no time")
+    tz = organization.tzinfo
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = date_format(local_start.date(), "D j M")
+    if local_start.date() == local_end.date():
+        return f"{day} {local_start:%H:%M}–{local_end:%H:%M}"
+    return f"{day} {local_start:%H:%M} – {date_format(local_end.date(), 'D j M')} " \
+           f"{local_end:%H:%M}"
+
+
 def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | None,
-              end: dt.datetime | None, crew: Iterable[Member] = (), notes: str = "") -> Visit:
-    """Add a visit. A new work order with a timed visit becomes scheduled."""
+              end: dt.datetime | None, crew: Iterable[Member] = (), notes: str = "",
+              override: bool = False) -> Visit:
+    """Add a visit. A new work order with a timed visit becomes scheduled.
+
+    Raises ``ConflictError`` when the crew is double-booked, off, outside their hours, short of
+    a required skill or of travel time, unless ``override``; the audit entry then records the
+    override and the conflicts. Sends ``visit_changed`` with change "added".
+    """
+    from crewline.scheduling.conflicts import check_conflicts
+
     if (start is None) != (end is None):
         raise ValidationError({"end": _("Give both a start and an end, or neither.")})
     _validate_window(start, end, "end")
     crew = list(crew)
-    for person in crew:
-        _check_scope(work_order.organization, crew=person)
-        if not person.is_active:
-            raise ValidationError({"crew": _("%(name)s is no longer active.")
-                                   % {"name": person.name}})
+    _check_crew(work_order.organization, crew)
     with transaction.atomic():
-        if not _lock(work_order).is_open:
+        locked = _lock(work_order)
+        if not locked.is_open:
             raise ValidationError(_("Visits can only be added to open work orders."))
+        _lock_members(crew)
+        conflicts = []
+        if crew:
+            conflicts = check_conflicts(
+                organization=work_order.organization, start=start, end=end, crew=crew,
+                site=locked.site, required_skills=list(locked.required_skills.all()))
+        if conflicts and not override:
+            raise ConflictError(conflicts)
         visit = Visit.objects.create(organization_id=work_order.organization_id,
                                      work_order=work_order, start=start, end=end, notes=notes)
         visit.crew.set(crew)
@@ -425,8 +499,148 @@ def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | 
                   "end": end and end.isoformat(), "crew": [m.name for m in crew]},
         )
         audit_record(organization=work_order.organization, actor=by, action="visit.add",
-                     obj=visit, changes=diff({}, snapshot(visit, VISIT_FIELDS)))
+                     obj=visit, changes={**diff({}, snapshot(visit, VISIT_FIELDS)),
+                                         **_conflict_changes(conflicts, override)})
+        visit_changed.send(sender=Visit, visit=visit, by=by, change="added", before={},
+                           after=_visit_state(visit, [m.pk for m in crew]))
         work_order.refresh_from_db(fields=["status"])
         if work_order.status == Status.NEW and start is not None:
             work_order_schedule(work_order=work_order, by=by)
+    return visit
+
+
+CLOSED_VISIT_MESSAGE = gettext_noop("This visit is %(status)s; it can no longer be changed.")
+
+
+def _lock_visit(visit: Visit) -> Visit:
+    """The visit, locked, with its work order; refuses closed visits and closed work orders."""
+    locked = (Visit.objects.select_for_update(of=("self",))
+              .select_related("work_order", "work_order__site", "work_order__organization")
+              .get(pk=visit.pk))
+    if not locked.is_open:
+        raise ValidationError(_(CLOSED_VISIT_MESSAGE)
+                              % {"status": locked.get_status_display().lower()},
+                              code="visit_closed")
+    if not locked.work_order.is_open:
+        raise ValidationError(
+            _("The work order is %(status)s; its visits can no longer be changed.")
+            % {"status": locked.work_order.get_status_display().lower()},
+            code="work_order_closed")
+    return locked
+
+
+def visit_schedule(*, visit: Visit, start: dt.datetime, end: dt.datetime,
+                   crew: list[Member] | None = None, by: Member | None,
+                   override: bool = False) -> Visit:
+    """Give a visit a time and a crew: assign, move or resize it (``crew=None`` keeps the crew).
+
+    Refuses closed visits (done, cancelled, incomplete) and visits of closed work orders.
+    Raises ``ConflictError`` unless ``override``, in which case the audit entry records the
+    override and the conflicts' messages. A change raises ``Visit.sequence``, writes a schedule
+    entry on the timeline and an audit entry, and sends ``visit_changed`` once, with change
+    "assigned" (the crew was empty), "crew_changed", "moved" (the start changed) or "resized"
+    (only the end changed), in that order of precedence; ``before``/``after`` carry everything.
+    A new work order becomes scheduled when its visit gets a time. Changing nothing is a no-op.
+    """
+    from crewline.scheduling.conflicts import check_conflicts
+
+    if start is None or end is None:
+        raise ValidationError({"end": _("Give both a start and an end.")})
+    _validate_window(start, end, "end")
+    if crew is not None:
+        crew = list(crew)
+        _check_crew(visit.organization, crew)
+    with transaction.atomic():
+        locked = _lock_visit(visit)
+        wo = locked.work_order
+        org = wo.organization
+        old_crew = list(locked.crew.select_related("user").order_by("pk"))
+        new_crew = crew if crew is not None else old_crew
+        before = _visit_state(locked, [m.pk for m in old_crew])
+        after = {**before, "start": start, "end": end, "crew": sorted(m.pk for m in new_crew)}
+        if after == before:
+            visit.refresh_from_db()
+            return visit
+        _lock_members(new_crew)
+        conflicts = check_conflicts(organization=org, start=start, end=end, crew=new_crew,
+                                    visit=locked)
+        if conflicts and not override:
+            raise ConflictError(conflicts)
+
+        audit_before = snapshot(locked, VISIT_FIELDS)
+        locked.start, locked.end = start, end
+        locked.sequence += 1
+        locked.save(update_fields=["start", "end", "sequence", "updated_at"])
+        if crew is not None:
+            locked.crew.set(new_crew)
+
+        if not before["crew"] and after["crew"]:
+            change = "assigned"
+        elif before["crew"] != after["crew"]:
+            change = "crew_changed"
+        elif before["start"] != start:
+            change = "moved"
+        else:
+            change = "resized"
+
+        old_window = _window_text(org, before["start"], before["end"])
+        new_window = _window_text(org, start, end)
+        parts = []
+        if before["start"] is None:
+            parts.append(_("scheduled for %(new)s") % {"new": new_window})
+        elif before["start"] != start:
+            parts.append(_("moved from %(old)s to %(new)s") % {"old": old_window,
+                                                                 "new": new_window})
+        elif before["end"] != end:
+            parts.append(_("changed from %(old)s to %(new)s") % {"old": old_window,
+                                                                   "new": new_window})
+        old_ids = set(before["crew"])
+        new_ids = set(after["crew"])
+        added = [m.name for m in new_crew if m.pk not in old_ids]
+        removed = [m.name for m in old_crew if m.pk not in new_ids]
+        if added:
+            parts.append(_("added %(names)s") % {"names": ", ".join(added)})
+        if removed:
+            parts.append(_("removed %(names)s") % {"names": ", ".join(removed)})
+        TimelineEntry.objects.create(
+            organization_id=locked.organization_id, work_order=wo, visit=locked,
+            kind=EntryKind.SCHEDULE, author=by, body="; ".join(parts),
+            data={"event": f"visit_{change}", "start": start.isoformat(),
+                  "end": end.isoformat(), "crew": [m.name for m in new_crew],
+                  "from_start": before["start"] and before["start"].isoformat(),
+                  "from_end": before["end"] and before["end"].isoformat()},
+        )
+        audit_record(organization=org, actor=by, action="visit.schedule", obj=locked,
+                     changes={**diff(audit_before, snapshot(locked, VISIT_FIELDS)),
+                              **_conflict_changes(conflicts, override)})
+        visit_changed.send(sender=Visit, visit=locked, by=by, change=change, before=before,
+                           after=after)
+        if wo.status == Status.NEW and locked.status == VisitStatus.SCHEDULED:
+            work_order_schedule(work_order=wo, by=by)
+    visit.refresh_from_db()
+    return visit
+
+
+def visit_cancel(*, visit: Visit, by: Member | None, reason: str) -> Visit:
+    """Cancel an open visit, with a reason; the work order's status is left to the office."""
+    reason = _require_reason(reason, _("cancelling the visit"))
+    with transaction.atomic():
+        locked = _lock_visit(visit)
+        crew_ids = list(locked.crew.values_list("pk", flat=True))
+        before = _visit_state(locked, crew_ids)
+        locked.status = VisitStatus.CANCELLED
+        locked.sequence += 1
+        locked.save(update_fields=["status", "sequence", "updated_at"])
+        TimelineEntry.objects.create(
+            organization_id=locked.organization_id, work_order=locked.work_order, visit=locked,
+            kind=EntryKind.VISIT_STATUS, author=by, body=reason,
+            data={"from": before["status"], "to": VisitStatus.CANCELLED},
+        )
+        audit_record(organization=locked.work_order.organization, actor=by,
+                     action="visit.cancel", obj=locked,
+                     changes={"status": [before["status"], VisitStatus.CANCELLED],
+                              "reason": [None, reason]})
+        visit_changed.send(sender=Visit, visit=locked, by=by, change="cancelled",
+                           before=before, after=_visit_state(locked, crew_ids))
+    visit.refresh_from_db()
     return visit

@@ -1,0 +1,393 @@
+"""Scheduling conflicts: what is wrong with putting a crew on a visit at a given time.
+
+Rules, each a ``Conflict.kind``:
+
+- ``double_booking``: a crew member is on another open visit that overlaps;
+- ``outside_hours``: part of the visit falls outside a crew member's working hours (their
+  ``WorkingHours`` rows, or the organization's business hours when they have none), in the
+  organization's time zone; a visit crossing midnight is checked on both days;
+- ``time_off``: a crew member has time off that overlaps;
+- ``missing_skill``: a skill the work order requires that nobody in the crew has;
+- ``travel_time``: the gap to a crew member's previous or next visit is shorter than the drive
+  between the two sites (great-circle distance at ``TRAVEL_SPEED_KMH`` plus
+  ``TRAVEL_BUFFER``); skipped when either site has no coordinates.
+
+Conflicts are warnings: the office may schedule anyway (``override``), and the audit log
+records it. ``check_conflicts_bulk`` serves the dispatch board with a constant number of
+queries however many visits it shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from crewline.core.models import WEEKDAYS, Member, Organization, Skill
+from crewline.scheduling.models import TimeOff, WorkingHours
+
+if TYPE_CHECKING:
+    from crewline.customers.models import Site
+    from crewline.workorders.models import Visit
+
+DOUBLE_BOOKING = "double_booking"
+OUTSIDE_HOURS = "outside_hours"
+TIME_OFF = "time_off"
+MISSING_SKILL = "missing_skill"
+TRAVEL_TIME = "travel_time"
+KINDS = (DOUBLE_BOOKING, OUTSIDE_HOURS, TIME_OFF, MISSING_SKILL, TRAVEL_TIME)
+
+TRAVEL_SPEED_KMH = 40
+TRAVEL_BUFFER = dt.timedelta(minutes=10)
+# How far before and after a visit to look for the neighbouring visits a crew member drives
+# from and to; a longer gap is never short of travel time in practice (480 km at 40 km/h).
+TRAVEL_LOOKAROUND = dt.timedelta(hours=12)
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One reason a schedule is doubtful, with a message ready to show (already translated)."""
+
+    kind: str
+    member: Member | None
+    message: str
+    other_visit_id: int | None = None
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in kilometres between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def travel_time(a: tuple[float, float], b: tuple[float, float]) -> dt.timedelta:
+    """The estimated drive between two points, buffer included."""
+    return dt.timedelta(hours=haversine_km(a, b) / TRAVEL_SPEED_KMH) + TRAVEL_BUFFER
+
+
+# --- The data a check needs, loaded once for any number of visits -----------------------------
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class _Other:
+    """An open visit a crew member is on, as far as the rules need it."""
+
+    id: int
+    start: dt.datetime
+    end: dt.datetime
+    reference: str
+    site_id: int | None
+    point: Point | None
+
+
+@dataclass
+class _Spec:
+    """What is checked: a window, a crew, a place and the skills it needs."""
+
+    key: int
+    visit_id: int | None
+    start: dt.datetime | None
+    end: dt.datetime | None
+    crew_ids: list[int]
+    site_id: int | None
+    point: Point | None
+    required: dict[int, str] = field(default_factory=dict)
+
+
+def _point(lat, lng) -> Point | None:
+    if lat is None or lng is None:
+        return None
+    return (float(lat), float(lng))
+
+
+class _Context:
+    """Members, hours, time off and neighbouring visits for a set of crew members and a period.
+
+    Five queries, whatever the number of members and visits.
+    """
+
+    def __init__(self, organization: Organization, member_ids: set[int],
+                 lo: dt.datetime | None, hi: dt.datetime | None,
+                 members: dict[int, Member] | None = None) -> None:
+        from crewline.workorders.models import OPEN_VISIT_STATUSES, Visit
+
+        self.organization = organization
+        self.tz = organization.tzinfo
+        if members is None:
+            members = {m.pk: m for m in Member.objects.for_org(organization)
+                       .filter(pk__in=member_ids).select_related("user")}
+        self.members = members
+        self.skills: dict[int, set[int]] = defaultdict(set)
+        self.hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
+        self.time_off: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
+        self.visits: dict[int, list[_Other]] = defaultdict(list)
+        if not member_ids:
+            return
+        for member_id, skill_id in (Member.skills.through.objects
+                                    .filter(member_id__in=member_ids)
+                                    .values_list("member_id", "skill_id")):
+            self.skills[member_id].add(skill_id)
+        for row in (WorkingHours.objects.for_org(organization).filter(member_id__in=member_ids)
+                    .values_list("member_id", "weekday", "start", "end")):
+            member_id, weekday, start, end = row
+            self.hours.setdefault(member_id, defaultdict(list))[weekday].append((start, end))
+        if lo is None or hi is None:
+            return
+        for member_id, start, end, reason in (
+                TimeOff.objects.for_org(organization)
+                .filter(member_id__in=member_ids, start__lt=hi, end__gt=lo)
+                .values_list("member_id", "start", "end", "reason")):
+            self.time_off[member_id].append((start, end, reason))
+        rows = (Visit.crew.through.objects
+                .filter(member_id__in=member_ids, visit__organization=organization,
+                        visit__status__in=OPEN_VISIT_STATUSES,
+                        visit__start__lt=hi + TRAVEL_LOOKAROUND,
+                        visit__end__gt=lo - TRAVEL_LOOKAROUND)
+                .values_list("member_id", "visit_id", "visit__start", "visit__end",
+                             "visit__work_order__number", "visit__work_order__site_id",
+                             "visit__work_order__site__latitude",
+                             "visit__work_order__site__longitude"))
+        for member_id, visit_id, start, end, number, site_id, lat, lng in rows:
+            self.visits[member_id].append(_Other(visit_id, start, end, f"WO-{number}", site_id,
+                                                 _point(lat, lng)))
+
+    # Formatting, in the organization's time zone.
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.tz)
+
+    def hm(self, moment: dt.datetime) -> str:
+        return self.local(moment).strftime("%H:%M")
+
+    def when(self, moment: dt.datetime) -> str:
+        return f"{date_format(self.local(moment).date(), 'D j M')} {self.hm(moment)}"
+
+    def span(self, start: dt.datetime, end: dt.datetime, near: dt.datetime) -> tuple[str, str]:
+        """Times alone when on the same local day as ``near``, with the date otherwise."""
+        day = self.local(near).date()
+        fmt_start = self.hm(start) if self.local(start).date() == day else self.when(start)
+        fmt_end = self.hm(end) if self.local(end).date() == day else self.when(end)
+        return fmt_start, fmt_end
+
+    # Working hours.
+
+    def day_hours(self, member_id: int, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+        """The member's working spans on a local date: their own rows, else business hours."""
+        own = self.hours.get(member_id)
+        if own is not None:
+            return sorted(own.get(day.weekday(), []))
+        span = (self.organization.business_hours or {}).get(WEEKDAYS[day.weekday()])
+        if not span:
+            return []
+        start, end = (dt.datetime.strptime(s, "%H:%M").time() for s in span)
+        return [(start, end)]
+
+    def working_intervals(self, member_id: int, first: dt.date,
+                          last: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """Working spans from ``first`` to ``last`` (local dates) as UTC instants.
+
+        Each span is placed on its own date in the organization's zone, so a daylight-saving
+        change moves it with the wall clock. Compared in UTC: aware datetimes sharing a tzinfo
+        compare by wall time, which is wrong across a change.
+        """
+        spans = []
+        day = first
+        while day <= last:
+            for start, end in self.day_hours(member_id, day):
+                spans.append((dt.datetime.combine(day, start, self.tz).astimezone(dt.UTC),
+                              dt.datetime.combine(day, end, self.tz).astimezone(dt.UTC)))
+            day += dt.timedelta(days=1)
+        return sorted(spans)
+
+
+def _first_uncovered(start: dt.datetime, end: dt.datetime,
+                     spans: list[tuple[dt.datetime, dt.datetime]]) -> dt.datetime | None:
+    """The first instant of [start, end) that no span covers, or None when all is covered."""
+    cursor = start.astimezone(dt.UTC)
+    end = end.astimezone(dt.UTC)
+    for span_start, span_end in spans:
+        if span_start > cursor:
+            break
+        if span_end > cursor:
+            cursor = span_end
+        if cursor >= end:
+            return None
+    return cursor if cursor < end else None
+
+
+def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
+    conflicts: list[Conflict] = []
+    crew = [ctx.members[pk] for pk in spec.crew_ids if pk in ctx.members]
+    crew.sort(key=lambda m: (m.name.lower(), m.pk))
+
+    if spec.required and crew:
+        covered = set().union(*(ctx.skills.get(m.pk, set()) for m in crew))
+        missing = sorted(name for pk, name in spec.required.items() if pk not in covered)
+        if missing:
+            if len(crew) == 1:
+                message = _("%(name)s does not have the skills this job needs: %(skills)s.") % {
+                    "name": crew[0].name, "skills": ", ".join(missing)}
+            else:
+                message = _("Nobody in the crew has the skills this job needs: %(skills)s.") % {
+                    "skills": ", ".join(missing)}
+            conflicts.append(Conflict(MISSING_SKILL, None, message))
+
+    if spec.start is None or spec.end is None:
+        return conflicts
+    start, end = spec.start, spec.end
+
+    for member in crew:
+        name = member.name
+        others = [v for v in ctx.visits.get(member.pk, ()) if v.id != spec.visit_id]
+
+        for other in sorted(others, key=lambda v: (v.start, v.id)):
+            if other.start < end and other.end > start:
+                s, e = ctx.span(other.start, other.end, start)
+                conflicts.append(Conflict(DOUBLE_BOOKING, member, _(
+                    "%(name)s is already on %(ref)s from %(start)s to %(end)s.") % {
+                    "name": name, "ref": other.reference, "start": s, "end": e}, other.id))
+
+        first = ctx.local(start).date()
+        last = ctx.local(end - dt.timedelta(microseconds=1)).date()
+        spans = ctx.working_intervals(member.pk, first, last)
+        gap = _first_uncovered(start, end, spans)
+        if gap is not None:
+            day = ctx.local(gap).date()
+            hours = ctx.day_hours(member.pk, day)
+            day_label = date_format(day, "l j F")
+            if not hours:
+                message = _("%(name)s does not work on %(day)s.") % {"name": name,
+                                                                     "day": day_label}
+            else:
+                s, e = ctx.span(start, end, start)
+                message = _("%(name)s works %(hours)s on %(day)s; this visit runs from "
+                            "%(start)s to %(end)s.") % {
+                    "name": name, "day": day_label, "start": s, "end": e,
+                    "hours": ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in hours)}
+            conflicts.append(Conflict(OUTSIDE_HOURS, member, message))
+
+        for off_start, off_end, reason in sorted(ctx.time_off.get(member.pk, ())):
+            if off_start < end and off_end > start:
+                params = {"name": name, "start": ctx.when(off_start), "end": ctx.when(off_end),
+                          "reason": reason}
+                message = (_("%(name)s is off from %(start)s to %(end)s (%(reason)s).") % params
+                           if reason else
+                           _("%(name)s is off from %(start)s to %(end)s.") % params)
+                conflicts.append(Conflict(TIME_OFF, member, message))
+
+        if spec.point is None:
+            continue
+        before = [v for v in others if v.end <= start and v.end > start - TRAVEL_LOOKAROUND]
+        after = [v for v in others if v.start >= end and v.start < end + TRAVEL_LOOKAROUND]
+        previous = max(before, key=lambda v: (v.end, v.id), default=None)
+        following = min(after, key=lambda v: (v.start, v.id), default=None)
+        if (previous is not None and previous.point is not None
+                and previous.site_id != spec.site_id):
+            needed = travel_time(previous.point, spec.point)
+            if start - previous.end < needed:
+                conflicts.append(Conflict(TRAVEL_TIME, member, _(
+                    "%(name)s needs about %(needed)d minutes to get here from %(ref)s, which "
+                    "ends at %(end)s, but has only %(gap)d.") % {
+                    "name": name, "needed": round(needed.total_seconds() / 60),
+                    "ref": previous.reference, "end": ctx.span(previous.end, previous.end,
+                                                               start)[0],
+                    "gap": int((start - previous.end).total_seconds() // 60)}, previous.id))
+        if (following is not None and following.point is not None
+                and following.site_id != spec.site_id):
+            needed = travel_time(spec.point, following.point)
+            if following.start - end < needed:
+                conflicts.append(Conflict(TRAVEL_TIME, member, _(
+                    "%(name)s needs about %(needed)d minutes to get from here to %(ref)s, which "
+                    "starts at %(start)s, but has only %(gap)d.") % {
+                    "name": name, "needed": round(needed.total_seconds() / 60),
+                    "ref": following.reference,
+                    "start": ctx.span(following.start, following.start, start)[0],
+                    "gap": int((following.start - end).total_seconds() // 60)}, following.id))
+    return conflicts
+
+
+# --- Public API ----------------------------------------------------------------------------
+
+
+def check_conflicts(*, organization: Organization, start: dt.datetime | None,
+                    end: dt.datetime | None, crew: list[Member], visit: Visit | None = None,
+                    site: Site | None = None,
+                    required_skills: Iterable[Skill] = ()) -> list[Conflict]:
+    """What would be wrong with ``crew`` working from ``start`` to ``end``.
+
+    ``visit`` (when rescheduling one) is not counted against itself. ``site`` and
+    ``required_skills`` default to those of ``visit.work_order``. Without a start and end only
+    the skills are checked.
+    """
+    if (start is None) != (end is None):
+        raise ValueError("Give both start and end, or neither.")
+    crew = list(crew)
+    required = {s.pk: s.name for s in required_skills}
+    if visit is not None:
+        work_order = visit.work_order
+        if site is None and work_order.site_id is not None:
+            site = work_order.site
+        if not required:
+            required = dict(work_order.required_skills.values_list("pk", "name"))
+    members = {m.pk: m for m in crew}
+    ctx = _Context(organization, set(members), start, end, members=members)
+    spec = _Spec(key=0, visit_id=visit.pk if visit is not None else None, start=start, end=end,
+                 crew_ids=list(members), site_id=site.pk if site is not None else None,
+                 point=_point(site.latitude, site.longitude) if site is not None else None,
+                 required=required)
+    return _check(ctx, spec)
+
+
+def check_conflicts_bulk(*, organization: Organization,
+                         visits: list[Visit]) -> dict[int, list[Conflict]]:
+    """Conflicts of each of ``visits`` (by visit id), for the dispatch board.
+
+    A constant number of queries (eight) whatever the number of visits; the visits' crews,
+    sites and required skills are read afresh, so callers need not prefetch anything. Closed
+    visits have no conflicts; visits without a time are checked for skills only.
+    """
+    from crewline.workorders.models import Visit, WorkOrder
+
+    result: dict[int, list[Conflict]] = {v.pk: [] for v in visits}
+    open_visits = [v for v in visits if v.is_open]
+    if not open_visits:
+        return result
+    ids = [v.pk for v in open_visits]
+    crews: dict[int, list[int]] = defaultdict(list)
+    for visit_id, member_id in (Visit.crew.through.objects.filter(visit_id__in=ids)
+                                .values_list("visit_id", "member_id")):
+        crews[visit_id].append(member_id)
+    places = {row[0]: row[1:] for row in Visit.objects.filter(pk__in=ids).values_list(
+        "pk", "work_order_id", "work_order__site_id", "work_order__site__latitude",
+        "work_order__site__longitude")}
+    required: dict[int, dict[int, str]] = defaultdict(dict)
+    work_order_ids = {row[0] for row in places.values()}
+    for wo_id, skill_id, name in (WorkOrder.required_skills.through.objects
+                                  .filter(workorder_id__in=work_order_ids)
+                                  .values_list("workorder_id", "skill_id", "skill__name")):
+        required[wo_id][skill_id] = name
+    timed = [v for v in open_visits if v.start is not None and v.end is not None]
+    lo = min((v.start for v in timed), default=None)
+    hi = max((v.end for v in timed), default=None)
+    member_ids = {pk for crew in crews.values() for pk in crew}
+    ctx = _Context(organization, member_ids, lo, hi)
+    for visit in open_visits:
+        if visit.pk not in places:
+            continue
+        wo_id, site_id, lat, lng = places[visit.pk]
+        spec = _Spec(key=visit.pk, visit_id=visit.pk, start=visit.start, end=visit.end,
+                     crew_ids=crews.get(visit.pk, []), site_id=site_id, point=_point(lat, lng),
+                     required=required.get(wo_id, {}))
+        result[visit.pk] = _check(ctx, spec)
+    return result

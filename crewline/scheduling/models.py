@@ -1,0 +1,80 @@
+"""Availability: each technician's weekly working hours and their time off.
+
+A technician with no ``WorkingHours`` rows at all follows the organization's business hours
+(``Organization.business_hours``); once they have rows, only the rows count, and a weekday with
+no row is a day off.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crewline.core.models import Member, OrgOwned
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WorkingHours(OrgOwned):
+    """One span of a member's working week, in the organization's local time.
+
+    Several rows per weekday are allowed (a split shift: 07:00–11:00 and 13:00–17:00).
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="working_hours",
+                               verbose_name=_("member"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["member", "weekday", "start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")),
+                                   name="working_hours_ordered"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6),
+                                   name="working_hours_weekday"),
+        ]
+        indexes = [models.Index(fields=["organization", "member"], name="wh_org_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(OrgOwned):
+    """A member is away from ``start`` to ``end`` (aware datetimes): holiday, sickness, training."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="time_off",
+                               verbose_name=_("member"))
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")),
+                                   name="time_off_ordered"),
+        ]
+        indexes = [models.Index(fields=["organization", "member", "end"],
+                                name="timeoff_org_member_end_idx")]
+
+    def __str__(self) -> str:
+        return self.reason or str(_("Time off"))
