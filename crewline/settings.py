@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crewline.core.context_processors.crewline",
+                "crewline.notifications.context_processors.notifications",
             ],
         },
     },

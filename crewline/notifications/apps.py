@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     name = "crewline.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from crewline.notifications import receivers  # noqa: F401

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from crewline.notifications import views
 
 app_name = "notifications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("bell/", views.bell, name="bell"),
+    path("read-all/", views.mark_all_read, name="read_all"),
+    path("<int:pk>/", views.notification_open, name="open"),
+    path("<int:pk>/read/", views.mark_read, name="read"),
+]

@@ -1,0 +1,60 @@
+"""Notifications: one message to one member about something that concerns them.
+
+Written by ``services.py`` (visit changes today; the office's own kinds later) and read in the
+app's list, the navbar bell, by email and later by the phone app.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crewline.core.models import Member, OrgOwned
+
+
+class NotificationKind(models.TextChoices):
+    VISIT_ASSIGNED = "visit_assigned", _("Assigned to a visit")
+    VISIT_UNASSIGNED = "visit_unassigned", _("Removed from a visit")
+    VISIT_MOVED = "visit_moved", _("Visit moved")
+    VISIT_RESIZED = "visit_resized", _("Visit length changed")
+    VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
+    VISIT_REINSTATED = "visit_reinstated", _("Visit back on")
+    CREW_CHANGED = "crew_changed", _("Crew changed")
+
+
+class Notification(OrgOwned):
+    recipient = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notifications",
+                                  verbose_name=_("recipient"))
+    # Free text rather than choices-only: other apps add their own kinds.
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    # What the message was made from: for visits {"visit": id, "work_order": number,
+    # "before": {...}, "after": {...}} with ISO times, so it can be rewritten when changes batch.
+    data = models.JSONField(default=dict, blank=True)
+    # Changes with the same key, for the same recipient, close together, become one notification.
+    batch_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            # The bell's unread count and the list (unread first, newest first).
+            models.Index(fields=["recipient", "read_at", "-updated_at"],
+                         name="notif_recipient_read_idx"),
+            models.Index(fields=["recipient", "batch_key"], name="notif_batch_idx",
+                         condition=Q(read_at__isnull=True, emailed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None

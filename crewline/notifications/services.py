@@ -1,0 +1,156 @@
+"""Writes to notifications: made from visit changes, batched, read by their recipient.
+
+Reading one's own notifications is not a change to the organization's data, so it leaves no
+audit entry; the visit change a notification reports is audited by the service that made it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from crewline.core.audit import to_json_value
+from crewline.core.models import Member
+from crewline.notifications.models import Notification
+from crewline.notifications.wording import VisitLabel, describe_visit_change
+from crewline.workorders.models import Visit
+
+# Changes of the same visit for the same member closer together than this become one
+# notification, and its email goes out once this long has passed since the last of them.
+BATCH_WINDOW = dt.timedelta(seconds=60)
+
+STATE_KEYS = ("start", "end", "crew", "status")
+
+
+def _state(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not values:
+        return {}
+    state = {key: to_json_value(_utc(values.get(key))) for key in STATE_KEYS}
+    state["crew"] = sorted(int(pk) for pk in (values.get("crew") or []))
+    return state
+
+
+def _utc(value: Any) -> Any:
+    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
+
+
+def visit_batch_key(visit_id: int) -> str:
+    return f"visit:{visit_id}"
+
+
+def _url_for(member: Member, visit: Visit) -> str:
+    if member.is_office:
+        return reverse("workorders:detail", kwargs={"number": visit.work_order.number})
+    return reverse("workorders:my_visits") + f"#visit-{visit.pk}"
+
+
+def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
+                         before: Mapping[str, Any] | None,
+                         after: Mapping[str, Any]) -> list[Notification]:
+    """Tell every member on the visit's crew, before or after the change, what it means to them.
+
+    Never the member who made the change. A change close after an earlier one of the same visit,
+    whose notification is still unread and not yet emailed, rewrites that notification from the
+    oldest ``before`` to the newest ``after``; when those are the same for a member, the
+    notification is deleted. Call inside the transaction of the change (the ``visit_changed``
+    receiver does). Returns the notifications written or rewritten.
+    """
+    before_state, after_state = _state(before), _state(after)
+    affected = set(before_state.get("crew", [])) | set(after_state.get("crew", []))
+    if by is not None:
+        affected.discard(by.pk)
+    if not affected:
+        return []
+    now = timezone.now()
+    members = {m.pk: m for m in Member.objects.select_related("user").filter(
+        organization_id=visit.organization_id,
+        pk__in=affected | set(before_state.get("crew", [])) | set(after_state["crew"]))}
+    names = {pk: m.name for pk, m in members.items()}
+    visit = (Visit.objects.select_related("organization", "work_order__customer")
+             .get(pk=visit.pk))
+    wo = visit.work_order
+    label = VisitLabel(reference=wo.reference, title=wo.title, customer=wo.customer.name)
+    tz = visit.organization.tzinfo
+    key = visit_batch_key(visit.pk)
+    pending: dict[int, Notification] = {}
+    for notification in (Notification.objects.select_for_update()
+                         .filter(organization_id=visit.organization_id, batch_key=key,
+                                 recipient_id__in=affected, read_at__isnull=True,
+                                 emailed_at__isnull=True, updated_at__gte=now - BATCH_WINDOW)
+                         .order_by("updated_at", "id")):
+        pending[notification.recipient_id] = notification  # the newest one wins
+
+    written: list[Notification] = []
+    for member_id in sorted(affected):
+        member = members.get(member_id)
+        if member is None or not member.is_active:
+            continue
+        existing = pending.get(member_id)
+        first_before = existing.data.get("before", {}) if existing else before_state
+        with translation.override(member.language or settings.LANGUAGE_CODE):
+            message = describe_visit_change(member_id=member_id, before=first_before,
+                                            after=after_state, label=label, tz=tz,
+                                            names=names)
+        if message is None:
+            if existing is not None:
+                existing.delete()
+            continue
+        data = {"visit": visit.pk, "work_order": wo.number, "before": first_before,
+                "after": after_state,
+                "changes": [*(existing.data.get("changes", []) if existing else []), change]}
+        if existing is not None:
+            existing.kind, existing.title, existing.body = (message.kind, message.title[:200],
+                                                            message.body)
+            existing.data, existing.updated_at = data, now
+            existing.url = _url_for(member, visit)
+            existing.save(update_fields=["kind", "title", "body", "data", "url", "updated_at"])
+            notification = existing
+        else:
+            notification = Notification.objects.create(
+                organization_id=visit.organization_id, recipient=member, kind=message.kind,
+                title=message.title[:200], body=message.body, url=_url_for(member, visit),
+                data=data, batch_key=key, created_at=now, updated_at=now,
+            )
+        written.append(notification)
+        if member.notify_by_email and member.user.email:
+            _enqueue_email(notification)
+    return written
+
+
+def _enqueue_email(notification: Notification) -> None:
+    """Queue the email for when the batch has been quiet for ``BATCH_WINDOW``.
+
+    Every change queues its own task; the task sends only once the notification has been left
+    alone for the window, so only the last of a batch sends. A backend that cannot delay (the
+    tests' immediate one) runs the task at once, which then waits for a later call.
+    """
+    from crewline.notifications.tasks import send_notification_email
+
+    task = send_notification_email
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=notification.updated_at + BATCH_WINDOW)
+    task.enqueue(notification.pk)
+
+
+def notification_mark_read(*, notification: Notification, by: Member) -> Notification:
+    """Mark one of ``by``'s own notifications read (no-op when it already is)."""
+    if notification.recipient_id != by.pk:
+        raise PermissionError("Members mark only their own notifications read.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at)
+    return notification
+
+
+def notification_mark_all_read(*, by: Member) -> int:
+    """Mark all of ``by``'s unread notifications read; returns how many there were."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=by, read_at__isnull=True).update(
+            read_at=timezone.now())
