@@ -49,6 +49,7 @@ TRAVEL_BUFFER = dt.timedelta(minutes=10)
 # from and to; a longer gap is never short of travel time in practice (480 km at 40 km/h).
 TRAVEL_LOOKAROUND = dt.timedelta(hours=12)
 EARTH_RADIUS_KM = 6371.0088
+END_OF_DAY = dt.time(23, 59)
 
 
 @dataclass(frozen=True)
@@ -205,8 +206,12 @@ class _Context:
         day = first
         while day <= last:
             for start, end in self.day_hours(member_id, day):
+                # A day that ends at 23:59 runs to midnight, so a night shift carries on into
+                # the next day's hours without a one-minute hole.
+                end_at = (dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), self.tz)
+                          if end >= END_OF_DAY else dt.datetime.combine(day, end, self.tz))
                 spans.append((dt.datetime.combine(day, start, self.tz).astimezone(dt.UTC),
-                              dt.datetime.combine(day, end, self.tz).astimezone(dt.UTC)))
+                              end_at.astimezone(dt.UTC)))
             day += dt.timedelta(days=1)
         return sorted(spans)
 
