@@ -244,8 +244,13 @@ def customer_options(request: HttpRequest) -> HttpResponse:
     return render(request, "workorders/_customer_options.html", {"customers": customers})
 
 
+HISTORY_ROWS = 100
+
+
 def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
     org = request.organization
+    timeline, timeline_more = selectors.work_order_timeline_page(wo)
+    history = list(selectors.work_order_history(wo)[:HISTORY_ROWS + 1])
     allowed = services.allowed_transitions(wo)
     # The first action that needs no reason is the likely next step: make it stand out.
     primary = next((a for a in allowed if a not in services.REASON_REQUIRED), None)
@@ -254,8 +259,10 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
         "actions": [{"name": a, "label": ACTION_LABELS[a], "primary": a == primary,
                      "needs_reason": a in services.REASON_REQUIRED} for a in allowed],
         "visits": selectors.work_order_visits(wo),
-        "timeline": selectors.work_order_timeline(wo),
-        "history": selectors.work_order_history(wo),
+        "timeline": timeline,
+        "timeline_more": timeline_more,
+        "history": history[:HISTORY_ROWS],
+        "history_truncated": len(history) > HISTORY_ROWS,
         "tags": list(wo.tags.all()),
         "contact_phone": wo.customer.phone,
         "visit_form": forms.get("visit_form") or VisitForm(organization=org, initial={
@@ -273,6 +280,20 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
 def work_order_detail(request: HttpRequest, number: int) -> HttpResponse:
     wo = selectors.work_order_for_member(request.member, number)
     return render(request, "workorders/detail.html", _detail_context(request, wo))
+
+
+@office_required
+@require_GET
+def timeline_older(request: HttpRequest, number: int) -> HttpResponse:
+    """Older timeline entries, for the "Show older" button (an htmx fragment)."""
+    wo = selectors.work_order_for_member(request.member, number)
+    try:
+        offset = int(request.GET.get("offset", selectors.TIMELINE_PAGE))
+    except ValueError:
+        offset = selectors.TIMELINE_PAGE
+    entries, more = selectors.work_order_timeline_page(wo, offset=offset)
+    return render(request, "workorders/_timeline_older.html",
+                  {"wo": wo, "timeline": entries, "timeline_more": more})
 
 
 @office_required

@@ -17,9 +17,8 @@ from crewline.workorders.services import attachment_add, note_add, visit_add, wo
 
 PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_done",
           "password_reset_confirm", "password_reset_complete", "core:invite_accept"}
-# Pages a technician may open (their own profile, their visits, the organization's logo).
-TECHNICIAN_ALLOWED = {"home", "core:profile", "core:password_change", "core:logo",
-                      "workorders:my_visits"}
+# Views that need a login but no role: the start page sends each role where it belongs.
+LOGIN_ONLY = {"home"}
 
 
 def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
@@ -32,6 +31,15 @@ def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
             yield f"{namespace}{entry.name}", prefix + str(entry.pattern), entry.default_args
 
 
+def _walk_entries(resolver: URLResolver, namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            yield from _walk_entries(entry, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
 def _fill(route: str, value: str) -> str:
     route = re.sub(r"<(?:int:)?(?:pk|number)>", value, route)
     route = route.replace("<slug:action>", "start")
@@ -39,6 +47,9 @@ def _fill(route: str, value: str) -> str:
 
 
 ROUTES = sorted({(name, route) for name, route, _ in _walk(get_resolver())})
+# Each view declares who may open it through crewline.core.access's decorators.
+ACCESS = {name: getattr(entry.callback, "access", None)
+          for name, entry in ((n, e) for n, e in _walk_entries(get_resolver()))}
 
 
 @pytest.fixture
@@ -53,7 +64,7 @@ def world(org, owner, technician):
 
     start = timezone.now()
     visit_add(work_order=wo, by=owner, start=start, end=start + timezone.timedelta(hours=1),
-              crew=[technician])
+              crew=[technician], override=True)
     note_add(work_order=wo, by=owner, body="Bring the ladder")
     attachment_add(work_order=wo, by=owner,
                    file=SimpleUploadedFile("plan.pdf", b"%PDF-1.4", "application/pdf"))
@@ -92,9 +103,23 @@ def test_it_sends_anonymous_visitors_to_log_in(name, route, world, client):
         assert response["Location"].startswith("/login/"), url
 
 
+@pytest.mark.parametrize(("name", "route"), [(n, r) for n, r in ROUTES if n not in PUBLIC])
+def test_every_private_view_declares_who_may_open_it(name, route):
+    assert name in LOGIN_ONLY or ACCESS[name] in ("member", "office", "owner"), (
+        f"{name} ({route}) has no member_required/office_required/owner_required")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "route"),
-                         [(n, r) for n, r in ROUTES if n not in PUBLIC | TECHNICIAN_ALLOWED])
+                         [(n, r) for n, r in ROUTES if ACCESS.get(n) == "owner"])
+def test_it_refuses_owner_pages_to_office_staff(name, route, world, office_client):
+    url = _fill(route, str(world.number))
+    assert 403 in (office_client.get(url).status_code, office_client.post(url).status_code), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "route"),
+                         [(n, r) for n, r in ROUTES if ACCESS.get(n) in ("office", "owner")])
 def test_it_refuses_office_pages_to_a_technician(name, route, world, tech_client):
     url = _fill(route, str(world.number))
     for method in ("get", "post"):

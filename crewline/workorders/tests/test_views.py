@@ -91,7 +91,7 @@ def test_it_lists_in_a_constant_number_of_queries(office_client, org, customer, 
         visit = Visit.objects.create(organization=org, work_order=wo, start=start,
                                      end=start + dt.timedelta(hours=1))
         visit.crew.add(technician, office)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         response = office_client.get(reverse("workorders:list"))
     assert response.status_code == 200
     assert response.content.decode().count("status-badge") == min(n, 50)
@@ -447,3 +447,18 @@ def test_it_sends_anonymous_visitors_to_log_in(client, wo):
                 reverse("workorders:detail", args=[wo.number])):
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_it_shows_the_latest_timeline_entries_and_loads_older_ones(office_client, wo, office):
+    for i in range(55):
+        note_add(work_order=wo, by=office, body=f"Entry number {i:02d}")
+    page = office_client.get(reverse("workorders:detail", args=[wo.number])).content.decode()
+    html = page.split('id="history-pane"')[0]  # the timeline tab, not the audit history
+    assert "Entry number 54" in html and "Entry number 05" in html
+    assert "Entry number 04" not in html
+    older_url = reverse("workorders:timeline_older", args=[wo.number])
+    assert f"{older_url}?offset=50" in html
+    older = office_client.get(older_url, {"offset": 50}).content.decode()
+    assert "Entry number 04" in older and "Entry number 00" in older
+    assert "Entry number 05" not in older
+    assert "Show older entries" not in older
