@@ -596,8 +596,8 @@ def visit_schedule(*, visit: Visit, start: dt.datetime, end: dt.datetime,
                                                                    "new": new_window})
         old_ids = set(before["crew"])
         new_ids = set(after["crew"])
-        added = [m.name for m in new_crew if m.pk not in old_ids]
-        removed = [m.name for m in old_crew if m.pk not in new_ids]
+        added = sorted(m.name for m in new_crew if m.pk not in old_ids)
+        removed = sorted(m.name for m in old_crew if m.pk not in new_ids)
         if added:
             parts.append(_("added %(names)s") % {"names": ", ".join(added)})
         if removed:

@@ -42,7 +42,10 @@ def make_wo(org, office, customer, site):
 
 @pytest.fixture
 def soon():
-    """A visit window starting tomorrow at 09:00 in the organization's time zone."""
+    """A visit window on the next weekday at 15:00 UTC (09:00 or 10:00 in Chicago), inside
+    business hours so that adding a crewed visit raises no scheduling conflict."""
     start = (timezone.now() + dt.timedelta(days=1)).replace(hour=15, minute=0, second=0,
                                                              microsecond=0)
+    while start.weekday() >= 5:
+        start += dt.timedelta(days=1)
     return start, start + dt.timedelta(hours=2)
