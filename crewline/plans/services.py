@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,18 +30,21 @@ from crewline.customers.models import Customer, Site
 from crewline.plans.models import MaintenancePlan, PlanOccurrence, PlanStatus
 from crewline.plans.recurrence import local_start, normalise_rrule, occurrence_dates
 from crewline.workorders.models import (
-    EntryKind,
     JobType,
     Priority,
     Status,
-    TimelineEntry,
     Visit,
     VisitStatus,
     WorkOrder,
     WorkOrderKind,
 )
-from crewline.workorders.services import work_order_cancel, work_order_create, work_order_update
-from crewline.workorders.signals import visit_changed
+from crewline.workorders.services import (
+    visit_add,
+    visit_schedule,
+    work_order_cancel,
+    work_order_create,
+    work_order_update,
+)
 
 PLAN_FIELDS = ("customer", "site", "name", "rrule", "start_date", "start_time", "horizon_days",
                "end_date", "title", "instructions", "job_type", "priority", "checklist",
@@ -290,12 +291,10 @@ def _occurrences(plan: MaintenancePlan, **filters):
 
 def _visit_add(work_order: WorkOrder, start: dt.datetime, end: dt.datetime,
                crew: list[Member]) -> Visit:
-    from crewline.workorders.services import visit_add
-
-    # Generated visits are placed even over someone else's work (the board shows the conflict),
-    # where visit_add checks conflicts and can be told to go ahead.
-    extra = {"override": True} if "override" in inspect.signature(visit_add).parameters else {}
-    return visit_add(work_order=work_order, by=None, start=start, end=end, crew=crew, **extra)
+    # Generated visits are placed even over someone else's work: the board shows the conflict
+    # and the audit entry records the override.
+    return visit_add(work_order=work_order, by=None, start=start, end=end, crew=crew,
+                     override=True)
 
 
 def _write_extras(work_order: WorkOrder, target: dict) -> None:
@@ -316,36 +315,10 @@ def _write_extras(work_order: WorkOrder, target: dict) -> None:
 
 def _visit_set(visit: Visit, target: dict) -> None:
     """Move the plan's own (untouched) visit to the template's time and crew."""
-    start = dt.datetime.fromisoformat(target["start"])
-    end = dt.datetime.fromisoformat(target["end"])
-    crew_before = sorted(m.pk for m in visit.crew.all())
-    before = {"start": visit.start, "end": visit.end, "crew": crew_before,
-              "status": visit.status}
-    after = {"start": start, "end": end, "crew": target["crew"], "status": visit.status}
-    if before == after:
-        return
-    changes = []
-    if before["start"] != start:
-        changes.append("moved")
-    elif before["end"] != end:
-        changes.append("resized")
-    if crew_before != target["crew"]:
-        changes.append("crew_changed")
-    Visit.objects.filter(pk=visit.pk).update(start=start, end=end, sequence=F("sequence") + 1,
-                                             updated_at=timezone.now())
-    visit.crew.set(target["crew"])
-    visit.refresh_from_db()
-    TimelineEntry.objects.create(
-        organization_id=visit.organization_id, work_order_id=visit.work_order_id, visit=visit,
-        kind=EntryKind.SCHEDULE, author=None,
-        data={"event": "visit_changed", "start": start.isoformat(), "end": end.isoformat(),
-              "crew": target["crew"], "by_plan": True},
-    )
-    audit_record(organization=visit.work_order.organization, actor=None, action="visit.update",
-                 obj=visit, changes=diff(before, after))
-    for change in changes:
-        visit_changed.send(sender=Visit, visit=visit, by=None, change=change, before=before,
-                           after=after)
+    crew = list(Member.objects.filter(pk__in=target["crew"]).select_related("user"))
+    visit_schedule(visit=visit, start=dt.datetime.fromisoformat(target["start"]),
+                   end=dt.datetime.fromisoformat(target["end"]), crew=crew, by=None,
+                   override=True)
 
 
 def _raise(plan: MaintenancePlan, day: dt.date, template: dict,

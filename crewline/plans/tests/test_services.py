@@ -312,3 +312,21 @@ def test_generation_runs_after_the_commit_when_a_plan_is_saved(
         plan = plan_create(organization=org, by=office, customer=customer, site=site,
                            name="Monthly", rrule="FREQ=MONTHLY", start_date=TODAY)
     assert plan.occurrences.count() == 3  # 2 Jan, 2 Feb and 2 Mar: 60 days ahead
+
+
+def test_generated_visits_land_over_other_work_and_the_override_is_recorded(
+        make_plan, office, technician, customer, site, org):
+    from crewline.workorders.services import work_order_create
+
+    busy = work_order_create(organization=org, by=office, customer=customer, site=site,
+                             title="Emergency leak")
+    visit_add(work_order=busy, by=office, crew=[technician],
+              start=dt.datetime(2025, 1, 9, 8, 30, tzinfo=CHICAGO),
+              end=dt.datetime(2025, 1, 9, 10, 30, tzinfo=CHICAGO))
+    plan = make_plan(rrule="FREQ=WEEKLY;BYDAY=TH", start_date=TODAY, horizon_days=8,
+                     default_crew=[technician])
+    assert len(plan_generate(plan=plan, today=TODAY).created) == 2
+    clash = plan.occurrences.get(date=dt.date(2025, 1, 9)).visit
+    assert list(clash.crew.all()) == [technician]
+    entry = AuditLog.objects.get(action="visit.add", object_id=str(clash.pk))
+    assert entry.changes["override"] == [None, True] and entry.changes["conflicts"][1]
