@@ -138,6 +138,10 @@ class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     language = forms.ChoiceField(label=_("Language"), required=False)
+    notify_by_email = forms.BooleanField(
+        label=_("Email me about changes to my work"), required=False,
+        help_text=_("When a visit you are on is assigned, moved, shortened, cancelled or its "
+                    "crew changes. You always see them under the bell."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

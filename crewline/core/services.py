@@ -335,19 +335,23 @@ def member_set_active(*, member: Member, by: Member, active: bool) -> Member:
     return member
 
 
-def profile_update(*, member: Member, full_name: str, phone: str, language: str) -> Member:
-    """The member's own details: name (on the user), phone and language ("" = the browser's)."""
+def profile_update(*, member: Member, full_name: str, phone: str, language: str,
+                   notify_by_email: bool | None = None) -> Member:
+    """The member's own details: name (on the user), phone, language ("" = the browser's) and
+    whether to be emailed about changes to their work (None leaves it as it is)."""
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Choose a valid language.")})
     with transaction.atomic():
         user = member.user
-        before = {"full_name": user.full_name, **snapshot(member, ("phone", "language"))}
+        fields = ("phone", "language", "notify_by_email")
+        before = {"full_name": user.full_name, **snapshot(member, fields)}
         user.full_name = full_name.strip()
         user.save(update_fields=["full_name"])
         member.phone, member.language = phone.strip(), language
-        member.save(update_fields=["phone", "language"])
-        changed = diff(before, {"full_name": user.full_name,
-                                **snapshot(member, ("phone", "language"))})
+        if notify_by_email is not None:
+            member.notify_by_email = notify_by_email
+        member.save(update_fields=list(fields))
+        changed = diff(before, {"full_name": user.full_name, **snapshot(member, fields)})
         if changed:
             audit_record(organization=member.organization, actor=member,
                          action="profile.update", obj=member, changes=changed)

@@ -257,7 +257,8 @@ def member_set_active(request: HttpRequest, pk: int, active: bool) -> HttpRespon
 def profile(request: HttpRequest) -> HttpResponse:
     member = request.member
     form = ProfileForm(request.POST or None, initial={
-        "full_name": member.user.full_name, "phone": member.phone, "language": member.language})
+        "full_name": member.user.full_name, "phone": member.phone, "language": member.language,
+        "notify_by_email": member.notify_by_email})
     if request.method == "POST" and form.is_valid() and _apply(
             form, lambda: services.profile_update(member=member, **form.cleaned_data)):
         messages.success(request, _("Your profile was saved."))
@@ -277,7 +278,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
         return redirect("core:profile")
     member = request.member
     profile_form = ProfileForm(initial={"full_name": member.user.full_name,
-                                        "phone": member.phone, "language": member.language})
+                                        "phone": member.phone, "language": member.language,
+                                        "notify_by_email": member.notify_by_email})
     return render(request, "core/profile.html",
                   {"form": profile_form, "password_form": form})
 
