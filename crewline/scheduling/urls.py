@@ -1,5 +1,16 @@
 from django.urls import path  # noqa: F401
 
+from crewline.scheduling import availability_views
+
 app_name = "scheduling"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("availability/", availability_views.availability_summary,
+         name="availability_summary"),
+    path("availability/<int:pk>/", availability_views.availability_member,
+         name="availability"),
+    path("availability/<int:pk>/time-off/", availability_views.time_off_add,
+         name="time_off_add"),
+    path("availability/time-off/<int:pk>/delete/", availability_views.time_off_delete,
+         name="time_off_delete"),
+]
