@@ -323,7 +323,15 @@ def visit_add(request: HttpRequest, number: int) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.visit_add(work_order=wo, by=request.member, start=d["start"], end=d["end"],
-                               crew=d["crew"], notes=d["notes"])
+                               crew=d["crew"], notes=d["notes"],
+                               override=request.POST.get("override") == "1")
+        except services.ConflictError as exc:
+            # Shown as warnings with a "Schedule anyway" button that posts the same form again
+            # with override=1; the audit log records the override.
+            wo.refresh_from_db()
+            context = _detail_context(request, wo, visit_form=form)
+            context["visit_conflicts"] = exc.conflicts
+            return render(request, "workorders/detail.html", context, status=409)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

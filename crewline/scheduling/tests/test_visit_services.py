@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from crewline.core.models import AuditLog, Skill
 from crewline.scheduling.conflicts import DOUBLE_BOOKING, MISSING_SKILL
@@ -206,3 +207,52 @@ def test_it_does_not_move_visits_of_a_cancelled_work_order(org, office, tara, ma
     work_order_cancel(work_order=visit.work_order, by=office, reason="Duplicate")
     with pytest.raises(ValidationError):
         visit_schedule(visit=visit, start=at(*TUE, 11), end=at(*TUE, 12), by=office)
+
+
+# --- The work order page's add-visit form ------------------------------------------------------
+
+
+def test_it_warns_of_conflicts_in_the_add_visit_form_and_schedules_anyway(org, office_client,
+                                                                          tara, make_visit):
+    make_visit(at(*TUE, 9), at(*TUE, 11), crew=[tara], number=1042)
+    wo = make_visit().work_order
+    url = reverse("workorders:visit_add", args=[wo.number])
+    data = {"date": "2025-06-03", "start_time": "10:00", "end_time": "12:00", "crew": [tara.pk],
+            "notes": "Bring the ladder"}
+    response = office_client.post(url, data)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This visit has scheduling conflicts" in page
+    assert "Tara Nguyen is already on WO-1042 from 09:00 to 11:00." in page
+    assert 'name="override" value="1"' in page
+    assert "Bring the ladder</textarea>" in page  # the form keeps what was typed
+    assert wo.visits.count() == 1  # only the queued one from the fixture
+
+    response = office_client.post(url, {**data, "override": "1"})
+    assert response.status_code == 302
+    visit = wo.visits.exclude(start=None).get()
+    assert visit.start == at(*TUE, 10) and list(visit.crew.all()) == [tara]
+    audit = last_audit(org, "visit.add")
+    assert audit.changes["override"] == [None, True]
+    assert audit.changes["conflicts"] == [
+        None, ["Tara Nguyen is already on WO-1042 from 09:00 to 11:00."]]
+
+
+def test_it_adds_a_visit_without_conflicts_straight_away(office_client, tara, make_visit):
+    wo = make_visit().work_order
+    response = office_client.post(reverse("workorders:visit_add", args=[wo.number]), {
+        "date": "2025-06-03", "start_time": "10:00", "duration": "60", "crew": [tara.pk]})
+    assert response.status_code == 302
+    assert wo.visits.exclude(start=None).get().end == at(*TUE, 11)
+    assert "override" not in last_audit(wo.organization, "visit.add").changes
+
+
+def test_it_refuses_the_override_to_technicians_and_outsiders(tech_client, outsider_client,
+                                                              tara, make_visit):
+    wo = make_visit().work_order
+    data = {"date": "2025-06-03", "start_time": "10:00", "duration": "60", "crew": [tara.pk],
+            "override": "1"}
+    url = reverse("workorders:visit_add", args=[wo.number])
+    assert tech_client.post(url, data).status_code == 403
+    assert outsider_client.post(url, data).status_code == 404
+    assert wo.visits.count() == 1
