@@ -256,3 +256,10 @@ def test_it_refuses_the_override_to_technicians_and_outsiders(tech_client, outsi
     assert tech_client.post(url, data).status_code == 403
     assert outsider_client.post(url, data).status_code == 404
     assert wo.visits.count() == 1
+
+
+def test_it_shows_the_move_on_the_work_order_timeline(office_client, office, tara, make_visit):
+    visit = make_visit(at(*TUE, 9), at(*TUE, 10), crew=[tara])
+    visit_schedule(visit=visit, start=at(*WED, 13), end=at(*WED, 14, 30), by=office)
+    page = office_client.get(reverse("workorders:detail", args=[visit.work_order.number]))
+    assert "moved from Tue 3 Jun 09:00–10:00 to Wed 4 Jun 13:00–14:30" in page.content.decode()
