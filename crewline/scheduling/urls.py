@@ -1,6 +1,7 @@
 from django.urls import path  # noqa: F401
 
 from crewline.scheduling import availability_views
+from crewline.scheduling import views as board_views
 
 app_name = "scheduling"
 
@@ -13,4 +14,8 @@ urlpatterns: list = [
          name="time_off_add"),
     path("availability/time-off/<int:pk>/delete/", availability_views.time_off_delete,
          name="time_off_delete"),
+    path("", board_views.board, name="board"),
+    path("plan/", board_views.schedule, name="schedule"),
+    path("visits/<int:pk>/move/", board_views.visit_move, name="visit_move"),
+    path("work-orders/<int:number>/place/", board_views.visit_place, name="visit_place"),
 ]

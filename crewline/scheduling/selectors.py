@@ -1,0 +1,585 @@
+"""Reads for the dispatch board: technicians, the visits of a day or a week, and the queue of work
+waiting to be scheduled.
+
+``board(...)`` returns a small value object the templates render without further queries: every
+block's position, colour, labels and conflicts are worked out here, once, in Python. Its query
+count is fixed (technicians, visits, crews, working hours, time off, conflicts, queue) whatever
+the number of visits.
+
+Times are placed in the organization's time zone. A day is local midnight to the next local
+midnight, so a daylight-saving day is 23 or 25 hours long and a visit is placed by real elapsed
+time from the start of the grid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+
+from crewline.core.models import WEEKDAYS, Member, Organization, Role, Skill
+from crewline.workorders.models import (
+    OPEN_VISIT_STATUSES,
+    Priority,
+    Status,
+    Visit,
+    VisitStatus,
+    WorkOrder,
+)
+
+DAY = "day"
+WEEK = "week"
+SNAP_MINUTES = 15
+DEFAULT_MINUTES = 60
+QUEUE_LIMIT = 100
+# Visits that started this long before the shown range are looked for (a multi-day job); a
+# lower bound keeps the query on the (organization, start) index instead of the whole history.
+LONGEST_VISIT = dt.timedelta(days=7)
+# Statuses shown when the dispatcher has not filtered: everything but cancelled visits.
+DEFAULT_STATUSES = tuple(s for s in VisitStatus.values if s != VisitStatus.CANCELLED)
+# Work in these statuses may still need a visit; on hold waits for something else first.
+QUEUE_WORK_ORDER_STATUSES = (Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS)
+
+
+def technicians(*, organization: Organization, skill: Skill | int | None = None
+                ) -> QuerySet[Member]:
+    """Active technicians by name, optionally only those having ``skill``."""
+    qs = (Member.objects.filter(organization=organization, role=Role.TECHNICIAN, is_active=True)
+          .select_related("user").order_by("user__full_name", "id"))
+    if skill is not None:
+        qs = qs.filter(skills=skill)
+    return qs
+
+
+BOARD_VISIT_FIELDS = (
+    "pk", "start", "end", "status", "work_order__number", "work_order__title",
+    "work_order__customer__name", "work_order__site__address_line1", "work_order__site__city",
+    "work_order__requested_start", "work_order__requested_end",
+)
+
+
+@dataclass(frozen=True)
+class BoardVisit:
+    """The columns of a visit the board shows; plain values are far cheaper than models."""
+
+    pk: int
+    start: dt.datetime
+    end: dt.datetime
+    status: str
+    number: int
+    title: str
+    customer: str
+    address_line1: str | None
+    city: str | None
+    requested_start: dt.datetime | None
+    requested_end: dt.datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_VISIT_STATUSES
+
+    @property
+    def reference(self) -> str:
+        return f"WO-{self.number}"
+
+    @property
+    def address(self) -> str:
+        return ", ".join(p for p in (self.address_line1, self.city) if p)
+
+
+def visits_between(*, organization: Organization, start: dt.datetime, end: dt.datetime,
+                   statuses: Sequence[str] = DEFAULT_STATUSES) -> QuerySet[Visit]:
+    """Timed visits overlapping ``[start, end)`` as rows of ``BOARD_VISIT_FIELDS``."""
+    return (Visit.objects.filter(organization=organization, start__lt=end, end__gt=start,
+                                 start__gte=start - LONGEST_VISIT, status__in=list(statuses))
+            .order_by("start", "id").values_list(*BOARD_VISIT_FIELDS))
+
+
+def crew_ids(visits: QuerySet[Visit]) -> dict[int, list[int]]:
+    """Member ids of each visit's crew, in one query (a subquery, not a list of ids)."""
+    through = Visit.crew.through
+    crews: dict[int, list[int]] = defaultdict(list)
+    rows = (through.objects.filter(visit__in=visits.values_list("pk"))
+            .values_list("visit_id", "member_id").order_by("visit_id", "member_id"))
+    for visit_id, member_id in rows:
+        crews[visit_id].append(member_id)
+    return crews
+
+
+def estimated_minutes(work_order: WorkOrder) -> int:
+    """The work order's estimate, else its job type's usual duration, else an hour."""
+    if work_order.estimated_minutes:
+        return work_order.estimated_minutes
+    if work_order.job_type_id and work_order.job_type.default_duration_minutes:
+        return work_order.job_type.default_duration_minutes
+    return DEFAULT_MINUTES
+
+
+def queue_work_orders(*, organization: Organization) -> QuerySet[WorkOrder]:
+    """Open work orders with no open visit: work nobody has planned yet."""
+    open_visit = Visit.objects.filter(work_order=OuterRef("pk"), status__in=OPEN_VISIT_STATUSES)
+    # Through the (organization, status) index, as a subquery: the planner would otherwise walk
+    # the whole history (completed work outnumbers open work by far).
+    waiting = WorkOrder.objects.filter(organization=organization,
+                                       status__in=QUEUE_WORK_ORDER_STATUSES).values("pk")
+    return (WorkOrder.objects.filter(organization=organization, pk__in=waiting)
+            .filter(~Exists(open_visit))
+            .select_related("customer", "site", "job_type"))
+
+
+def queue_visits(*, organization: Organization) -> QuerySet[Visit]:
+    """Scheduled visits of open work orders that lack a time or a crew."""
+    has_crew = Visit.crew.through.objects.filter(visit=OuterRef("pk"))
+    waiting = WorkOrder.objects.filter(organization=organization,
+                                       status__in=QUEUE_WORK_ORDER_STATUSES).values("pk")
+    return (Visit.objects.filter(organization=organization, status=VisitStatus.SCHEDULED,
+                                 work_order__in=waiting)
+            .filter(Q(start__isnull=True) | ~Exists(has_crew))
+            .select_related("work_order__customer", "work_order__site", "work_order__job_type"))
+
+
+def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+def local_at(day: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    """``day`` at ``time`` in ``tz``; a time skipped by a clock change moves on by the gap."""
+    naive = dt.datetime.combine(day, time)
+    aware = naive.replace(tzinfo=tz)
+    # zoneinfo keeps a non-existent wall time as given; round-tripping through UTC shows it.
+    return aware.astimezone(dt.UTC).astimezone(tz)
+
+
+def business_span(organization: Organization) -> tuple[int, int]:
+    """The earliest opening and latest closing hour of the week, an hour of margin each side."""
+    opens, closes = [], []
+    for day in WEEKDAYS:
+        span = (organization.business_hours or {}).get(day)
+        if span:
+            opens.append(int(span[0][:2]))
+            h, m = int(span[1][:2]), int(span[1][3:5])
+            closes.append(h + (1 if m else 0))
+    if not opens:
+        return 7, 19
+    return max(0, min(opens) - 1), min(24, max(closes) + 1)
+
+
+def business_hours_of(organization: Organization, day: dt.date
+                      ) -> list[tuple[dt.time, dt.time]]:
+    span = (organization.business_hours or {}).get(WEEKDAYS[day.weekday()])
+    if not span:
+        return []
+    return [(dt.time.fromisoformat(span[0]), dt.time.fromisoformat(span[1]))]
+
+
+@dataclass
+class Block:
+    """A visit as it shows on one technician's row (day view) or in one day cell (week view)."""
+
+    visit_id: int
+    status: str
+    status_label: str
+    reference: str
+    number: int
+    title: str
+    customer: str
+    address: str
+    date: str  # local date of the start, ISO
+    time: str  # local time of the start, HH:MM
+    minutes: int
+    label: str  # "09:00–10:30"
+    crew_size: int
+    left: float = 0.0  # percent of the grid
+    width: float = 0.0
+    window_left: float | None = None  # the customer's requested window, percent of the grid
+    window_width: float = 0.0
+    window_label: str = ""
+    starts_before: bool = False
+    ends_after: bool = False
+    conflicts: list[str] = field(default_factory=list)
+    lane: int = 0
+
+
+@dataclass
+class Cell:
+    """One day of one technician in the week view."""
+
+    day: dt.date
+    blocks: list[Block]
+    off: bool
+    html: str = ""  # the cell's chips, rendered by the view
+
+
+@dataclass
+class Row:
+    member_id: int
+    name: str
+    initials: str
+    colour: str
+    blocks: list[Block] = field(default_factory=list)
+    # Spans outside the member's working time (percent of the grid): shaded on the row.
+    off: list[tuple[float, float]] = field(default_factory=list)
+    away: list[tuple[float, float, str]] = field(default_factory=list)
+    days: list[list[Block]] = field(default_factory=list)  # week view: one list per day
+    cells: list[Cell] = field(default_factory=list)
+    booked_minutes: int = 0
+    lanes: int = 1
+    html: str = ""  # the track's contents, rendered by the view
+
+    @property
+    def booked_label(self) -> str:
+        hours, minutes = divmod(self.booked_minutes, 60)
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+
+
+@dataclass
+class QueueItem:
+    kind: str  # "work_order" or "visit"
+    key: str  # "wo-1042" / "visit-7": the DOM id
+    number: int
+    visit_id: int | None
+    reference: str
+    title: str
+    customer: str
+    address: str
+    priority: int
+    priority_label: str
+    due: dt.date | None
+    due_label: str
+    overdue: bool
+    minutes: int
+    reason: str
+    window_label: str
+
+
+@dataclass
+class Board:
+    view: str
+    day: dt.date
+    days: list[dt.date]
+    tz: dt.tzinfo
+    rows: list[Row]
+    hours: list[tuple[str, float]] = field(default_factory=list)  # ("09:00", left %)
+    closed: list[tuple[float, float]] = field(default_factory=list)
+    grid_start: dt.datetime | None = None
+    grid_minutes: int = 0
+    first_hour: int = 0
+    queue: list[QueueItem] = field(default_factory=list)
+    queue_more: bool = False
+    visit_count: int = 0
+    conflict_count: int = 0
+    now_left: float | None = None
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+def short_address(site: Any) -> str:
+    if site is None:
+        return ""
+    return ", ".join(p for p in (site.address_line1, site.city) if p)
+
+
+def _conflicts_by_visit(organization: Organization, visits: list[BoardVisit]
+                        ) -> dict[int, list[tuple[int | None, str]]]:
+    """``{visit_id: [(member_id or None, message), ...]}`` from the conflict rules."""
+    if not visits:
+        return {}
+    from crewline.scheduling.conflicts import check_conflicts_bulk
+
+    found = check_conflicts_bulk(organization=organization, visits=visits)
+    result: dict[int, list[tuple[int | None, str]]] = {}
+    for visit_id, conflicts in found.items():
+        if conflicts:
+            result[visit_id] = [
+                (getattr(c.member, "pk", c.member), str(c.message)) for c in conflicts
+            ]
+    return result
+
+
+def _working_time(organization: Organization, member_ids: list[int], days: list[dt.date]
+                  ) -> tuple[dict[int, dict[int, list[tuple[dt.time, dt.time]]]],
+                             dict[int, list[Any]]]:
+    """Each member's working hours by weekday (absent: follows business hours) and time off."""
+    from crewline.scheduling.models import TimeOff, WorkingHours
+
+    hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
+    for wh in WorkingHours.objects.filter(organization=organization, member_id__in=member_ids):
+        hours.setdefault(wh.member_id, defaultdict(list))[wh.weekday].append((wh.start, wh.end))
+    tz = organization.tzinfo
+    range_start = local_midnight(days[0], tz)
+    range_end = local_midnight(days[-1] + dt.timedelta(days=1), tz)
+    away: dict[int, list[Any]] = defaultdict(list)
+    for t in TimeOff.objects.filter(organization=organization, member_id__in=member_ids,
+                                    start__lt=range_end, end__gt=range_start):
+        away[t.member_id].append(t)
+    return hours, away
+
+
+def board(*, organization: Organization, day: dt.date, view: str = DAY,
+          skill: Skill | int | None = None, statuses: Sequence[str] = DEFAULT_STATUSES,
+          member_ids: Iterable[int] | None = None, with_queue: bool = True,
+          queue_sort: str = "priority", now: dt.datetime | None = None) -> Board:
+    """The dispatch board for ``day`` (``view="day"``) or its Monday-to-Sunday week.
+
+    ``member_ids`` limits the rows (to re-render only the rows a change touched).
+    """
+    tz = organization.tzinfo
+    if view == WEEK:
+        monday = day - dt.timedelta(days=day.weekday())
+        days = [monday + dt.timedelta(days=i) for i in range(7)]
+    else:
+        days = [day]
+    range_start = local_midnight(days[0], tz)
+    range_end = local_midnight(days[-1] + dt.timedelta(days=1), tz)
+
+    members = technicians(organization=organization, skill=skill)
+    if member_ids is not None:
+        members = members.filter(pk__in=list(member_ids))
+    members = list(members)
+    shown = {m.pk for m in members}
+
+    visits_qs = visits_between(organization=organization, start=range_start, end=range_end,
+                               statuses=statuses)
+    visits = [BoardVisit(*row) for row in visits_qs]
+    crews = crew_ids(visits_qs) if visits else {}
+    day_visits = visits
+    visits = [v for v in visits if shown.intersection(crews.get(v.pk, ()))]
+    conflicts = _conflicts_by_visit(organization, visits)
+    hours_by_member, away = _working_time(organization, list(shown), days) if members else ({},
+                                                                                         {})
+
+    result = Board(view=view, day=day, days=days, tz=tz, rows=[], visit_count=len(visits),
+                   conflict_count=len(conflicts))
+    rows = {m.pk: Row(member_id=m.pk, name=m.name, initials=initials(m.name), colour=m.colour)
+            for m in members}
+    statuses_labels = dict(VisitStatus.choices)
+    # The grid widens for every visit of the day, not only the rows asked for, so that rows
+    # re-rendered alone line up with the page around them.
+    detail_blocks = _Placer(result, organization, day_visits) if view == DAY else None
+
+    for visit in visits:
+        start_local, end_local = visit.start.astimezone(tz), visit.end.astimezone(tz)
+        minutes = round((visit.end - visit.start).total_seconds() / 60)
+        crew = crews.get(visit.pk, [])
+        base = {
+            "visit_id": visit.pk, "status": visit.status,
+            "status_label": str(statuses_labels.get(visit.status, visit.status)),
+            "reference": visit.reference, "number": visit.number, "title": visit.title,
+            "customer": visit.customer, "address": visit.address,
+            "date": start_local.date().isoformat(), "time": start_local.strftime("%H:%M"),
+            "minutes": minutes,
+            "label": f"{start_local:%H:%M}–{end_local:%H:%M}", "crew_size": len(crew),
+        }
+        notes = conflicts.get(visit.pk, [])
+        for member_id in crew:
+            row = rows.get(member_id)
+            if row is None:
+                continue
+            messages = [m for who, m in notes if who in (None, member_id)]
+            if view == DAY:
+                block = Block(**base, conflicts=messages)
+                detail_blocks.place(block, visit)
+                row.blocks.append(block)
+            else:
+                if not row.days:
+                    row.days = [[] for _ in days]
+                for i, d in enumerate(days):
+                    if (local_midnight(d, tz) < visit.end
+                            and visit.start < local_midnight(d + dt.timedelta(days=1), tz)):
+                        row.days[i].append(Block(**base, conflicts=messages,
+                                                 starts_before=start_local.date() < d,
+                                                 ends_after=end_local.date() > d))
+            row.booked_minutes += minutes
+
+    for row in rows.values():
+        if view == DAY:
+            row.lanes = _assign_lanes(row.blocks)
+            detail_blocks.shade(row, hours_by_member.get(row.member_id), away.get(row.member_id))
+        else:
+            if not row.days:
+                row.days = [[] for _ in days]
+            wh = hours_by_member.get(row.member_id)
+            row.cells = [
+                Cell(day=d, blocks=row.days[i],
+                     off=(not wh.get(d.weekday())) if wh is not None
+                     else not business_hours_of(organization, d))
+                for i, d in enumerate(days)
+            ]
+    result.rows = [rows[m.pk] for m in members]
+
+    if now is not None and view == DAY and result.grid_start is not None:
+        offset = (now - result.grid_start).total_seconds() / 60
+        if 0 <= offset <= result.grid_minutes:
+            result.now_left = round(offset * 100 / result.grid_minutes, 3)
+    if with_queue:
+        result.queue, result.queue_more = queue(organization=organization, sort=queue_sort,
+                                                today=(now.astimezone(tz).date() if now
+                                                       else day))
+    return result
+
+
+class _Placer:
+    """Works out the day view's grid (hours shown) and places blocks on it."""
+
+    def __init__(self, board: Board, organization: Organization,
+                 visits: list[BoardVisit]) -> None:
+        tz, day = board.tz, board.day
+        self.organization = organization
+        first, last = business_span(organization)
+        day_start = local_midnight(day, tz)
+        day_end = local_midnight(day + dt.timedelta(days=1), tz)
+        # Widen the grid to show visits outside the usual hours (clipped to the day).
+        for visit in visits:
+            s = max(visit.start, day_start).astimezone(tz)
+            e = min(visit.end, day_end)
+            first = min(first, s.hour)
+            if e >= day_end:
+                last = 24
+            else:
+                e = e.astimezone(tz)
+                last = max(last, e.hour + (1 if e.minute or e.second else 0))
+        self.start = day_start if first == 0 else local_at(day, dt.time(first), tz)
+        self.end = day_end if last >= 24 else local_at(day, dt.time(last), tz)
+        self.day_start, self.day_end = day_start, day_end
+        self.total = (self.end - self.start).total_seconds() / 60
+        self.board = board
+        board.grid_start = self.start
+        board.grid_minutes = round(self.total)
+        board.first_hour = first
+        board.hours = [(f"{h:02d}:00", self.pct(local_at(day, dt.time(h), tz)))
+                       for h in range(first, last)]
+        board.closed = self.outside(business_hours_of(organization, day))
+
+    def pct(self, when: dt.datetime) -> float:
+        return round((when - self.start).total_seconds() / 60 * 100 / self.total, 3)
+
+    def clip(self, start: dt.datetime, end: dt.datetime) -> tuple[float, float] | None:
+        s, e = max(start, self.start), min(end, self.end)
+        if e <= s:
+            return None
+        left = self.pct(s)
+        return left, round(self.pct(e) - left, 3)
+
+    def place(self, block: Block, visit: BoardVisit) -> None:
+        block.left, block.width = self.clip(visit.start, visit.end) or (0.0, 0.0)
+        block.starts_before = visit.start < self.day_start
+        block.ends_after = visit.end > self.day_end
+        wo = visit
+        if wo.requested_start and wo.requested_end:
+            span = self.clip(wo.requested_start, wo.requested_end)
+            if span:
+                block.window_left, block.window_width = span
+                tz = self.board.tz
+                block.window_label = _("Customer's window %(start)s–%(end)s") % {
+                    "start": wo.requested_start.astimezone(tz).strftime("%H:%M"),
+                    "end": wo.requested_end.astimezone(tz).strftime("%H:%M")}
+
+    def outside(self, spans: list[tuple[dt.time, dt.time]]) -> list[tuple[float, float]]:
+        """The parts of the grid outside ``spans`` (local times of the day), as (left, width)."""
+        tz, day = self.board.tz, self.board.day
+        edges = sorted((local_at(day, a, tz), local_at(day, b, tz)) for a, b in spans)
+        result, cursor = [], self.start
+        for a, b in edges:
+            if a > cursor:
+                span = self.clip(cursor, a)
+                if span:
+                    result.append(span)
+            cursor = max(cursor, b)
+        if cursor < self.end:
+            span = self.clip(cursor, self.end)
+            if span:
+                result.append(span)
+        return result
+
+    def shade(self, row: Row, hours: dict[int, list] | None, away: list[Any] | None) -> None:
+        if hours is not None:
+            row.off = self.outside(sorted(hours.get(self.board.day.weekday(), [])))
+        else:
+            row.off = self.board.closed
+        for t in away or ():
+            span = self.clip(t.start, t.end)
+            if span:
+                row.away.append((*span, t.reason or _("Time off")))
+
+
+def _assign_lanes(blocks: list[Block]) -> int:
+    """Overlapping blocks (a double booking) get stacked lanes so both stay visible."""
+    ends: list[float] = []
+    for block in sorted(blocks, key=lambda b: (b.left, -b.width)):
+        for lane, end in enumerate(ends):
+            if block.left >= end - 0.001:
+                block.lane, ends[lane] = lane, block.left + block.width
+                break
+        else:
+            block.lane = len(ends)
+            ends.append(block.left + block.width)
+    return max(1, len(ends))
+
+
+def queue(*, organization: Organization, sort: str = "priority", today: dt.date | None = None,
+          limit: int = QUEUE_LIMIT) -> tuple[list[QueueItem], bool]:
+    """Work waiting to be scheduled, most urgent first (``sort="priority"``) or by due date.
+
+    Returns at most ``limit`` items and whether there were more.
+    """
+    if sort == "due":
+        wo_order = ("due_date", "-priority", "number")
+        visit_order = ("work_order__due_date", "-work_order__priority", "id")
+    else:
+        wo_order = ("-priority", "due_date", "number")
+        visit_order = ("-work_order__priority", "work_order__due_date", "id")
+    def nulls_last(fields: tuple[str, ...]) -> list:
+        return [F(f).asc(nulls_last=True) if "due_date" in f else f for f in fields]
+
+    work_orders = list(queue_work_orders(organization=organization)
+                       .order_by(*nulls_last(wo_order))[:limit + 1])
+    visits = list(queue_visits(organization=organization)
+                  .order_by(*nulls_last(visit_order))[:limit + 1])
+    priorities = dict(Priority.choices)
+    tz = organization.tzinfo
+    items: list[QueueItem] = []
+    for wo in work_orders:
+        items.append(_queue_item(wo, None, priorities, today, tz,
+                                 _("Not scheduled") if wo.status == Status.NEW
+                                 else _("Needs another visit")))
+    for visit in visits:
+        reason = _("No time yet") if visit.start is None else _("No crew yet")
+        items.append(_queue_item(visit.work_order, visit, priorities, today, tz, reason))
+    big_date = dt.date.max
+    if sort == "due":
+        items.sort(key=lambda i: (i.due or big_date, -i.priority, i.number))
+    else:
+        items.sort(key=lambda i: (-i.priority, i.due or big_date, i.number))
+    more = len(items) > limit
+    return items[:limit], more
+
+
+def _queue_item(wo: WorkOrder, visit: Visit | None, priorities: dict, today: dt.date | None,
+                tz: dt.tzinfo, reason: str) -> QueueItem:
+    if visit is not None and visit.start is not None:
+        minutes = round((visit.end - visit.start).total_seconds() / 60)
+    else:
+        minutes = estimated_minutes(wo)
+    window = ""
+    if wo.requested_start and wo.requested_end:
+        s, e = wo.requested_start.astimezone(tz), wo.requested_end.astimezone(tz)
+        window = f"{date_format(s, 'D j M')} {s:%H:%M}–{e:%H:%M}"
+    return QueueItem(
+        kind="visit" if visit else "work_order",
+        key=f"visit-{visit.pk}" if visit else f"wo-{wo.number}",
+        number=wo.number, visit_id=visit.pk if visit else None, reference=wo.reference,
+        title=wo.title, customer=wo.customer.name, address=short_address(wo.site),
+        priority=wo.priority, priority_label=str(priorities.get(wo.priority, "")),
+        due=wo.due_date, due_label=date_format(wo.due_date, "j M") if wo.due_date else "",
+        overdue=bool(today and wo.due_date and wo.due_date < today), minutes=minutes,
+        reason=reason, window_label=window,
+    )
