@@ -16,7 +16,10 @@ from crewline.workorders.models import JobType
 from crewline.workorders.services import attachment_add, note_add, visit_add, work_order_create
 
 PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_done",
-          "password_reset_confirm", "password_reset_complete", "core:invite_accept"}
+          "password_reset_confirm", "password_reset_complete", "core:invite_accept",
+          # Opened by calendar apps without a login; the private token in the URL is the key
+          # (crewline/calendars/tests cover unknown and revoked tokens).
+          "calendars:feed"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 
