@@ -22,7 +22,7 @@ class WorkingHoursForm(forms.Form):
     """The week as seven rows: working or not, a first span and an optional second one."""
 
     mode = forms.ChoiceField(
-        label=_("Hours"), widget=forms.RadioSelect,
+        label=_("Hours"), widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         choices=[(FOLLOW, _("Follow the business hours")),
                  (OWN, _("Own working hours"))])
 

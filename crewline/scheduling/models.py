@@ -7,6 +7,8 @@ no row is a day off.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -78,3 +80,15 @@ class TimeOff(OrgOwned):
 
     def __str__(self) -> str:
         return self.reason or str(_("Time off"))
+
+    @property
+    def is_whole_days(self) -> bool:
+        """Starts and ends at midnight in the current (the organization's) time zone."""
+        start, end = timezone.localtime(self.start), timezone.localtime(self.end)
+        return start.time() == end.time() == datetime.time(0)
+
+    @property
+    def last_day(self) -> datetime.date:
+        """The last day away: for whole days the day before ``end``, else ``end``'s day."""
+        end = timezone.localtime(self.end)
+        return end.date() - datetime.timedelta(days=1) if self.is_whole_days else end.date()

@@ -96,7 +96,7 @@ def test_it_lists_technicians_with_their_hours_and_time_off(office_client, org, 
     page = response.content.decode()
     assert "Mon–Thu 07:00–15:00" in page
     assert "Mon–Fri 08:00–17:00" in page  # Sam follows the business hours
-    assert "Wed 1 Jul – Fri 3 Jul" in page and "Holiday" in page
+    assert "Wed 1 Jul – Thu 2 Jul" in page and "Holiday" in page  # whole days, ends 3 Jul 00:00
     # Technicians only.
     assert reverse("scheduling:availability", args=[office.pk]) not in page
     assert reverse("scheduling:availability", args=[tara.pk]) in page
@@ -178,8 +178,9 @@ def test_it_adds_whole_days_and_part_days_off_in_local_time(office_client, org, 
     dentist = TimeOff.objects.get(reason="Dentist")
     assert dentist.start == at(2099, 7, 10, 14) and dentist.end == at(2099, 7, 10, 16, 30)
     assert dentist.created_by.user.email == "office@example.com"
-    page = office_client.get(reverse("scheduling:availability", args=[tara.pk])).content
-    assert b"Dentist" in page and b"Holiday" in page
+    page = office_client.get(reverse("scheduling:availability", args=[tara.pk])).content.decode()
+    assert "Wed 1 Jul – Fri 3 Jul" in page and "Holiday" in page
+    assert "Fri 10 Jul, 14:00 – 16:30" in page and "Dentist" in page
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
