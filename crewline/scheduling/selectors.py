@@ -145,15 +145,18 @@ def queue_visits(*, organization: Organization) -> QuerySet[Visit]:
 
 
 def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    """The start of ``day`` in ``tz``, as a UTC datetime (see ``local_at``)."""
+    return local_at(day, dt.time.min, tz)
 
 
 def local_at(day: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime:
-    """``day`` at ``time`` in ``tz``; a time skipped by a clock change moves on by the gap."""
-    naive = dt.datetime.combine(day, time)
-    aware = naive.replace(tzinfo=tz)
-    # zoneinfo keeps a non-existent wall time as given; round-tripping through UTC shows it.
-    return aware.astimezone(dt.UTC).astimezone(tz)
+    """``day`` at ``time`` in ``tz``, as a UTC datetime.
+
+    In UTC because Python subtracts and compares aware datetimes that share a tzinfo by their
+    wall clocks, which is wrong across a daylight-saving change. A wall time skipped by the
+    change (02:30 in spring) lands an hour on, as a clock would show it.
+    """
+    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
 
 
 def business_span(organization: Organization) -> tuple[int, int]:
@@ -362,6 +365,8 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
     rows = {m.pk: Row(member_id=m.pk, name=m.name, initials=initials(m.name), colour=m.colour)
             for m in members}
     statuses_labels = dict(VisitStatus.choices)
+    bounds = [(d, local_midnight(d, tz), local_midnight(d + dt.timedelta(days=1), tz))
+              for d in days]
     # The grid widens for every visit of the day, not only the rows asked for, so that rows
     # re-rendered alone line up with the page around them.
     detail_blocks = _Placer(result, organization, day_visits) if view == DAY else None
@@ -392,9 +397,8 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
             else:
                 if not row.days:
                     row.days = [[] for _ in days]
-                for i, d in enumerate(days):
-                    if (local_midnight(d, tz) < visit.end
-                            and visit.start < local_midnight(d + dt.timedelta(days=1), tz)):
+                for i, (d, d_start, d_end) in enumerate(bounds):
+                    if d_start < visit.end and visit.start < d_end:
                         row.days[i].append(Block(**base, conflicts=messages,
                                                  starts_before=start_local.date() < d,
                                                  ends_after=end_local.date() > d))
