@@ -33,7 +33,7 @@ from crewline.workorders.models import Visit, VisitStatus, WorkOrder
 
 MAX_MINUTES = 7 * 24 * 60
 VIEWS = ((selectors.DAY, gettext_lazy("Day")), (selectors.WEEK, gettext_lazy("Week")))
-SORTS = (("priority", gettext_lazy("Priority")), ("due", gettext_lazy("Due date")))
+SORTS = (("priority", gettext_lazy("Priority")), ("due", gettext_lazy("Due")))
 
 
 # --- Forms ---------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
     notes = escape(" ".join(b.conflicts))
     label = f"{b.reference}, {b.customer}, {b.label}, {b.status_label}"
     crew = (f'<span class="vb-crew" title="{escape(crew_word % {"n": b.crew_size})}">'
-            f'👥{b.crew_size}</span>' if b.crew_size > 1 else "")
+            f'×{b.crew_size}</span>' if b.crew_size > 1 else "")
     return (
         f'<a class="{classes}" href="{link}{b.visit_id}" '
         f'style="left:{_pct(b.left)};width:{_pct(b.width)};--lane:{b.lane}" '
