@@ -49,6 +49,9 @@ TRAVEL_BUFFER = dt.timedelta(minutes=10)
 # from and to; a longer gap is never short of travel time in practice (480 km at 40 km/h).
 TRAVEL_LOOKAROUND = dt.timedelta(hours=12)
 EARTH_RADIUS_KM = 6371.0088
+# Visits longer than this are not looked for before the period checked (see the board's
+# selectors, which use the same bound).
+LONGEST_VISIT = dt.timedelta(days=7)
 END_OF_DAY = dt.time(23, 59)
 
 
@@ -154,7 +157,10 @@ class _Context:
                 .filter(member_id__in=member_ids, visit__organization=organization,
                         visit__status__in=OPEN_VISIT_STATUSES,
                         visit__start__lt=hi + TRAVEL_LOOKAROUND,
-                        visit__end__gt=lo - TRAVEL_LOOKAROUND)
+                        visit__end__gt=lo - TRAVEL_LOOKAROUND,
+                        # A lower bound on the start keeps this on the (organization, start)
+                        # index; without it SQLite walks every visit of the crew's history.
+                        visit__start__gte=lo - TRAVEL_LOOKAROUND - LONGEST_VISIT)
                 .values_list("member_id", "visit_id", "visit__start", "visit__end",
                              "visit__work_order__number", "visit__work_order__site_id",
                              "visit__work_order__site__latitude",
@@ -191,8 +197,7 @@ class _Context:
         span = (self.organization.business_hours or {}).get(WEEKDAYS[day.weekday()])
         if not span:
             return []
-        start, end = (dt.datetime.strptime(s, "%H:%M").time() for s in span)
-        return [(start, end)]
+        return [(dt.time.fromisoformat(span[0]), dt.time.fromisoformat(span[1]))]
 
     def working_intervals(self, member_id: int, first: dt.date,
                           last: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
