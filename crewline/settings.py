@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crewline.plans",
     "crewline.notifications",
     "crewline.calendars",
+    "crewline.documents",
 ]
 
 MIDDLEWARE = [
