@@ -32,6 +32,7 @@ from crewline.customers.services import (
     site_create,
 )
 from crewline.demo import data
+from crewline.notifications.models import Notification
 from crewline.workorders import services as wo
 from crewline.workorders.models import (
     EntryKind,
@@ -83,6 +84,11 @@ def seed_demo(*, size: float = 1.0, seed: int = 1042) -> DemoResult:
         builder.clock = clock
         builder.build()
     org = builder.org
+    # The seeded changes are history, not news: nobody is emailed about them, and only the last
+    # two days' notifications are left unread for the bell.
+    Notification.objects.filter(organization=org).update(emailed_at=now)
+    Notification.objects.filter(organization=org, updated_at__lt=now - dt.timedelta(days=2)
+                                ).update(read_at=now)
     counts = {
         "customers": Customer.objects.filter(organization=org).count(),
         "sites": Site.objects.filter(organization=org).count(),

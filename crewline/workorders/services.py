@@ -204,11 +204,13 @@ def work_order_cancel(*, work_order: WorkOrder, by: Member | None, reason: str) 
     """Any open status → cancelled, with a reason. Open visits are cancelled with it."""
     reason = _require_reason(reason, _("cancelling"))
     with transaction.atomic():
+        if work_order.status in TRANSITIONS["cancel"].sources:
+            # Through visit_cancel, one visit at a time (while the work order is still open),
+            # so that each crew is told and each calendar event is withdrawn.
+            for visit in work_order.visits.filter(status__in=[
+                    VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE, VisitStatus.ON_SITE]):
+                visit_cancel(visit=visit, by=by, reason=reason)
         wo = _transition(work_order=work_order, name="cancel", by=by, reason=reason)
-        now = timezone.now()
-        wo.visits.filter(status__in=[VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE,
-                                     VisitStatus.ON_SITE]).update(
-            status=VisitStatus.CANCELLED, updated_at=now)
     return wo
 
 
