@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "crewline.plans",
     "crewline.notifications",
     "crewline.calendars",
+    "crewline.timesheets",
+    "crewline.field",
     "crewline.documents",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("plans/", include("crewline.plans.urls")),
     path("notifications/", include("crewline.notifications.urls")),
     path("calendar/", include("crewline.calendars.urls")),
+    path("field/", include("crewline.field.urls")),
     path("documents/", include("crewline.documents.urls")),
 ]
 

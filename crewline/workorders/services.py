@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -645,4 +645,193 @@ def visit_cancel(*, visit: Visit, by: Member | None, reason: str) -> Visit:
         visit_changed.send(sender=Visit, visit=locked, by=by, change="cancelled",
                            before=before, after=_visit_state(locked, crew_ids))
     visit.refresh_from_db()
+    return visit
+
+
+# --- Visit dispatch status: on the way, on site, pause, resume, done, could not complete ------
+# One service per transition, called by the phone's sync endpoint and by the office alike. A
+# pause is not a status of its own: the visit stays on site, and whether it is paused follows
+# from its latest pause or resume entry on the timeline.
+
+VISIT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "en_route": (frozenset({VisitStatus.SCHEDULED}), VisitStatus.EN_ROUTE),
+    "arrive": (frozenset({VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE}), VisitStatus.ON_SITE),
+    "pause": (frozenset({VisitStatus.ON_SITE}), VisitStatus.ON_SITE),
+    "resume": (frozenset({VisitStatus.ON_SITE}), VisitStatus.ON_SITE),
+    "complete": (frozenset({VisitStatus.ON_SITE}), VisitStatus.DONE),
+    "incomplete": (frozenset({VisitStatus.EN_ROUTE, VisitStatus.ON_SITE}),
+                   VisitStatus.INCOMPLETE),
+}
+
+
+def visit_is_paused(visit: Visit) -> bool:
+    """Whether the visit's latest pause or resume entry is a pause."""
+    last = (TimelineEntry.objects.filter(visit=visit, kind=EntryKind.VISIT_STATUS,
+                                         data__event__in=["pause", "resume"])
+            .order_by("-id").values_list("data__event", flat=True).first())
+    return last == "pause"
+
+
+def _check_on_crew(visit: Visit, by: Member | None) -> None:
+    if by is None or by.is_office:
+        return
+    if not visit.crew.filter(pk=by.pk).exists():
+        raise PermissionDenied(_("You are not on this visit's crew."))
+
+
+def _visit_transition(*, visit: Visit, event: str, by: Member | None,
+                      device_time: dt.datetime | None, reason: str = "",
+                      before_save: Callable[[Visit], None] | None = None) -> Visit:
+    sources, target = VISIT_TRANSITIONS[event]
+    if device_time is not None and timezone.is_naive(device_time):
+        raise ValueError("Times must be timezone-aware.")
+    with transaction.atomic():
+        locked = _lock_visit(visit)
+        _check_on_crew(locked, by)
+        if locked.status not in sources:
+            raise ValidationError(
+                _("This visit is %(status)s; it cannot be marked %(action)s.")
+                % {"status": locked.get_status_display().lower(),
+                   "action": _(VISIT_EVENT_LABELS[event])},
+                code="invalid_visit_transition")
+        paused = visit_is_paused(locked) if locked.status == VisitStatus.ON_SITE else False
+        if event == "pause" and paused:
+            raise ValidationError(_("This visit is already paused."), code="paused")
+        if event == "resume" and not paused:
+            raise ValidationError(_("This visit is not paused."), code="not_paused")
+        if before_save is not None:
+            before_save(locked)
+        crew_ids = list(locked.crew.values_list("pk", flat=True))
+        before = _visit_state(locked, crew_ids)
+        now = timezone.now()
+        fields = ["updated_at"]
+        if target != locked.status:
+            locked.status = target
+            locked.sequence += 1
+            fields += ["status", "sequence"]
+        if event == "arrive":
+            locked.arrived_at = device_time or now
+            fields.append("arrived_at")
+        elif event in ("complete", "incomplete"):
+            locked.finished_at = device_time or now
+            fields.append("finished_at")
+        locked.save(update_fields=fields)
+        TimelineEntry.objects.create(
+            organization_id=locked.organization_id, work_order=locked.work_order, visit=locked,
+            kind=EntryKind.VISIT_STATUS, author=by, body=reason, device_time=device_time,
+            created_at=now,
+            data={"event": event, "from": before["status"], "to": locked.status,
+                  **({"paused": True} if event == "complete" and paused else {})},
+        )
+        audit_record(organization=locked.work_order.organization, actor=by,
+                     action=f"visit.{event}", obj=locked,
+                     changes={"status": [before["status"], locked.status],
+                              "device_time": [None, device_time],
+                              **({"reason": [None, reason]} if reason else {})})
+        visit_changed.send(sender=Visit, visit=locked, by=by, change="status", before=before,
+                           after=_visit_state(locked, crew_ids))
+        wo = locked.work_order
+        if event in ("en_route", "arrive") and wo.status in (Status.NEW, Status.SCHEDULED):
+            work_order_start(work_order=wo, by=by)
+    visit.refresh_from_db()
+    return visit
+
+
+VISIT_EVENT_LABELS = {
+    "en_route": gettext_noop("on the way"),
+    "arrive": gettext_noop("arrived"),
+    "pause": gettext_noop("paused"),
+    "resume": gettext_noop("resumed"),
+    "complete": gettext_noop("completed"),
+    "incomplete": gettext_noop("could not complete"),
+}
+
+
+def visit_en_route(*, visit: Visit, by: Member | None,
+                   device_time: dt.datetime | None = None) -> Visit:
+    """scheduled → on the way. Starts a new or scheduled work order."""
+    return _visit_transition(visit=visit, event="en_route", by=by, device_time=device_time)
+
+
+def visit_arrive(*, visit: Visit, by: Member | None,
+                 device_time: dt.datetime | None = None) -> Visit:
+    """scheduled or on the way → on site; ``arrived_at`` is the device's time when given."""
+    return _visit_transition(visit=visit, event="arrive", by=by, device_time=device_time)
+
+
+def visit_pause(*, visit: Visit, by: Member | None,
+                device_time: dt.datetime | None = None) -> Visit:
+    """Pause work on site (waiting for the customer, fetching parts); refused when paused."""
+    return _visit_transition(visit=visit, event="pause", by=by, device_time=device_time)
+
+
+def visit_resume(*, visit: Visit, by: Member | None,
+                 device_time: dt.datetime | None = None) -> Visit:
+    """Resume paused work on site; refused when not paused."""
+    return _visit_transition(visit=visit, event="resume", by=by, device_time=device_time)
+
+
+def visit_completion_problems(visit: Visit) -> list[str]:
+    """What the organization requires before completion that this visit lacks, in words.
+
+    Required checklist items of the work order need an answer on this visit; a signature on
+    this visit is required when the organization's field settings ask for one.
+    """
+    from crewline.field.selectors import field_settings_for
+
+    problems: list[str] = []
+    checklist = visit.work_order.checklist or []
+    required = {i: item for i, item in enumerate(checklist)
+                if isinstance(item, dict) and item.get("required")}
+    if required:
+        answered: dict[int, object] = {}
+        for data in (TimelineEntry.objects.filter(visit=visit, kind=EntryKind.CHECKLIST)
+                     .order_by("id").values_list("data", flat=True)):
+            answered[data.get("index")] = data.get("answer")
+        missing = [item.get("label", "") for i, item in required.items()
+                   if answered.get(i) in (None, "")]
+        if missing:
+            problems.append(_("Answer the required checklist items: %(items)s.")
+                            % {"items": ", ".join(missing)})
+    settings = field_settings_for(visit.organization_id)
+    if settings.require_signature and not TimelineEntry.objects.filter(
+            visit=visit, kind=EntryKind.SIGNATURE).exists():
+        problems.append(_("Get the customer's signature before completing."))
+    return problems
+
+
+def visit_complete(*, visit: Visit, by: Member | None,
+                   device_time: dt.datetime | None = None) -> Visit:
+    """on site → done. Refused while the organization's requirements are not met (see
+    ``visit_completion_problems``). The work order's status is left to the office, which
+    reviews and completes the job."""
+
+    def requirements(locked: Visit) -> None:
+        problems = visit_completion_problems(locked)
+        if problems:
+            raise ValidationError(" ".join(problems), code="requirements")
+
+    return _visit_transition(visit=visit, event="complete", by=by, device_time=device_time,
+                             before_save=requirements)
+
+
+def visit_incomplete(*, visit: Visit, by: Member | None, reason: str,
+                     device_time: dt.datetime | None = None) -> Visit:
+    """on the way or on site → could not complete, with a reason.
+
+    Raises a follow-up for the office: the work order goes on hold with the reason (when its
+    status allows) and a system entry on the timeline says which visit needs one.
+    """
+    reason = _require_reason(reason, _("not completing the visit"))
+    with transaction.atomic():
+        visit = _visit_transition(visit=visit, event="incomplete", by=by,
+                                  device_time=device_time, reason=reason)
+        wo = WorkOrder.objects.get(pk=visit.work_order_id)
+        TimelineEntry.objects.create(
+            organization_id=wo.organization_id, work_order=wo, visit=visit,
+            kind=EntryKind.SYSTEM, author=by, body=reason,
+            data={"event": "follow_up", "visit": visit.pk},
+        )
+        if "hold" in allowed_transitions(wo):
+            work_order_hold(work_order=wo, by=by, reason=reason)
     return visit

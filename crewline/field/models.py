@@ -1,0 +1,132 @@
+"""The technician app's server side: devices, their pushed mutations, uploads and the change log
+that pull reads from. See PROTOCOL.md in this folder for the wire protocol."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crewline.core.models import Member, Organization, OrgOwned
+
+
+class FieldSettings(OrgOwned):
+    """An organization's rules for the technician app (defaults when there is no row)."""
+
+    require_signature = models.BooleanField(
+        _("require the customer's signature before a visit is completed"), default=False)
+    technicians_see_all = models.BooleanField(
+        _("technicians see every visit, not only their own"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("field settings")
+        verbose_name_plural = _("field settings")
+        constraints = [models.UniqueConstraint(fields=["organization"],
+                                               name="fieldsettings_unique_org")]
+
+    def __str__(self) -> str:
+        return f"Field settings of {self.organization_id}"
+
+
+class Device(OrgOwned):
+    """A member's phone or tablet. Its id is made by the device; mutations are numbered per
+    device and ``last_seq`` is the last one applied (or rejected)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "created_at"]
+        indexes = [models.Index(fields=["member"], name="device_member_idx")]
+
+    def __str__(self) -> str:
+        return self.name or str(self.id)
+
+
+class RejectedMutation(OrgOwned):
+    """A pushed mutation that broke a rule: kept with its reason, shown on the phone and to the
+    office until someone resolves it. Nothing a technician did is dropped."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rejected")
+    seq = models.PositiveBigIntegerField()
+    name = models.CharField(max_length=40)
+    args = models.JSONField(default=dict)
+    client_time = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField()
+    # The work order it was meant for, when the arguments named one that exists.
+    work_order = models.ForeignKey("workorders.WorkOrder", on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["device", "seq"],
+                                               name="rejected_unique_device_seq")]
+        indexes = [models.Index(fields=["organization", "resolved_at"],
+                                name="rejected_org_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.seq}: {self.reason[:60]}"
+
+
+def upload_path(upload: Upload, filename: str) -> str:
+    return f"org/{upload.organization_id}/uploads/{upload.client_id.hex}/{filename}"
+
+
+class Upload(OrgOwned):
+    """A photo sent ahead of the mutation that uses it, idempotent by the device's client id."""
+
+    client_id = models.UUIDField()
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=upload_path, max_length=300)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "client_id"],
+                                               name="upload_unique_client_id")]
+
+    def __str__(self) -> str:
+        return str(self.client_id)
+
+
+class ChangeKind(models.TextChoices):
+    VISIT = "visit"
+    WORK_ORDER = "work_order"
+    SITE = "site"
+    CUSTOMER = "customer"
+    MEMBER = "member"
+    NOTIFICATION = "notification"
+    RESET = "reset"
+
+
+class ChangeLog(models.Model):
+    """One row per change a phone may need to hear about, written in the change's transaction.
+
+    The id is the pull cursor: monotonic, so a phone asks for everything after the last id it
+    saw. Rows say what changed (a visit, a work order, a site, a member's own things, a
+    notification), never the data itself, which pull reads fresh.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "id"], name="changelog_org_id_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.kind} {self.object_id}"

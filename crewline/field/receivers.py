@@ -1,0 +1,75 @@
+"""Write a change-log row whenever something a phone shows changes, in the same transaction.
+
+Receivers only insert rows. Bulk ``update()`` calls send no signal; the services that use them
+also write a timeline entry of the work order, which is logged here and covers its visits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from crewline.customers.models import Customer, Equipment, Site
+from crewline.field.models import ChangeKind, ChangeLog, FieldSettings
+from crewline.notifications.models import Notification
+from crewline.timesheets.models import TimeEntry
+from crewline.workorders.models import TimelineEntry, Visit, WorkOrder
+from crewline.workorders.signals import visit_changed
+
+
+def log_change(organization_id: int, kind: str, object_id: int | None) -> None:
+    ChangeLog.objects.create(organization_id=organization_id, kind=kind, object_id=object_id)
+
+
+@receiver(visit_changed, dispatch_uid="field.visit_changed")
+def on_visit_changed(sender: Any, *, visit: Visit, **kwargs: Any) -> None:
+    log_change(visit.organization_id, ChangeKind.VISIT, visit.pk)
+
+
+@receiver(post_save, sender=Visit, dispatch_uid="field.visit_saved")
+def on_visit_saved(sender: Any, instance: Visit, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.VISIT, instance.pk)
+
+
+@receiver(post_save, sender=WorkOrder, dispatch_uid="field.work_order_saved")
+def on_work_order_saved(sender: Any, instance: WorkOrder, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.WORK_ORDER, instance.pk)
+
+
+@receiver(post_save, sender=TimelineEntry, dispatch_uid="field.timeline_saved")
+def on_timeline_saved(sender: Any, instance: TimelineEntry, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.WORK_ORDER, instance.work_order_id)
+
+
+@receiver(post_save, sender=Site, dispatch_uid="field.site_saved")
+def on_site_saved(sender: Any, instance: Site, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.SITE, instance.pk)
+
+
+@receiver(post_save, sender=Equipment, dispatch_uid="field.equipment_saved")
+def on_equipment_saved(sender: Any, instance: Equipment, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.SITE, instance.site_id)
+
+
+@receiver(post_save, sender=Customer, dispatch_uid="field.customer_saved")
+def on_customer_saved(sender: Any, instance: Customer, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.CUSTOMER, instance.pk)
+
+
+@receiver(post_save, sender=Notification, dispatch_uid="field.notification_saved")
+@receiver(post_delete, sender=Notification, dispatch_uid="field.notification_deleted")
+def on_notification_changed(sender: Any, instance: Notification, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.NOTIFICATION, instance.recipient_id)
+
+
+@receiver(post_save, sender=TimeEntry, dispatch_uid="field.time_entry_saved")
+def on_time_entry_saved(sender: Any, instance: TimeEntry, **kwargs: Any) -> None:
+    log_change(instance.organization_id, ChangeKind.MEMBER, instance.member_id)
+
+
+@receiver(post_save, sender=FieldSettings, dispatch_uid="field.settings_saved")
+def on_settings_saved(sender: Any, instance: FieldSettings, **kwargs: Any) -> None:
+    # Who sees what may have changed: every phone starts again from a full snapshot.
+    log_change(instance.organization_id, ChangeKind.RESET, None)

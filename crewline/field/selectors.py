@@ -1,0 +1,390 @@
+"""Reads of the technician app: field settings, devices, and the pull payload.
+
+``pull`` answers in a fixed number of queries whatever the number of visits: visits with their
+work order, customer and site in one, then one query each for crews, equipment, the visits'
+own entries, attachments, the sites' history and its notes and photos.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from crewline.core.models import Member
+from crewline.field.models import ChangeKind, ChangeLog, Device, FieldSettings, RejectedMutation
+from crewline.notifications.models import Notification
+from crewline.timesheets.models import TimeEntry, TimeKind
+from crewline.workorders.models import (
+    EntryKind,
+    Status,
+    TimelineEntry,
+    Visibility,
+    Visit,
+    WorkOrder,
+)
+
+# Today and this many days after it are kept on the phone.
+DAYS_AHEAD = 3
+HISTORY_JOBS = 5
+HISTORY_NOTES = 3
+HISTORY_PHOTOS = 4
+NOTIFICATIONS = 20
+# More changes than this since the cursor: a full snapshot is cheaper than working out which.
+MAX_DELTA_CHANGES = 5000
+# Change-log ids are handed out before their transactions commit; on PostgreSQL a lower id can
+# become visible after a higher one. The cursor only moves past changes older than this, so a
+# late commit is still picked up (recent changes may be sent twice, which is harmless).
+SETTLE = dt.timedelta(seconds=10)
+CURSOR_VERSION = "1"
+FIELD_ENTRY_KINDS = (EntryKind.NOTE, EntryKind.PHOTO, EntryKind.CHECKLIST, EntryKind.PART,
+                     EntryKind.LABOR, EntryKind.SIGNATURE, EntryKind.VISIT_STATUS)
+
+
+def field_settings_for(organization_id: int) -> FieldSettings:
+    """The organization's field settings; the defaults (unsaved) when it has none."""
+    return (FieldSettings.objects.filter(organization_id=organization_id).first()
+            or FieldSettings(organization_id=organization_id))
+
+
+def device_for_member(member: Member, device_id: object) -> Device:
+    """``member``'s own device, not revoked; anything else (another member's, another
+    organization's, unknown, malformed) is a 404."""
+    try:
+        pk = uuid.UUID(str(device_id))
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such device.") from exc
+    device = (Device.objects.select_related("member__user", "member__organization")
+              .filter(pk=pk, organization_id=member.organization_id, member=member,
+                      revoked_at__isnull=True).first())
+    if device is None:
+        raise Http404("No such device.")
+    return device
+
+
+def rejected_for_office(*, organization, unresolved_only: bool = True
+                        ) -> QuerySet[RejectedMutation]:
+    qs = (RejectedMutation.objects.filter(organization=organization)
+          .select_related("device__member__user", "work_order"))
+    if unresolved_only:
+        qs = qs.filter(resolved_at__isnull=True)
+    return qs.order_by("-created_at", "-id")
+
+
+def rejected_for_work_order(work_order: WorkOrder) -> QuerySet[RejectedMutation]:
+    return (RejectedMutation.objects.filter(organization_id=work_order.organization_id,
+                                            work_order=work_order, resolved_at__isnull=True)
+            .select_related("device__member__user").order_by("created_at", "id"))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    change_id: int
+    window_end: dt.date
+
+    def encode(self) -> str:
+        return f"{CURSOR_VERSION}.{self.change_id}.{self.window_end.isoformat()}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        """None for no cursor or one this server does not understand (a full snapshot)."""
+        if not value:
+            return None
+        try:
+            version, change_id, window_end = value.split(".")
+            if version != CURSOR_VERSION:
+                return None
+            return cls(int(change_id), dt.date.fromisoformat(window_end))
+        except ValueError:
+            return None
+
+
+def _window(today: dt.date) -> tuple[dt.datetime, dt.datetime, dt.date]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
+    end_day = today + dt.timedelta(days=DAYS_AHEAD + 1)
+    return start, dt.datetime.combine(end_day, dt.time.min, tzinfo=tz), end_day
+
+
+def visible_visits(member: Member, settings: FieldSettings, today: dt.date) -> QuerySet[Visit]:
+    """The visits ``member`` keeps on the phone: today and the next ``DAYS_AHEAD`` days, the
+    ones they are on (every visit for the office, or when the organization lets technicians see
+    all). Cancelled visits stay, so that the phone shows them as cancelled."""
+    start, end, _ = _window(today)
+    qs = Visit.objects.filter(organization_id=member.organization_id, start__gte=start,
+                              start__lt=end)
+    if not (member.is_office or settings.technicians_see_all):
+        qs = qs.filter(crew=member)
+    return qs
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _file_url(entry_id: int) -> str:
+    return reverse("field:file", args=[entry_id])
+
+
+def _entry(entry: TimelineEntry) -> dict:
+    out: dict = {"id": entry.pk, "kind": entry.kind, "at": _iso(entry.created_at)}
+    if entry.client_id:
+        out["client_id"] = str(entry.client_id)
+    if entry.device_time:
+        out["device_time"] = _iso(entry.device_time)
+    if entry.body:
+        out["body"] = entry.body
+    if entry.data:
+        out["data"] = entry.data
+    if entry.author_id:
+        out["author"] = entry.author_id
+    if entry.attachment:
+        out["url"] = _file_url(entry.pk)
+    if entry.visibility != Visibility.INTERNAL:
+        out["visibility"] = entry.visibility
+    return out
+
+
+def _site(site) -> dict:
+    return {
+        "id": site.pk, "name": site.name, "address": site.one_line_address,
+        "lat": float(site.latitude) if site.latitude is not None else None,
+        "lng": float(site.longitude) if site.longitude is not None else None,
+        "access_notes": site.access_notes, "history": [],
+    }
+
+
+def _site_history(site_ids: Iterable[int], exclude_work_orders: set[int]) -> dict[int, list]:
+    """The last ``HISTORY_JOBS`` completed jobs at each site with their customer-visible notes
+    and photos (two queries)."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    jobs = list(
+        WorkOrder.objects.filter(site_id__in=site_ids,
+                                 status__in=[Status.COMPLETED, Status.INVOICED])
+        .exclude(pk__in=exclude_work_orders)
+        .annotate(row=Window(RowNumber(), partition_by=[F("site_id")],
+                             order_by=[F("completed_at").desc(nulls_last=True), F("id").desc()]))
+        .filter(row__lte=HISTORY_JOBS)
+        .values("id", "site_id", "number", "title", "completed_at")
+    )
+    notes: dict[int, list] = defaultdict(list)
+    photos: dict[int, list] = defaultdict(list)
+    if jobs:
+        for row in (TimelineEntry.objects
+                    .filter(work_order_id__in=[j["id"] for j in jobs],
+                            visibility=Visibility.CUSTOMER,
+                            kind__in=[EntryKind.NOTE, EntryKind.PHOTO])
+                    .annotate(row=Window(RowNumber(), partition_by=[F("work_order_id"),
+                                                                    F("kind")],
+                                         order_by=[F("id").desc()]))
+                    .filter(row__lte=max(HISTORY_NOTES, HISTORY_PHOTOS))
+                    .values("id", "work_order_id", "kind", "body")):
+            if row["kind"] == EntryKind.NOTE and len(notes[row["work_order_id"]]) < HISTORY_NOTES:
+                notes[row["work_order_id"]].append(row["body"][:500])
+            elif (row["kind"] == EntryKind.PHOTO
+                  and len(photos[row["work_order_id"]]) < HISTORY_PHOTOS):
+                photos[row["work_order_id"]].append(_file_url(row["id"]))
+    history: dict[int, list] = defaultdict(list)
+    for job in sorted(jobs, key=lambda j: (j["completed_at"] is None, j["completed_at"]),
+                      reverse=True):
+        history[job["site_id"]].append({
+            "number": job["number"], "title": job["title"],
+            "completed_at": _iso(job["completed_at"]),
+            **({"notes": notes[job["id"]]} if notes[job["id"]] else {}),
+            **({"photos": photos[job["id"]]} if photos[job["id"]] else {}),
+        })
+    return history
+
+
+def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
+    """The visits (by start) and their sites, as the phone stores them."""
+    if not visit_ids:
+        return [], {}
+    visits = list(
+        Visit.objects.filter(pk__in=visit_ids)
+        .select_related("work_order__customer", "work_order__site")
+        .order_by("start", "id")
+    )
+    crew: dict[int, list] = defaultdict(list)
+    for row in (Visit.crew.through.objects.filter(visit_id__in=visit_ids)
+                .values("visit_id", "member_id", "member__user__full_name")
+                .order_by("member__user__full_name")):
+        crew[row["visit_id"]].append({"id": row["member_id"],
+                                      "name": row["member__user__full_name"]})
+    wo_ids = {v.work_order_id for v in visits}
+    equipment: dict[int, list] = defaultdict(list)
+    for row in (WorkOrder.equipment.through.objects.filter(workorder_id__in=wo_ids)
+                .values("workorder_id", "equipment_id", "equipment__name",
+                        "equipment__manufacturer", "equipment__model",
+                        "equipment__serial_number")):
+        equipment[row["workorder_id"]].append({
+            "id": row["equipment_id"], "name": row["equipment__name"],
+            **{k: row[f"equipment__{k}"] for k in ("manufacturer", "model", "serial_number")
+               if row[f"equipment__{k}"]},
+        })
+    entries: dict[int, list] = defaultdict(list)
+    for entry in (TimelineEntry.objects.filter(visit_id__in=visit_ids,
+                                               kind__in=FIELD_ENTRY_KINDS)
+                  .only("id", "visit_id", "kind", "created_at", "client_id", "device_time",
+                        "body", "data", "author_id", "attachment", "visibility")
+                  .order_by("id")):
+        entries[entry.visit_id].append(entry)
+    attachments: dict[int, list] = defaultdict(list)
+    for row in (TimelineEntry.objects.filter(work_order_id__in=wo_ids, visit__isnull=True,
+                                             kind__in=[EntryKind.FILE, EntryKind.PHOTO])
+                .exclude(attachment="")
+                .values("id", "work_order_id", "attachment_name", "attachment_size",
+                        "attachment_type").order_by("id")):
+        attachments[row["work_order_id"]].append({
+            "id": row["id"], "name": row["attachment_name"], "size": row["attachment_size"],
+            "type": row["attachment_type"], "url": _file_url(row["id"])})
+
+    sites: dict[str, dict] = {}
+    out = []
+    for visit in visits:
+        wo = visit.work_order
+        own = entries.get(visit.pk, [])
+        pauses = [e.data.get("event") for e in own if e.kind == EntryKind.VISIT_STATUS
+                  and e.data.get("event") in ("pause", "resume")]
+        if wo.site_id and str(wo.site_id) not in sites:
+            sites[str(wo.site_id)] = _site(wo.site)
+        out.append({
+            "id": visit.pk, "start": _iso(visit.start), "end": _iso(visit.end),
+            "status": visit.status,
+            "paused": visit.status == "on_site" and bool(pauses) and pauses[-1] == "pause",
+            "sequence": visit.sequence, "notes": visit.notes, "crew": crew.get(visit.pk, []),
+            "arrived_at": _iso(visit.arrived_at), "finished_at": _iso(visit.finished_at),
+            "site_id": wo.site_id,
+            "work_order": {
+                "id": wo.pk, "number": wo.number, "reference": wo.reference,
+                "title": wo.title, "kind": wo.kind, "priority": wo.priority,
+                "status": wo.status, "instructions": wo.instructions,
+                "checklist": wo.checklist,
+                "customer": {"id": wo.customer_id, "name": wo.customer.name,
+                             "phone": wo.customer.phone},
+                "equipment": equipment.get(wo.pk, []),
+                "attachments": attachments.get(wo.pk, []),
+            },
+            "entries": [_entry(e) for e in own],
+        })
+    history = _site_history([int(pk) for pk in sites], exclude_work_orders=wo_ids)
+    for pk, site in sites.items():
+        site["history"] = history.get(int(pk), [])
+    return out, sites
+
+
+def _notifications(member: Member) -> list[dict]:
+    return [
+        {"id": n.pk, "kind": n.kind, "title": n.title, "body": n.body,
+         "visit": n.data.get("visit"), "at": _iso(n.updated_at), "read": n.read_at is not None}
+        for n in Notification.objects.filter(recipient=member)
+        .only("id", "kind", "title", "body", "data", "updated_at", "read_at")
+        .order_by("-updated_at", "-id")[:NOTIFICATIONS]
+    ]
+
+
+def _clock(member: Member) -> dict:
+    state: dict = {"shift": None, "break": None}
+    for entry in (TimeEntry.objects.filter(member=member, end__isnull=True,
+                                           kind__in=[TimeKind.SHIFT, TimeKind.BREAK])
+                  .order_by("start", "id")):
+        state[entry.kind] = {"id": entry.pk, "start": _iso(entry.start),
+                             "client_id": str(entry.client_id) if entry.client_id else None}
+    return state
+
+
+def _rejected(device: Device) -> list[dict]:
+    return [
+        {"seq": r.seq, "name": r.name, "args": _small_args(r.args), "reason": r.reason,
+         "at": _iso(r.created_at)}
+        for r in RejectedMutation.objects.filter(device=device, resolved_at__isnull=True)
+        .order_by("seq")
+    ]
+
+
+def _small_args(args: dict) -> dict:
+    # The phone still has photos and signatures; echoing them back would only cost bytes.
+    return {k: v for k, v in args.items() if k not in ("data", "png")}
+
+
+def pull(*, member: Member, device: Device, cursor: str | None,
+         now: dt.datetime | None = None) -> dict:
+    """What changed for ``member`` since ``cursor`` (everything when there is none).
+
+    ``visit_ids`` always lists every visit the phone should keep (it drops the others);
+    ``visits`` holds those that changed (all of them in a full snapshot), ``sites`` their
+    sites with history. ``notifications`` appears when they changed. ``clock``, ``last_seq``
+    and ``rejected`` are always current.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    settings = field_settings_for(member.organization_id)
+    previous = Cursor.decode(cursor)
+    settled = (ChangeLog.objects.filter(organization_id=member.organization_id,
+                                        created_at__lte=now - SETTLE)
+               .order_by("-id").values_list("id", flat=True).first()) or 0
+    _, _, window_end = _window(today)
+    full = previous is None
+    changes: list[tuple[str, int | None]] = []
+    if previous is not None:
+        changes = list(ChangeLog.objects.filter(organization_id=member.organization_id,
+                                                id__gt=previous.change_id)
+                       .order_by("id").values_list("kind", "object_id")[:MAX_DELTA_CHANGES + 1])
+        if len(changes) > MAX_DELTA_CHANGES or any(k == ChangeKind.RESET for k, _ in changes):
+            full = True
+    visible = visible_visits(member, settings, today)
+    visible_ids = list(visible.order_by("start", "id").values_list("id", flat=True))
+    if full:
+        changed_ids = visible_ids
+        notifications_changed = True
+        new_cursor = settled
+    else:
+        by_kind: dict[str, set] = defaultdict(set)
+        for kind, object_id in changes:
+            by_kind[kind].add(object_id)
+        wo_ids = by_kind[ChangeKind.WORK_ORDER]
+        site_ids = set(by_kind[ChangeKind.SITE])
+        if wo_ids:
+            # A changed job at a site changes that site's history.
+            site_ids |= set(WorkOrder.objects.filter(pk__in=wo_ids, site__isnull=False)
+                            .values_list("site_id", flat=True))
+        condition = Q(pk__in=by_kind[ChangeKind.VISIT]) | Q(work_order_id__in=wo_ids) \
+            | Q(work_order__site_id__in=site_ids) \
+            | Q(work_order__customer_id__in=by_kind[ChangeKind.CUSTOMER])
+        if window_end > previous.window_end:
+            condition |= Q(start__gte=dt.datetime.combine(previous.window_end, dt.time.min,
+                                                          tzinfo=timezone.get_current_timezone()))
+        changed_ids = (list(visible.filter(condition).values_list("id", flat=True))
+                       if changes or window_end > previous.window_end else [])
+        notifications_changed = member.pk in by_kind[ChangeKind.NOTIFICATION]
+        new_cursor = max(previous.change_id, settled)
+    visits, sites = visits_payload(changed_ids)
+    payload = {
+        "cursor": Cursor(new_cursor, window_end).encode(),
+        "full": full,
+        "server_time": _iso(now),
+        "window": {"from": today.isoformat(),
+                   "to": (window_end - dt.timedelta(days=1)).isoformat()},
+        "last_seq": device.last_seq,
+        "visit_ids": visible_ids,
+        "visits": visits,
+        "sites": sites,
+        "clock": _clock(member),
+        "rejected": _rejected(device),
+        "settings": {"require_signature": settings.require_signature,
+                     "technicians_see_all": settings.technicians_see_all},
+        "member": {"id": member.pk, "name": member.name, "role": member.role},
+    }
+    if notifications_changed:
+        payload["notifications"] = _notifications(member)
+    return payload

@@ -1,0 +1,671 @@
+"""Writes of the technician app: device registration, the push loop, uploads, the timeline
+appends a phone makes (photos, checklist answers, parts, labor, signatures) and resolving a
+rejected mutation. PROTOCOL.md describes the wire format.
+
+The push applies each mutation through the same service the office uses, in a transaction of
+its own that also advances the device's ``last_seq``: a mutation is applied exactly once however
+often it is delivered, and a mutation that breaks a rule is kept as a ``RejectedMutation``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crewline.core.audit import audit_record
+from crewline.core.models import Member, Role
+from crewline.field.models import Device, RejectedMutation, Upload
+from crewline.notifications.models import Notification
+from crewline.timesheets import services as timesheets
+from crewline.timesheets.models import TimeSource
+from crewline.workorders import services as workorders
+from crewline.workorders.models import (
+    EntryKind,
+    TimelineEntry,
+    Visibility,
+    Visit,
+    VisitStatus,
+)
+
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_SIGNATURE_BYTES = 512 * 1024
+# Photos are downscaled on the phone; anything larger than this on its long side is shrunk.
+MAX_PHOTO_SIDE = 2560
+MAX_BATCH = 500
+
+
+class BadArguments(Exception):
+    """A mutation whose arguments are malformed: rejected with this message as the reason."""
+
+
+# --- Devices --------------------------------------------------------------------------------
+
+def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> Device:
+    """Register the phone ``device_id`` for ``member``; registering it again is a no-op that
+    updates its name. A device id already registered to someone else raises
+    ``PermissionDenied`` (the caller answers 404, so ids of other people's devices stay hidden).
+    """
+    name = (name or "").strip()[:200]
+    with transaction.atomic():
+        existing = Device.objects.select_for_update().filter(pk=device_id).first()
+        if existing is not None:
+            if existing.member_id != member.pk or existing.revoked_at is not None:
+                raise PermissionDenied("This device belongs to someone else.")
+            if name and existing.name != name:
+                existing.name = name
+                existing.save(update_fields=["name"])
+            return existing
+        device = Device.objects.create(id=device_id, organization_id=member.organization_id,
+                                       member=member, name=name, last_seen_at=timezone.now())
+        audit_record(organization=member.organization, actor=member, action="device.register",
+                     obj=device, changes={"name": [None, name]})
+    return device
+
+
+def device_revoke(*, device: Device, by: Member) -> Device:
+    """Stop a lost phone from pushing or pulling (its member or the office)."""
+    if by.organization_id != device.organization_id or (
+            by.pk != device.member_id and not by.is_office):
+        raise PermissionDenied(_("You may not revoke this device."))
+    with transaction.atomic():
+        if device.revoked_at is None:
+            device.revoked_at = timezone.now()
+            device.save(update_fields=["revoked_at"])
+            audit_record(organization=by.organization, actor=by, action="device.revoke",
+                         obj=device, changes={"revoked_at": [None, device.revoked_at]})
+    return device
+
+
+# --- Timeline appends -------------------------------------------------------------------------
+
+def visit_check_appendable(*, visit: Visit, by: Member | None) -> None:
+    """Refuse appends to a cancelled visit and appends by someone who is not on its crew.
+
+    Appends to a visit that is done or could not be completed are kept: the technician may add
+    a note or a photo after marking it.
+    """
+    if visit.status == VisitStatus.CANCELLED:
+        raise ValidationError(_("This visit was cancelled."), code="visit_cancelled")
+    if by is not None and not by.is_office and not visit.crew.filter(pk=by.pk).exists():
+        raise PermissionDenied(_("You are not on this visit's crew."))
+
+
+def _existing(visit: Visit, client_id: uuid.UUID | None, kind: str) -> TimelineEntry | None:
+    if client_id is None:
+        return None
+    entry = TimelineEntry.objects.filter(organization_id=visit.organization_id,
+                                         client_id=client_id).first()
+    if entry is not None and (entry.kind != kind or entry.visit_id != visit.pk):
+        raise ValidationError(_("This change's id is already used by another entry."),
+                              code="client_id_taken")
+    return entry
+
+
+def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID | None,
+            device_time: dt.datetime | None, action: str, data: dict, body: str = "",
+            visibility: str = Visibility.INTERNAL, file: ContentFile | None = None,
+            file_name: str = "", content_type: str = "",
+            attachment_path: str = "") -> TimelineEntry:
+    """Append an entry to the visit's job timeline, once per ``client_id``."""
+    visit_check_appendable(visit=visit, by=by)
+    existing = _existing(visit, client_id, kind)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            entry = TimelineEntry(
+                organization_id=visit.organization_id, work_order_id=visit.work_order_id,
+                visit=visit, kind=kind, author=by, body=body, visibility=visibility, data=data,
+                client_id=client_id, device_time=device_time,
+            )
+            if file is not None:
+                entry.attachment.save(file_name, file, save=False)
+            elif attachment_path:
+                entry.attachment.name = attachment_path
+            if file is not None or attachment_path:
+                entry.attachment_name = file_name
+                entry.attachment_size = entry.attachment.size
+                entry.attachment_type = content_type
+            entry.save(force_insert=True)
+            audit_record(organization=visit.work_order.organization, actor=by, action=action,
+                         obj=visit.work_order,
+                         changes={"entry": [None, entry.pk], "visit": [None, visit.pk],
+                                  **{k: [None, v] for k, v in data.items()
+                                     if not isinstance(v, dict | list)}})
+    except IntegrityError:
+        # The same change arrived twice at once: the other request stored it first.
+        if client_id is None:
+            raise
+        return TimelineEntry.objects.get(organization_id=visit.organization_id,
+                                         client_id=client_id)
+    return entry
+
+
+def image_to_jpeg(content: bytes) -> bytes:
+    """The photo as JPEG: JPEGs are kept as sent, HEIC/PNG/WebP are converted (upright, RGB)
+    and anything larger than ``MAX_PHOTO_SIDE`` is shrunk. Raises ValidationError when the
+    bytes are not an image."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    _register_heif()
+    if len(content) > MAX_PHOTO_BYTES:
+        raise ValidationError(_("The photo is too large."), code="photo_too_large")
+    try:
+        with Image.open(io.BytesIO(content)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(content))
+        if image.format == "JPEG" and max(image.size) <= MAX_PHOTO_SIDE:
+            return content
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85, optimize=True)
+        return out.getvalue()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(_("The photo could not be read."), code="not_an_image") from exc
+
+
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        _heif_registered = True
+
+
+def _check_sha256(content: bytes, sha256: str) -> None:
+    if hashlib.sha256(content).hexdigest() != (sha256 or "").lower():
+        raise ValidationError(_("The photo arrived damaged (its checksum does not match)."),
+                              code="checksum")
+
+
+def upload_store(*, member: Member, client_id: uuid.UUID, content: bytes,
+                 sha256: str) -> Upload:
+    """Keep a photo sent ahead of its ``photo_add`` mutation; idempotent by ``client_id``.
+
+    The checksum is of the bytes as sent; they are stored as JPEG (see ``image_to_jpeg``).
+    Sending a different photo under a used ``client_id`` raises ValidationError.
+    """
+    existing = Upload.objects.filter(organization_id=member.organization_id,
+                                     client_id=client_id).first()
+    if existing is not None:
+        if existing.sha256 != sha256.lower() or existing.member_id != member.pk:
+            raise ValidationError(_("This upload id is already used by another photo."),
+                                  code="client_id_taken")
+        return existing
+    _check_sha256(content, sha256)
+    jpeg = image_to_jpeg(content)
+    try:
+        with transaction.atomic():
+            upload = Upload(organization_id=member.organization_id, client_id=client_id,
+                            member=member, content_type="image/jpeg", size=len(jpeg),
+                            sha256=sha256.lower())
+            upload.file.save(f"{client_id.hex}.jpg", ContentFile(jpeg), save=False)
+            upload.save(force_insert=True)
+    except IntegrityError:
+        return Upload.objects.get(organization_id=member.organization_id, client_id=client_id)
+    return upload
+
+
+def photo_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID,
+              content: bytes | None = None, sha256: str = "", upload: Upload | None = None,
+              caption: str = "", visibility: str = Visibility.INTERNAL,
+              device_time: dt.datetime | None = None) -> TimelineEntry:
+    """A photo on the visit's timeline, from ``content`` (checked against ``sha256``) or from
+    an ``upload`` sent before. Idempotent by ``client_id``."""
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose who may see the photo.")})
+    visit_check_appendable(visit=visit, by=by)
+    existing = _existing(visit, client_id, EntryKind.PHOTO)
+    if existing is not None:
+        return existing
+    name = f"photo-{client_id.hex[:8]}.jpg"
+    if upload is not None:
+        if upload.organization_id != visit.organization_id:
+            raise ValidationError(_("The photo was not found."), code="upload_missing")
+        return _append(visit=visit, by=by, kind=EntryKind.PHOTO, client_id=client_id,
+                       device_time=device_time, action="photo.add", body=caption.strip(),
+                       visibility=visibility, data={"upload": str(upload.client_id)},
+                       attachment_path=upload.file.name, file_name=name,
+                       content_type="image/jpeg")
+    if content is None:
+        raise ValidationError(_("The photo is missing."), code="photo_missing")
+    _check_sha256(content, sha256)
+    jpeg = image_to_jpeg(content)
+    return _append(visit=visit, by=by, kind=EntryKind.PHOTO, client_id=client_id,
+                   device_time=device_time, action="photo.add", body=caption.strip(),
+                   visibility=visibility, data={}, file=ContentFile(jpeg), file_name=name,
+                   content_type="image/jpeg")
+
+
+def signature_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, signer_name: str,
+                  png: bytes, device_time: dt.datetime | None = None) -> TimelineEntry:
+    """The customer's signature (a PNG drawn on the phone) with the signer's name."""
+    from PIL import Image, UnidentifiedImageError
+
+    signer_name = (signer_name or "").strip()
+    if not signer_name:
+        raise ValidationError({"signer_name": _("Write the name of the person signing.")})
+    if len(png) > MAX_SIGNATURE_BYTES:
+        raise ValidationError(_("The signature image is too large."), code="too_large")
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            image.verify()
+            if image.format != "PNG":
+                raise ValidationError(_("The signature must be a PNG image."), code="not_png")
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValidationError(_("The signature image could not be read."),
+                              code="not_png") from exc
+    return _append(visit=visit, by=by, kind=EntryKind.SIGNATURE, client_id=client_id,
+                   device_time=device_time, action="signature.add", body=signer_name[:200],
+                   visibility=Visibility.CUSTOMER, data={"signer_name": signer_name[:200]},
+                   file=ContentFile(png), file_name="signature.png", content_type="image/png")
+
+
+CHECKLIST_KINDS = ("yes_no", "number", "text", "photo")
+
+
+def checklist_answer_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID,
+                         index: int | None = None, label: str = "", answer: Any,
+                         device_time: dt.datetime | None = None) -> TimelineEntry:
+    """Answer item ``index`` (or the item called ``label``) of the work order's checklist.
+
+    Answers by kind: yes/no a boolean, number a number, text a string, photo the client id of a
+    photo entry. A later answer to the same item replaces the earlier one."""
+    checklist = visit.work_order.checklist or []
+    if index is None:
+        matches = [i for i, item in enumerate(checklist) if item.get("label") == label]
+        if not matches:
+            raise ValidationError(_("The checklist has no item called “%(label)s”.")
+                                  % {"label": label}, code="no_item")
+        index = matches[0]
+    if not (isinstance(index, int) and 0 <= index < len(checklist)):
+        raise ValidationError(_("The checklist has no such item."), code="no_item")
+    item = checklist[index]
+    kind = item.get("kind", "yes_no")
+    ok = {
+        "yes_no": lambda a: isinstance(a, bool),
+        "number": lambda a: isinstance(a, int | float) and not isinstance(a, bool),
+        "text": lambda a: isinstance(a, str) and len(a) <= 2000,
+        "photo": lambda a: isinstance(a, str) and _is_uuid(a),
+    }.get(kind, lambda a: a is None or isinstance(a, str | int | float | bool))
+    if answer is not None and not ok(answer):
+        raise ValidationError(_("“%(label)s” needs a %(kind)s answer.")
+                              % {"label": item.get("label", ""),
+                                 "kind": kind.replace("_", "/")}, code="bad_answer")
+    return _append(visit=visit, by=by, kind=EntryKind.CHECKLIST, client_id=client_id,
+                   device_time=device_time, action="checklist.answer",
+                   data={"index": index, "label": item.get("label", ""), "kind": kind,
+                         "answer": answer})
+
+
+def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str,
+             quantity: Decimal, unit: str = "", price_book_item_id: int | None = None,
+             device_time: dt.datetime | None = None) -> TimelineEntry:
+    """A part or material used on the visit, from the price book (its id) or free text."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Name the part.")})
+    if not (Decimal(0) < quantity <= Decimal(100000)):
+        raise ValidationError({"quantity": _("The quantity must be more than zero.")})
+    return _append(visit=visit, by=by, kind=EntryKind.PART, client_id=client_id,
+                   device_time=device_time, action="part.add", body=name[:200],
+                   data={"name": name[:200], "quantity": str(quantity.normalize()),
+                         "unit": (unit or "").strip()[:20],
+                         "price_book_item_id": price_book_item_id})
+
+
+def labor_set(*, visit: Visit, by: Member | None, client_id: uuid.UUID, minutes: int,
+              description: str = "", device_time: dt.datetime | None = None) -> TimelineEntry:
+    """Set the labor time of ``by`` on the visit. The timeline is append-only, so a later
+    entry replaces an earlier one: the visit's labor per member is the latest entry's."""
+    if not (isinstance(minutes, int) and 0 <= minutes <= 24 * 60):
+        raise ValidationError({"minutes": _("Labor must be between 0 and 24 hours.")})
+    return _append(visit=visit, by=by, kind=EntryKind.LABOR, client_id=client_id,
+                   device_time=device_time, action="labor.set",
+                   body=(description or "").strip()[:500],
+                   data={"minutes": minutes, "member": by.pk if by else None})
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+# --- Rejections -------------------------------------------------------------------------------
+
+def rejected_record(*, device: Device, seq: int, name: str, args: Any,
+                    client_time: dt.datetime | None, reason: str,
+                    work_order_id: int | None) -> RejectedMutation:
+    """Keep a refused mutation and tell the office (in-app notifications to owners and office
+    staff), in the push's transaction."""
+    rejected = RejectedMutation.objects.create(
+        organization_id=device.organization_id, device=device, seq=seq, name=name[:40],
+        args=args if isinstance(args, dict) else {"value": args}, client_time=client_time,
+        reason=reason, work_order_id=work_order_id,
+    )
+    member = device.member
+    url = reverse("field:rejected_list")
+    now = timezone.now()
+    Notification.objects.bulk_create([
+        Notification(organization_id=device.organization_id, recipient=office_member,
+                     kind="sync_rejected",
+                     title=_("A change from %(name)s's phone was not applied")
+                     % {"name": member.name},
+                     body=reason, url=url,
+                     data={"rejected": rejected.pk, "work_order_id": work_order_id},
+                     created_at=now, updated_at=now)
+        for office_member in Member.objects.filter(
+            organization_id=device.organization_id, is_active=True,
+            role__in=[Role.OWNER, Role.OFFICE]).exclude(pk=member.pk)
+    ])
+    return rejected
+
+
+def rejected_resolve(*, rejected: RejectedMutation, by: Member) -> RejectedMutation:
+    """The office has dealt with a rejected change; it stops showing on the phone."""
+    if not by.is_office or by.organization_id != rejected.organization_id:
+        raise PermissionDenied(_("Only the office resolves rejected changes."))
+    with transaction.atomic():
+        if rejected.resolved_at is None:
+            rejected.resolved_at, rejected.resolved_by = timezone.now(), by
+            rejected.save(update_fields=["resolved_at", "resolved_by"])
+            audit_record(organization=by.organization, actor=by, action="sync.resolve",
+                         obj=rejected, changes={"resolved_at": [None, rejected.resolved_at]})
+    return rejected
+
+
+# --- Push -------------------------------------------------------------------------------------
+
+@dataclass
+class PushResult:
+    last_seq: int
+    results: list[dict] = field(default_factory=list)
+    # Set when a mutation's seq left a gap: the phone resends from this one.
+    expected_seq: int | None = None
+
+
+@dataclass
+class Context:
+    member: Member
+    device: Device
+    device_time: dt.datetime | None
+    work_order_id: int | None = None
+
+
+def _arg_uuid(args: dict, name: str = "client_id", *, required: bool = True
+              ) -> uuid.UUID | None:
+    value = args.get(name)
+    if value is None and not required:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError) as exc:
+        raise BadArguments(_("“%(name)s” must be a UUID.") % {"name": name}) from exc
+
+
+def _arg_str(args: dict, name: str, default: str = "", max_length: int = 10000) -> str:
+    value = args.get(name, default)
+    if not isinstance(value, str) or len(value) > max_length:
+        raise BadArguments(_("“%(name)s” must be text.") % {"name": name})
+    return value
+
+
+def _arg_b64(args: dict, name: str) -> bytes:
+    value = args.get(name)
+    if not isinstance(value, str):
+        raise BadArguments(_("“%(name)s” must be base64 data.") % {"name": name})
+    if value.startswith("data:") and "," in value:
+        value = value.split(",", 1)[1]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadArguments(_("“%(name)s” must be base64 data.") % {"name": name}) from exc
+
+
+def _visit(ctx: Context, args: dict) -> Visit:
+    visit_id = args.get("visit_id")
+    if not isinstance(visit_id, int) or isinstance(visit_id, bool):
+        raise BadArguments(_("“visit_id” must be a number."))
+    visit = (Visit.objects.select_related("work_order__organization")
+             .filter(organization_id=ctx.member.organization_id, pk=visit_id).first())
+    if visit is None:
+        raise BadArguments(_("This visit does not exist."))
+    ctx.work_order_id = visit.work_order_id
+    return visit
+
+
+def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
+    def apply(ctx: Context, args: dict) -> Any:
+        return service(visit=_visit(ctx, args), by=ctx.member, device_time=ctx.device_time)
+    return apply
+
+
+def _incomplete(ctx: Context, args: dict) -> Any:
+    return workorders.visit_incomplete(visit=_visit(ctx, args), by=ctx.member,
+                                       reason=_arg_str(args, "reason", max_length=500),
+                                       device_time=ctx.device_time)
+
+
+def _note(ctx: Context, args: dict) -> Any:
+    visit = _visit(ctx, args)
+    client_id = _arg_uuid(args)
+    visit_check_appendable(visit=visit, by=ctx.member)
+    _existing(visit, client_id, EntryKind.NOTE)
+    return workorders.note_add(work_order=visit.work_order, by=ctx.member, visit=visit,
+                               body=_arg_str(args, "body"),
+                               visibility=_arg_str(args, "visibility", Visibility.INTERNAL, 20),
+                               client_id=client_id, device_time=ctx.device_time)
+
+
+def _photo(ctx: Context, args: dict) -> Any:
+    visit = _visit(ctx, args)
+    upload = None
+    content = None
+    if args.get("upload_id") is not None:
+        upload_id = _arg_uuid(args, "upload_id")
+        upload = Upload.objects.filter(organization_id=ctx.member.organization_id,
+                                       client_id=upload_id).first()
+        if upload is None:
+            raise BadArguments(_("The photo was not uploaded."))
+    else:
+        content = _arg_b64(args, "data")
+    return photo_add(visit=visit, by=ctx.member, client_id=_arg_uuid(args), content=content,
+                     sha256=_arg_str(args, "sha256", max_length=64), upload=upload,
+                     caption=_arg_str(args, "caption", max_length=500),
+                     visibility=_arg_str(args, "visibility", Visibility.INTERNAL, 20),
+                     device_time=ctx.device_time)
+
+
+def _checklist(ctx: Context, args: dict) -> Any:
+    index = args.get("index")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+        raise BadArguments(_("“index” must be a number."))
+    return checklist_answer_add(visit=_visit(ctx, args), by=ctx.member,
+                                client_id=_arg_uuid(args), index=index,
+                                label=_arg_str(args, "label", max_length=200),
+                                answer=args.get("answer"), device_time=ctx.device_time)
+
+
+def _part(ctx: Context, args: dict) -> Any:
+    try:
+        quantity = Decimal(str(args.get("quantity")))
+    except (InvalidOperation, ValueError) as exc:
+        raise BadArguments(_("“quantity” must be a number.")) from exc
+    if not quantity.is_finite():
+        raise BadArguments(_("“quantity” must be a number."))
+    item = args.get("price_book_item_id")
+    if item is not None and (not isinstance(item, int) or isinstance(item, bool)):
+        raise BadArguments(_("“price_book_item_id” must be a number."))
+    name = _arg_str(args, "name", max_length=200)
+    unit = _arg_str(args, "unit", max_length=20)
+    if item is not None and django_apps.is_installed("crewline.billing"):
+        price_book_item = (django_apps.get_model("billing", "PriceBookItem").objects
+                           .filter(organization_id=ctx.member.organization_id, pk=item).first())
+        if price_book_item is None:
+            raise BadArguments(_("This price book item does not exist."))
+        name, unit = name or price_book_item.name, unit or price_book_item.unit
+    return part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                    name=name, quantity=quantity, unit=unit, price_book_item_id=item,
+                    device_time=ctx.device_time)
+
+
+def _labor(ctx: Context, args: dict) -> Any:
+    minutes = args.get("minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool):
+        raise BadArguments(_("“minutes” must be a whole number."))
+    return labor_set(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                     minutes=minutes, description=_arg_str(args, "description", max_length=500),
+                     device_time=ctx.device_time)
+
+
+def _signature(ctx: Context, args: dict) -> Any:
+    return signature_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                         signer_name=_arg_str(args, "signer_name", max_length=200),
+                         png=_arg_b64(args, "png"), device_time=ctx.device_time)
+
+
+def _location(args: dict) -> dict:
+    lat, lng = args.get("lat"), args.get("lng")
+    for value in (lat, lng):
+        if value is not None and (not isinstance(value, int | float)
+                                  or isinstance(value, bool)):
+            raise BadArguments(_("The location must be numbers."))
+    if (lat is None) != (lng is None):
+        raise BadArguments(_("Give both latitude and longitude, or neither."))
+    return {"latitude": lat, "longitude": lng}
+
+
+def _clock(service: Callable[..., Any], starts: bool) -> Callable[[Context, dict], Any]:
+    def apply(ctx: Context, args: dict) -> Any:
+        extra = {"source": TimeSource.DEVICE} if starts else {}
+        return service(member=ctx.member, by=ctx.member, at=ctx.device_time,
+                       client_id=_arg_uuid(args), **_location(args), **extra)
+    return apply
+
+
+MUTATIONS: dict[str, Callable[[Context, dict], Any]] = {
+    "visit_en_route": _status(workorders.visit_en_route),
+    "visit_arrive": _status(workorders.visit_arrive),
+    "visit_pause": _status(workorders.visit_pause),
+    "visit_resume": _status(workorders.visit_resume),
+    "visit_complete": _status(workorders.visit_complete),
+    "visit_incomplete": _incomplete,
+    "note_add": _note,
+    "photo_add": _photo,
+    "checklist_answer": _checklist,
+    "part_add": _part,
+    "labor_set": _labor,
+    "signature_add": _signature,
+    "clock_in": _clock(timesheets.clock_in, True),
+    "clock_out": _clock(timesheets.clock_out, False),
+    "break_start": _clock(timesheets.break_start, True),
+    "break_end": _clock(timesheets.break_end, False),
+}
+
+
+def parse_client_time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time with an offset, or None; raises BadArguments otherwise."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadArguments(_("“client_time” must be an ISO 8601 time.")) from exc
+    if timezone.is_naive(parsed):
+        raise BadArguments(_("“client_time” needs a time zone offset."))
+    return parsed
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(str(m) for m in exc.messages) or _("Not allowed.")
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or _("Not allowed.")
+    if isinstance(exc, ObjectDoesNotExist):
+        return _("Not found.")
+    return str(exc)
+
+
+def _apply_one(device: Device, mutation: dict) -> tuple[str, str]:
+    """Apply one mutation; ``("applied", "")`` or ``("rejected", reason)`` (recorded)."""
+    name = mutation.get("name")
+    args = mutation.get("args") if isinstance(mutation.get("args"), dict) else {}
+    ctx = Context(member=device.member, device=device, device_time=None)
+    try:
+        ctx.device_time = parse_client_time(mutation.get("client_time"))
+        handler = MUTATIONS.get(name) if isinstance(name, str) else None
+        if handler is None:
+            raise BadArguments(_("Unknown change “%(name)s”.") % {"name": name})
+        with transaction.atomic():
+            handler(ctx, args)
+    except (BadArguments, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+        reason = _reason(exc)
+        visit_id = args.get("visit_id")
+        if ctx.work_order_id is None and isinstance(visit_id, int):
+            ctx.work_order_id = (Visit.objects.filter(organization_id=device.organization_id,
+                                                      pk=visit_id)
+                                 .values_list("work_order_id", flat=True).first())
+        rejected_record(device=device, seq=mutation["seq"], name=str(name), args=args,
+                        client_time=ctx.device_time, reason=reason,
+                        work_order_id=ctx.work_order_id)
+        return "rejected", reason
+    return "applied", ""
+
+
+def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
+    """Apply ``mutations`` (each ``{seq, name, args, client_time}``, in seq order) in order.
+
+    One transaction per mutation, holding the device row's lock: a seq at or below
+    ``last_seq`` is a duplicate and skipped; a seq past ``last_seq + 1`` stops the push with
+    ``expected_seq`` set; otherwise the mutation is applied (or recorded as rejected) and
+    ``last_seq`` moves to it in the same transaction. Precondition: every ``seq`` is a positive
+    integer (the view checks the shape).
+    """
+    result = PushResult(last_seq=device.last_seq)
+    for mutation in mutations:
+        seq = mutation["seq"]
+        with transaction.atomic():
+            locked = (Device.objects.select_for_update().select_related("member__user",
+                                                                        "member__organization")
+                      .get(pk=device.pk))
+            if locked.revoked_at is not None:
+                raise PermissionDenied("This device was revoked.")
+            result.last_seq = locked.last_seq
+            if seq <= locked.last_seq:
+                result.results.append({"seq": seq, "status": "duplicate"})
+                continue
+            if seq > locked.last_seq + 1:
+                result.expected_seq = locked.last_seq + 1
+                return result
+            status, reason = _apply_one(locked, mutation)
+            locked.last_seq = seq
+            locked.last_seen_at = timezone.now()
+            locked.save(update_fields=["last_seq", "last_seen_at"])
+            result.last_seq = seq
+            result.results.append({"seq": seq, "status": status,
+                                   **({"reason": reason} if reason else {})})
+    return result

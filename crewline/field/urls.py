@@ -1,0 +1,16 @@
+from django.urls import path
+
+from crewline.field import views
+
+app_name = "field"
+
+urlpatterns = [
+    path("api/me", views.me, name="me"),
+    path("api/devices/", views.device_register, name="device_register"),
+    path("api/push", views.push, name="push"),
+    path("api/pull", views.pull, name="pull"),
+    path("api/uploads", views.upload, name="upload"),
+    path("api/files/<int:pk>/", views.file, name="file"),
+    path("rejected/", views.rejected_list, name="rejected_list"),
+    path("rejected/<int:pk>/resolve/", views.rejected_resolve, name="rejected_resolve"),
+]
