@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crewline.timesheets",
     "crewline.field",
     "crewline.documents",
+    "crewline.billing",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ urlpatterns = [
     path("notifications/", include("crewline.notifications.urls")),
     path("calendar/", include("crewline.calendars.urls")),
     path("field/", include("crewline.field.urls")),
+    path("billing/", include("crewline.billing.urls")),
+    path("q/", include("crewline.billing.public_urls")),
     path("documents/", include("crewline.documents.urls")),
 ]
 

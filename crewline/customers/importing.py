@@ -131,7 +131,8 @@ def _normalise_header(name: str) -> str:
     return COLUMN_ALIASES.get(key, key)
 
 
-def _decode(data: bytes) -> str:
+def decode_csv(data: bytes) -> str:
+    """The uploaded bytes as text (UTF-8, with or without BOM); ``ImportFileError`` if not."""
     if not data.strip():
         raise ImportFileError(_("The file is empty."))
     if b"\x00" in data[:4096]:
@@ -144,7 +145,8 @@ def _decode(data: bytes) -> str:
                                 "“CSV UTF-8” and upload that.")) from exc
 
 
-def _delimiter(text: str) -> str:
+def csv_delimiter(text: str) -> str:
+    """Semicolon when the header has more of them than commas (European spreadsheets)."""
     first_line = text.split("\n", 1)[0]
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
@@ -156,8 +158,8 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]],
     """
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImportFileError(_("The file is larger than 5 MB. Split it into smaller files."))
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    text = decode_csv(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:

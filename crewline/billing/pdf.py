@@ -1,0 +1,168 @@
+"""Quote and invoice PDFs, made with Typst from ``typst/document.typ``.
+
+The template reads everything from a JSON file written next to it in a temporary folder (with
+the logo and signature images), so no user text is ever part of Typst source.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from crewline.billing.models import Invoice, InvoiceStatus, Quote
+from crewline.billing.money import ROUNDING_RULE
+from crewline.core.models import Organization
+
+TEMPLATE = Path(__file__).resolve().parent / "typst" / "document.typ"
+
+
+def money(value: Decimal) -> str:
+    return f"{Decimal(value).quantize(Decimal('0.01')):,.2f}"
+
+
+def quantity(value: Decimal) -> str:
+    text = f"{Decimal(value).normalize():f}"
+    return text
+
+
+def rate(value: Decimal) -> str:
+    return f"{Decimal(value).normalize():f}%"
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "description": _("Description"), "quantity": _("Qty"), "unit_price": _("Unit price"),
+        "discount": _("Discount"), "tax": _("Tax"), "amount": _("Amount"),
+        "subtotal": _("Subtotal"), "tax_total": _("Tax"), "total": _("Total"),
+        "notes": _("Notes"), "bill_to": _("Bill to"), "site": _("Site"), "page": _("Page"),
+    }
+
+
+def _org(org: Organization) -> dict[str, Any]:
+    contact = " · ".join(p for p in (org.phone, org.email) if p)
+    return {"name": org.name, "address_lines": [line for line in org.address.splitlines()
+                                                if line.strip()], "contact": contact}
+
+
+def _line(line, note: str = "") -> dict[str, str]:
+    return {"description": line.description, "note": note, "quantity": quantity(line.quantity),
+            "unit": line.unit, "unit_price": money(line.unit_price),
+            "discount": money(line.discount) if line.discount else "",
+            "tax_rate": rate(line.tax_rate), "net": money(line.net_amount)}
+
+
+def _customer(customer) -> dict[str, Any]:
+    return {"name": customer.name,
+            "address_lines": [x for x in customer.billing_address.splitlines() if x.strip()],
+            "email": customer.email}
+
+
+def _render(data: dict[str, Any], files: dict[str, Path | bytes]) -> bytes:
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="crewline-billing-") as tmp:
+        folder = Path(tmp)
+        shutil.copy(TEMPLATE, folder / "main.typ")
+        for name, content in files.items():
+            target = folder / name
+            if isinstance(content, Path):
+                shutil.copy(content, target)
+            else:
+                target.write_bytes(content)
+        (folder / "data.json").write_text(json.dumps(data), encoding="utf-8")
+        return typst.compile(str(folder / "main.typ"), root=str(folder))
+
+
+def _logo(org: Organization, files: dict[str, Path | bytes]) -> str | None:
+    if not org.logo:
+        return None
+    try:
+        with org.logo.open("rb") as fh:
+            content = fh.read()
+    except (OSError, ValueError):
+        return None
+    suffix = Path(org.logo.name).suffix.lower() or ".png"
+    if suffix not in (".png", ".jpg", ".jpeg", ".svg", ".gif"):
+        return None
+    files["logo" + suffix] = content
+    return "logo" + suffix
+
+
+def _base(org: Organization) -> dict[str, Any]:
+    return {"org": _org(org), "paper": "us-letter" if org.country in ("US", "CA") else "a4",
+            "lang": translation.get_language()[:2] or "en", "labels": _labels(),
+            "rounding_rule": _(ROUNDING_RULE)}
+
+
+def quote_pdf(quote: Quote) -> bytes:
+    org = quote.organization
+    files: dict[str, Path | bytes] = {}
+    lines = list(quote.lines.all())
+    data = _base(org) | {
+        "title": f"{_('Quote')} {quote.reference}",
+        "heading": _("Quote"), "reference": quote.reference, "subject": quote.title,
+        "facts": [[_("Date"), formats.date_format(quote.created_at.date())],
+                  [_("Valid until"), formats.date_format(quote.valid_until)]],
+        "customer": _customer(quote.customer),
+        "site": ([quote.site.name, quote.site.one_line_address] if quote.site else None),
+        "lines": [_line(line, _("Optional") + ("" if line.is_selected else
+                                               " — " + _("not included in the total"))
+                        if line.is_optional else "") for line in lines],
+        "totals": {"subtotal": money(quote.subtotal), "tax": money(quote.tax_total),
+                   "total": money(quote.total)},
+        "currency": quote.currency, "notes": quote.notes, "logo": _logo(org, files),
+        "approval": None,
+    }
+    if data["site"]:
+        data["site"] = [x for x in data["site"] if x]
+    if quote.approved_at:
+        signature = None
+        if quote.signature:
+            try:
+                with quote.signature.open("rb") as fh:
+                    files["signature.png"] = fh.read()
+                signature = "signature.png"
+            except OSError:
+                signature = None
+        data["approval"] = {"label": _("Approved by"), "name": quote.approved_by_name,
+                            "when": formats.date_format(quote.approved_at, "DATETIME_FORMAT"),
+                            "signature": signature}
+    return _render(data, files)
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    org = invoice.organization
+    files: dict[str, Path | bytes] = {}
+    facts = []
+    if invoice.issue_date:
+        facts.append([_("Issue date"), formats.date_format(invoice.issue_date)])
+    if invoice.due_date:
+        facts.append([_("Due date"), formats.date_format(invoice.due_date)])
+    if invoice.work_order_id:
+        facts.append([_("Work order"), invoice.work_order.reference])
+    if invoice.status == InvoiceStatus.PAID and invoice.paid_on:
+        facts.append([_("Paid"), formats.date_format(invoice.paid_on)])
+    heading = _("Invoice") if invoice.status != InvoiceStatus.DRAFT else _("Draft invoice")
+    if invoice.status == InvoiceStatus.VOID:
+        heading = _("Void invoice")
+    site = invoice.work_order.site if invoice.work_order_id else None
+    data = _base(org) | {
+        "title": f"{heading} {invoice.reference}", "heading": heading,
+        "reference": invoice.reference if invoice.number else "",
+        "subject": invoice.work_order.title if invoice.work_order_id else "",
+        "facts": facts, "customer": _customer(invoice.customer),
+        "site": [x for x in (site.name, site.one_line_address) if x] if site else None,
+        "lines": [_line(line) for line in invoice.lines.all()],
+        "totals": {"subtotal": money(invoice.subtotal), "tax": money(invoice.tax_total),
+                   "total": money(invoice.total)},
+        "currency": invoice.currency, "notes": invoice.notes, "logo": _logo(org, files),
+        "approval": None,
+    }
+    return _render(data, files)

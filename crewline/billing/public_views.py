@@ -1,0 +1,93 @@
+"""The page a customer opens from the quote email: read the quote, tick optional lines, approve
+with name and drawn signature, or decline with a reason. No account: the token is the key, and
+an unknown, replaced, answered or expired link says so plainly."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from crewline.billing import services
+from crewline.billing.forms import ApproveForm, DeclineForm
+from crewline.billing.models import QuoteStatus
+from crewline.billing.money import ROUNDING_RULE
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+@never_cache
+@csrf_protect
+def quote_public(request: HttpRequest, token: str) -> HttpResponse:
+    quote = services.quote_for_token(token)
+    if quote is None:
+        return render(request, "billing/public_quote.html", {"state": "unknown"}, status=404)
+    if quote.is_expired:
+        quote = services.quote_expire(quote=quote)
+    approve_form = ApproveForm(prefix="approve")
+    decline_form = DeclineForm(prefix="decline")
+    status = 200
+    if request.method == "POST" and quote.status == QuoteStatus.SENT:
+        action = request.POST.get("action")
+        if action == "approve":
+            approve_form = ApproveForm(request.POST, prefix="approve")
+            if approve_form.is_valid():
+                try:
+                    services.quote_approve(
+                        quote=quote, name=approve_form.cleaned_data["name"],
+                        signature_png=approve_form.cleaned_data["signature"],
+                        selected_optional_ids=[
+                            int(v) for v in request.POST.getlist("optional") if v.isdigit()])
+                except ValidationError as exc:
+                    _add_errors(approve_form, exc)
+                else:
+                    return redirect("billing_public:quote", token=token)
+            status = 400
+        elif action == "decline":
+            decline_form = DeclineForm(request.POST, prefix="decline")
+            if decline_form.is_valid():
+                try:
+                    services.quote_decline(quote=quote,
+                                           reason=decline_form.cleaned_data["reason"])
+                except ValidationError as exc:
+                    _add_errors(decline_form, exc)
+                else:
+                    return redirect("billing_public:quote", token=token)
+            status = 400
+    quote.refresh_from_db()
+    lines = list(quote.lines.all())
+    state = {QuoteStatus.SENT: "open", QuoteStatus.APPROVED: "approved",
+             QuoteStatus.CONVERTED: "approved", QuoteStatus.DECLINED: "declined",
+             QuoteStatus.EXPIRED: "expired"}.get(quote.status, "unknown")
+    with translation.override(translation.get_language()):
+        return render(request, "billing/public_quote.html", {
+            "state": state, "quote": quote, "organization_public": quote.organization,
+            "lines": lines, "required_lines": [line for line in lines if not line.is_optional],
+            "optional_lines": [line for line in lines if line.is_optional],
+            "approve_form": approve_form, "decline_form": decline_form, "token": token,
+            "rounding_rule": ROUNDING_RULE,
+            "chosen": {int(v) for v in request.POST.getlist("optional") if v.isdigit()},
+        }, status=status)
+
+
+@never_cache
+def quote_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    from crewline.billing.pdf import quote_pdf
+
+    quote = services.quote_for_token(token)
+    if quote is None:
+        return render(request, "billing/public_quote.html", {"state": "unknown"}, status=404)
+    response = HttpResponse(quote_pdf(quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{quote.reference}.pdf"'
+    return response

@@ -1,0 +1,72 @@
+"""Reads for the billing pages: querysets with what each page shows joined in."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from crewline.billing.models import Invoice, InvoiceStatus, PriceBookItem, Quote
+from crewline.core.models import Organization
+from crewline.workorders.models import Status, WorkOrder
+
+
+def price_items(organization: Organization, *, q: str = "", state: str = "active"
+                ) -> QuerySet[PriceBookItem]:
+    items = PriceBookItem.objects.filter(organization=organization)
+    if state == "active":
+        items = items.filter(is_active=True)
+    elif state == "inactive":
+        items = items.filter(is_active=False)
+    if q:
+        items = items.filter(Q(code__icontains=q) | Q(name__icontains=q)
+                             | Q(description__icontains=q))
+    return items.order_by("code", "id")
+
+
+def quotes(organization: Organization, *, status: str = "", q: str = "") -> QuerySet[Quote]:
+    result = Quote.objects.filter(organization=organization).select_related(
+        "customer", "site", "work_order")
+    if status:
+        result = result.filter(status=status)
+    if q:
+        query = Q(title__icontains=q) | Q(customer__name__icontains=q)
+        if q.upper().removeprefix("Q-").isdigit():
+            query |= Q(number=int(q.upper().removeprefix("Q-")))
+        result = result.filter(query)
+    return result.order_by("-number")
+
+
+def quote_detail(organization: Organization) -> QuerySet[Quote]:
+    return Quote.objects.filter(organization=organization).select_related(
+        "customer", "site", "work_order", "organization").prefetch_related("lines__item")
+
+
+def invoices(organization: Organization, *, status: str = "", q: str = "") -> QuerySet[Invoice]:
+    result = Invoice.objects.filter(organization=organization).select_related(
+        "customer", "work_order")
+    if status:
+        result = result.filter(status=status)
+    if q:
+        query = Q(customer__name__icontains=q)
+        digits = q.upper().removeprefix("INV-")
+        if digits.isdigit():
+            query |= Q(number=int(digits))
+        result = result.filter(query)
+    return result.order_by("-created_at", "-id")
+
+
+def invoice_detail(organization: Organization) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(organization=organization).select_related(
+        "customer", "work_order__site", "organization").prefetch_related("lines__item")
+
+
+def issued_invoices(organization: Organization) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(organization=organization,
+                                  status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID])
+
+
+def work_orders_to_invoice(organization: Organization) -> QuerySet[WorkOrder]:
+    """Completed work orders with no invoice other than void ones."""
+    invoiced = Invoice.objects.filter(work_order=OuterRef("pk")).exclude(
+        status=InvoiceStatus.VOID)
+    return (WorkOrder.objects.filter(organization=organization, status=Status.COMPLETED)
+            .filter(~Exists(invoiced)).select_related("customer").order_by("-completed_at"))

@@ -1,0 +1,625 @@
+"""Billing pages: invoices, quotes, the price book, labor rates, settings and exports.
+
+Office staff see everything; technicians see prices and invoices (read only) only where the
+organization allows it (``prices_required``); another organization's object is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crewline.billing import exports, importing, selectors, services
+from crewline.billing.access import member_sees_prices, prices_required
+from crewline.billing.forms import (
+    BillingSettingsForm,
+    ImportForm,
+    InvoiceForm,
+    LineForm,
+    PaidForm,
+    PriceBookItemForm,
+    QuoteForm,
+    QuoteLineForm,
+    RateForm,
+    ReasonForm,
+    SendForm,
+)
+from crewline.billing.models import (
+    UNITS,
+    InvoiceLine,
+    InvoiceStatus,
+    MemberRate,
+    PriceBookItem,
+    QuoteLine,
+    QuoteStatus,
+)
+from crewline.billing.money import ROUNDING_RULE
+from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.models import Member
+from crewline.workorders.models import WorkOrder
+
+PER_PAGE = 50
+IMPORT_SESSION_KEY = "pricebook_import"
+
+
+def _page(request: HttpRequest, queryset) -> Any:
+    return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _context(request: HttpRequest, tab: str, **extra: Any) -> dict[str, Any]:
+    return {"nav": "billing", "tab": tab, "rounding_rule": _(ROUNDING_RULE),
+            "can_edit": request.member.is_office, **extra}
+
+
+# Invoices ------------------------------------------------------------------------------------
+
+@prices_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    status = request.GET.get("status", "")
+    if status not in InvoiceStatus.values:
+        status = ""
+    q = request.GET.get("q", "").strip()[:100]
+    page = _page(request, selectors.invoices(org, status=status, q=q))
+    context = _context(request, "invoices", page=page, filters={"status": status, "q": q},
+                       statuses=InvoiceStatus.choices, currency=org.currency)
+    if request.htmx:
+        return render(request, "billing/_invoice_rows.html", context)
+    if request.member.is_office:
+        context["to_invoice"] = list(selectors.work_orders_to_invoice(org)[:20])
+    return render(request, "billing/invoice_list.html", context)
+
+
+@office_required
+@require_POST
+def invoice_from_work_order(request: HttpRequest, pk: int) -> HttpResponse:
+    work_order = get_for_org_or_404(WorkOrder, request.organization, pk=pk)
+    try:
+        invoice = services.invoice_draft_from_work_order(work_order=work_order,
+                                                         by=request.member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("billing:invoices")
+    messages.success(request, _("Draft invoice made from %(wo)s.")
+                     % {"wo": work_order.reference})
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+def _invoice_page(request: HttpRequest, invoice, *, line_form=None, status: int = 200,
+                  **extra: Any) -> HttpResponse:
+    org = request.organization
+    context = _context(
+        request, "invoices", invoice=invoice, lines=list(invoice.lines.all()),
+        editable=invoice.is_editable and request.member.is_office,
+        line_form=line_form or LineForm(organization=org, prefix="line"),
+        paid_form=PaidForm(), void_form=ReasonForm(prefix="void"),
+        send_form=SendForm(initial={"to": invoice.customer.email}),
+        invoice_form=InvoiceForm(instance=invoice), **extra)
+    if request.htmx and line_form is not None:
+        return render(request, "billing/_invoice_lines.html", context, status=status)
+    return render(request, "billing/invoice_detail.html", context, status=status)
+
+
+@prices_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    return _invoice_page(request, invoice)
+
+
+@prices_required
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from crewline.billing.pdf import invoice_pdf as render_pdf
+
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    response = HttpResponse(render_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.reference}.pdf"'
+    return response
+
+
+@office_required
+@require_POST
+def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    form = InvoiceForm(request.POST, instance=invoice)
+    if form.is_valid():
+        try:
+            services.invoice_update(invoice=invoice, by=request.member,
+                                    notes=form.cleaned_data["notes"],
+                                    due_date=form.cleaned_data["due_date"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Invoice saved."))
+    else:
+        messages.error(request, _("Check the due date and notes."))
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+@office_required
+@require_POST
+def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    invoice = get_for_org_or_404(selectors.invoice_detail(org), org, pk=pk)
+    form = LineForm(request.POST, organization=org, prefix="line")
+    if form.is_valid():
+        try:
+            services.invoice_line_add(invoice=invoice, by=request.member, **form.values())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            invoice = selectors.invoice_detail(org).get(pk=invoice.pk)
+            return _invoice_page(request, invoice,
+                                 line_form=LineForm(organization=org, prefix="line"))
+    return _invoice_page(request, invoice, line_form=form, status=422 if request.htmx else 200)
+
+
+@office_required
+@require_POST
+def invoice_line_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    line = get_for_org_or_404(InvoiceLine.objects.select_related("invoice"), org, pk=pk)
+    try:
+        services.invoice_line_remove(line=line, by=request.member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    invoice = selectors.invoice_detail(org).get(pk=line.invoice_id)
+    if request.htmx:
+        return _invoice_page(request, invoice,
+                             line_form=LineForm(organization=org, prefix="line"))
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+@office_required
+@require_POST
+def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    try:
+        invoice = services.invoice_issue(invoice=invoice, by=request.member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Invoice %(ref)s issued.") % {"ref": invoice.reference})
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+@office_required
+@require_POST
+def invoice_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    form = PaidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_mark_paid(invoice=invoice, by=request.member,
+                                       paid_on=form.cleaned_data["paid_on"],
+                                       method=form.cleaned_data["method"],
+                                       reference=form.cleaned_data["reference"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Marked paid."))
+            return redirect("billing:invoice", pk=invoice.pk)
+    return _invoice_page(request, invoice, paid_form_errors=form, status=400)
+
+
+@office_required
+@require_POST
+def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    form = ReasonForm(request.POST, prefix="void")
+    if form.is_valid():
+        try:
+            services.invoice_void(invoice=invoice, by=request.member,
+                                  reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Invoice voided."))
+    else:
+        messages.error(request, _("Give a reason for voiding the invoice."))
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+@office_required
+@require_POST
+def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
+                                 request.organization, pk=pk)
+    form = SendForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_send(invoice=invoice, by=request.member, to=form.cleaned_data["to"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The invoice is on its way to %(to)s.")
+                             % {"to": form.cleaned_data["to"]})
+    else:
+        messages.error(request, _("Enter a valid email address."))
+    return redirect("billing:invoice", pk=invoice.pk)
+
+
+EXPORTS = {"quickbooks": "QuickBooks Online", "xero": "Xero", "plain": "CSV"}
+
+
+@office_required
+def invoice_export(request: HttpRequest) -> HttpResponse:
+    """Issued and paid invoices, optionally from/to an issue date, in one of ``EXPORTS``."""
+    org = request.organization
+    kind = request.GET.get("format", "plain")
+    if kind not in EXPORTS:
+        raise Http404("Unknown export format.")
+    invoices = selectors.issued_invoices(org)
+    for param, lookup in (("from", "issue_date__gte"), ("to", "issue_date__lte")):
+        value = parse_date(request.GET.get(param) or "")
+        if value:
+            invoices = invoices.filter(**{lookup: value})
+    settings = services.billing_settings_for(org)
+    if kind == "quickbooks":
+        rows = exports.quickbooks_rows(invoices, payment_terms_days=settings.payment_terms_days)
+    elif kind == "xero":
+        rows = exports.xero_rows(invoices, account_code=settings.sales_account_code)
+    else:
+        rows = exports.plain_rows(invoices)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="invoices-{kind}-{stamp}.csv"'
+    return response
+
+
+# Quotes --------------------------------------------------------------------------------------
+
+@office_required
+def quote_list(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    status = request.GET.get("status", "")
+    if status not in QuoteStatus.values:
+        status = ""
+    q = request.GET.get("q", "").strip()[:100]
+    page = _page(request, selectors.quotes(org, status=status, q=q))
+    context = _context(request, "quotes", page=page, filters={"status": status, "q": q},
+                       statuses=QuoteStatus.choices)
+    if request.htmx:
+        return render(request, "billing/_quote_rows.html", context)
+    return render(request, "billing/quote_list.html", context)
+
+
+@office_required
+def quote_create(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    initial = {}
+    if request.GET.get("customer", "").isdigit():
+        initial["customer"] = request.GET["customer"]
+    form = QuoteForm(request.POST or None, organization=org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            quote = services.quote_create(organization=org, by=request.member,
+                                          **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("billing:quote", pk=quote.pk)
+    return render(request, "billing/form.html", _context(
+        request, "quotes", form=form, title=_("New quote"),
+        cancel_url=reverse("billing:quotes")))
+
+
+@office_required
+def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    quote = get_for_org_or_404(selectors.quote_detail(org), org, pk=pk)
+    if not quote.is_editable:
+        messages.error(request, _("This quote can no longer be changed."))
+        return redirect("billing:quote", pk=quote.pk)
+    form = QuoteForm(request.POST or None, instance=quote, organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.quote_update(quote=quote, by=request.member, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("billing:quote", pk=quote.pk)
+    return render(request, "billing/form.html", _context(
+        request, "quotes", form=form, title=_("Edit %(ref)s") % {"ref": quote.reference},
+        cancel_url=reverse("billing:quote", args=[quote.pk])))
+
+
+def _quote_page(request: HttpRequest, quote, *, line_form=None, status: int = 200
+                ) -> HttpResponse:
+    org = request.organization
+    context = _context(
+        request, "quotes", quote=quote, lines=list(quote.lines.all()),
+        editable=quote.is_editable,
+        line_form=line_form or QuoteLineForm(organization=org, prefix="line"),
+        send_form=SendForm(initial={"to": quote.sent_to or quote.customer.email}))
+    if request.htmx and line_form is not None:
+        return render(request, "billing/_quote_lines.html", context, status=status)
+    return render(request, "billing/quote_detail.html", context, status=status)
+
+
+@office_required
+def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    quote = get_for_org_or_404(selectors.quote_detail(org), org, pk=pk)
+    if quote.is_expired:
+        quote = services.quote_expire(quote=quote)
+        quote = selectors.quote_detail(org).get(pk=quote.pk)
+    return _quote_page(request, quote)
+
+
+@office_required
+def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from crewline.billing.pdf import quote_pdf as render_pdf
+
+    quote = get_for_org_or_404(selectors.quote_detail(request.organization),
+                               request.organization, pk=pk)
+    response = HttpResponse(render_pdf(quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{quote.reference}.pdf"'
+    return response
+
+
+@office_required
+@require_POST
+def quote_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    quote = get_for_org_or_404(selectors.quote_detail(org), org, pk=pk)
+    form = QuoteLineForm(request.POST, organization=org, prefix="line")
+    if form.is_valid():
+        try:
+            services.quote_line_add(quote=quote, by=request.member, **form.values())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            quote = selectors.quote_detail(org).get(pk=quote.pk)
+            return _quote_page(request, quote,
+                               line_form=QuoteLineForm(organization=org, prefix="line"))
+    return _quote_page(request, quote, line_form=form, status=422 if request.htmx else 200)
+
+
+@office_required
+@require_POST
+def quote_line_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    line = get_for_org_or_404(QuoteLine.objects.select_related("quote"), org, pk=pk)
+    try:
+        services.quote_line_remove(line=line, by=request.member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    quote = selectors.quote_detail(org).get(pk=line.quote_id)
+    if request.htmx:
+        return _quote_page(request, quote,
+                           line_form=QuoteLineForm(organization=org, prefix="line"))
+    return redirect("billing:quote", pk=quote.pk)
+
+
+@office_required
+@require_POST
+def quote_send(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = get_for_org_or_404(selectors.quote_detail(request.organization),
+                               request.organization, pk=pk)
+    form = SendForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quote_send(quote=quote, by=request.member, to=form.cleaned_data["to"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The quote is on its way to %(to)s.")
+                             % {"to": form.cleaned_data["to"]})
+    else:
+        messages.error(request, _("Enter a valid email address."))
+    return redirect("billing:quote", pk=quote.pk)
+
+
+@office_required
+@require_POST
+def quote_convert(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = get_for_org_or_404(selectors.quote_detail(request.organization),
+                               request.organization, pk=pk)
+    try:
+        work_order = services.quote_convert(quote=quote, by=request.member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("billing:quote", pk=quote.pk)
+    messages.success(request, _("Work order %(ref)s raised from %(quote)s.")
+                     % {"ref": work_order.reference, "quote": quote.reference})
+    return redirect("workorders:detail", pk=work_order.pk)
+
+
+# Price book ----------------------------------------------------------------------------------
+
+@prices_required
+def price_book(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    state = request.GET.get("state", "active")
+    if state not in ("active", "inactive", "all"):
+        state = "active"
+    q = request.GET.get("q", "").strip()[:100]
+    page = _page(request, selectors.price_items(org, q=q, state=state))
+    context = _context(request, "price_book", page=page, filters={"q": q, "state": state},
+                       currency=org.currency)
+    if request.htmx:
+        return render(request, "billing/_price_rows.html", context)
+    return render(request, "billing/price_book.html", context)
+
+
+@office_required
+def price_item_create(request: HttpRequest) -> HttpResponse:
+    return _price_item_form(request, None)
+
+
+@office_required
+def price_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _price_item_form(request, get_for_org_or_404(PriceBookItem, request.organization,
+                                                        pk=pk))
+
+
+def _price_item_form(request: HttpRequest, item: PriceBookItem | None) -> HttpResponse:
+    org = request.organization
+    form = PriceBookItemForm(request.POST or None, instance=item, organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if item is None:
+                services.price_item_create(organization=org, by=request.member,
+                                           **form.cleaned_data)
+            else:
+                services.price_item_update(item=item, by=request.member, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Price book saved."))
+            return redirect("billing:price_book")
+    title = _("New price book item") if item is None else _("Edit %(code)s") % {
+        "code": item.code}
+    return render(request, "billing/form.html", _context(
+        request, "price_book", form=form, title=title, units=UNITS,
+        cancel_url=reverse("billing:price_book")))
+
+
+@office_required
+@require_POST
+def price_item_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_for_org_or_404(PriceBookItem, request.organization, pk=pk)
+    services.price_item_update(item=item, by=request.member,
+                               is_active=request.POST.get("active") == "1")
+    return redirect(request.POST.get("next") or reverse("billing:price_book"))
+
+
+@office_required
+def price_book_export(request: HttpRequest) -> StreamingHttpResponse:
+    items = selectors.price_items(request.organization, state="all")
+    response = StreamingHttpResponse(importing.export_rows(items),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="price-book.csv"'
+    return response
+
+
+@office_required
+def price_book_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse("\ufeff" + importing.template_csv(),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="price-book-template.csv"'
+    return response
+
+
+@office_required
+def price_book_import(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parsed = importing.parse_csv(form.cleaned_data["file"].read(), organization=org)
+        except importing.ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            request.session[IMPORT_SESSION_KEY] = parsed.to_json()
+            return redirect("billing:price_book_preview")
+    return render(request, "billing/import.html", _context(
+        request, "price_book", form=form, columns=importing.COLUMNS))
+
+
+@office_required
+def price_book_preview(request: HttpRequest) -> HttpResponse:
+    data = request.session.get(IMPORT_SESSION_KEY)
+    if not data:
+        messages.info(request, _("Upload a file to import."))
+        return redirect("billing:price_book_import")
+    parsed = importing.ParseResult.from_json(data)
+    return render(request, "billing/import_preview.html", _context(
+        request, "price_book", parsed=parsed, shown=parsed.rows[:300]))
+
+
+@office_required
+@require_POST
+def price_book_confirm(request: HttpRequest) -> HttpResponse:
+    data = request.session.pop(IMPORT_SESSION_KEY, None)
+    if not data:
+        messages.error(request, _("That import has expired or was already done. Upload the "
+                                  "file again."))
+        return redirect("billing:price_book_import")
+    if request.POST.get("action") == "cancel":
+        messages.info(request, _("Import cancelled; nothing was changed."))
+        return redirect("billing:price_book")
+    parsed = importing.ParseResult.from_json(data)
+    try:
+        result = importing.apply_import(organization=request.organization, by=request.member,
+                                        rows=parsed.rows)
+    except ValidationError as exc:
+        messages.error(request, _("Nothing was imported: %(error)s")
+                       % {"error": "; ".join(exc.messages)})
+        return redirect("billing:price_book_import")
+    messages.success(request, _("Imported %(created)s new items and updated %(updated)s.")
+                     % {"created": result.created, "updated": result.updated})
+    return redirect("billing:price_book")
+
+
+# Settings and labor rates --------------------------------------------------------------------
+
+@office_required
+def billing_settings(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    settings = services.billing_settings_for(org)
+    form = BillingSettingsForm(request.POST or None, instance=settings)
+    if request.method == "POST":
+        if not request.member.is_owner:
+            raise_owner = _("Only the owner can change billing settings.")
+            messages.error(request, raise_owner)
+            return redirect("billing:settings")
+        if form.is_valid():
+            services.billing_settings_update(organization=org, by=request.member,
+                                             **form.cleaned_data)
+            messages.success(request, _("Billing settings saved."))
+            return redirect("billing:settings")
+    members = list(Member.objects.filter(organization=org, is_active=True)
+                   .select_related("user").order_by("user__full_name"))
+    rates = dict(MemberRate.objects.filter(organization=org)
+                 .values_list("member_id", "hourly_rate"))
+    for member in members:
+        member.rate = rates.get(member.pk)
+    return render(request, "billing/settings.html", _context(
+        request, "settings", form=form, members=members,
+        labor_item=services.labor_item_for(org, request.member),
+        currency=org.currency))
+
+
+@office_required
+@require_POST
+def member_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_for_org_or_404(Member, request.organization, pk=pk)
+    form = RateForm(request.POST)
+    if form.is_valid():
+        services.member_rate_set(member=member, hourly_rate=form.cleaned_data["hourly_rate"],
+                                 by=request.member)
+        messages.success(request, _("Rate for %(name)s saved.") % {"name": member.name})
+    else:
+        messages.error(request, _("Enter a rate of zero or more, or leave it empty."))
+    return redirect("billing:settings")
+
+
+__all__ = ["member_sees_prices"]
