@@ -355,9 +355,10 @@ def pull(*, member: Member, device: Device, cursor: str | None,
         wo_ids = by_kind[ChangeKind.WORK_ORDER]
         site_ids = set(by_kind[ChangeKind.SITE])
         if wo_ids:
-            # A changed job at a site changes that site's history.
-            site_ids |= set(WorkOrder.objects.filter(pk__in=wo_ids, site__isnull=False)
-                            .values_list("site_id", flat=True))
+            # A changed finished job at a site changes that site's history.
+            site_ids |= set(WorkOrder.objects.filter(
+                pk__in=wo_ids, site__isnull=False,
+                status__in=[Status.COMPLETED, Status.INVOICED]).values_list("site_id", flat=True))
         condition = Q(pk__in=by_kind[ChangeKind.VISIT]) | Q(work_order_id__in=wo_ids) \
             | Q(work_order__site_id__in=site_ids) \
             | Q(work_order__customer_id__in=by_kind[ChangeKind.CUSTOMER])

@@ -7,12 +7,13 @@ import io
 import itertools
 import json
 import uuid
+import zoneinfo
 
 import pytest
 from django.utils import timezone
 from PIL import Image
 
-from crewline.factories import CustomerFactory, SiteFactory
+from crewline.factories import CustomerFactory, OrganizationFactory, SiteFactory
 from crewline.field.models import Device
 from crewline.workorders.services import visit_add, work_order_create
 
@@ -28,10 +29,14 @@ def site(customer):
                        access_notes="Key safe by the back door, code 4471")
 
 
+ORG_TZ = zoneinfo.ZoneInfo(OrganizationFactory.time_zone)
+
+
 def today_at(hour: int, days: int = 0) -> dt.datetime:
-    """``hour`` o'clock in the current (the organization's) time zone, ``days`` from today."""
-    day = timezone.localdate() + dt.timedelta(days=days)
-    return dt.datetime.combine(day, dt.time(hour), tzinfo=timezone.get_current_timezone())
+    """``hour`` o'clock in the test organization's time zone, ``days`` from its today (the
+    middleware resets the current time zone after each request, so it is named here)."""
+    day = timezone.localdate(timezone=ORG_TZ) + dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=ORG_TZ)
 
 
 @pytest.fixture
