@@ -66,8 +66,8 @@ def customer(org):
     org.phone = "847-555-0100"
     org.email = "hello@northside.example"
     org.save()
-    return CustomerFactory(organization=org, name="José Müller-Peña Straße", email="jose@example.com",
-                           phone="312-555-0142")
+    return CustomerFactory(organization=org, name="José Müller-Peña Straße",
+                           email="jose@example.com", phone="312-555-0142")
 
 
 @pytest.fixture
