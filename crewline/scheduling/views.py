@@ -93,7 +93,8 @@ class ScheduleForm(forms.Form):
 
     crew = forms.ModelMultipleChoiceField(label=gettext_lazy("Technicians"),
                                           queryset=Member.objects.none(),
-                                          widget=forms.CheckboxSelectMultiple)
+                                          widget=forms.CheckboxSelectMultiple(
+                                              attrs={"class": "form-check-input"}))
     date = forms.DateField(label=gettext_lazy("Date"),
                            widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label=gettext_lazy("Start"),
