@@ -449,7 +449,7 @@ def quote_convert(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("billing:quote", pk=quote.pk)
     messages.success(request, _("Work order %(ref)s raised from %(quote)s.")
                      % {"ref": work_order.reference, "quote": quote.reference})
-    return redirect("workorders:detail", pk=work_order.pk)
+    return redirect("workorders:detail", number=work_order.number)
 
 
 # Price book ----------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           "password_reset_confirm", "password_reset_complete", "core:invite_accept",
           # Opened by calendar apps without a login; the private token in the URL is the key
           # (crewline/calendars/tests cover unknown and revoked tokens).
-          "calendars:feed"}
+          "calendars:feed",
+          # The customer's quote page; the link's token is the key (crewline/billing/tests).
+          "billing_public:quote", "billing_public:quote_pdf"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 

@@ -1,0 +1,372 @@
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from crewline.billing import services
+from crewline.billing.models import Invoice, PriceBookItem, Quote, QuoteStatus
+from crewline.billing.tests.conftest import add_labor, add_part
+from crewline.billing.tests.test_services import signature_png
+from crewline.factories import SiteFactory, WorkOrderFactory
+from crewline.workorders.models import Status
+
+
+@pytest.fixture
+def invoice(owner, completed_wo, filter_item, technician):
+    add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=2)
+    add_labor(completed_wo, technician, 60)
+    return services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+
+
+@pytest.fixture
+def quote(org, owner, site, call_item):
+    quote = services.quote_create(organization=org, by=owner, customer=site.customer,
+                                  site=site, title="New boiler")
+    services.quote_line_add(quote=quote, by=owner, item=call_item, quantity=1)
+    return quote
+
+
+# Permissions ---------------------------------------------------------------------------------
+
+def test_it_hides_prices_and_invoices_from_technicians_unless_allowed(
+        org, owner, tech_client, invoice, filter_item):
+    urls = [reverse("billing:invoices"), reverse("billing:invoice", args=[invoice.pk]),
+            reverse("billing:invoice_pdf", args=[invoice.pk]), reverse("billing:price_book")]
+    for url in urls:
+        assert tech_client.get(url).status_code == 403, url
+    services.billing_settings_update(organization=org, by=owner, technicians_see_prices=True)
+    for url in urls:
+        assert tech_client.get(url).status_code == 200, url
+    page = tech_client.get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
+    assert "Issue invoice" not in page and "Add line" not in page
+    # Seeing is not editing.
+    assert tech_client.post(reverse("billing:invoice_issue", args=[invoice.pk])).status_code \
+        == 403
+    assert tech_client.get(reverse("billing:quotes")).status_code == 403
+
+
+def test_it_hides_another_organizations_billing(outsider_client, invoice, filter_item):
+    quote = services.quote_create(organization=invoice.organization, by=None,
+                                  customer=invoice.customer, title="x")
+    line = invoice.lines.first()
+    for url in (reverse("billing:invoice", args=[invoice.pk]),
+                reverse("billing:invoice_pdf", args=[invoice.pk]),
+                reverse("billing:quote", args=[quote.pk]),
+                reverse("billing:price_item_edit", args=[filter_item.pk])):
+        assert outsider_client.get(url).status_code == 404, url
+    assert outsider_client.post(reverse("billing:invoice_line_remove", args=[line.pk])
+                                ).status_code == 404
+    assert outsider_client.post(reverse("billing:invoice_from_work_order",
+                                        args=[invoice.work_order_id])).status_code == 404
+    content = outsider_client.get(reverse("billing:invoices")).content.decode()
+    assert invoice.customer.name not in content
+
+
+def test_it_lets_only_the_owner_change_billing_settings(org, office_client, owner_client):
+    office_client.post(reverse("billing:settings"), {"technicians_see_prices": "on",
+                                                     "payment_terms_days": 10,
+                                                     "quote_valid_days": 30,
+                                                     "sales_account_code": "200"})
+    assert not services.billing_settings_for(org).technicians_see_prices
+    owner_client.post(reverse("billing:settings"), {"technicians_see_prices": "on",
+                                                    "payment_terms_days": 10,
+                                                    "quote_valid_days": 30,
+                                                    "sales_account_code": "4000"})
+    settings = services.billing_settings_for(org)
+    assert settings.technicians_see_prices and settings.sales_account_code == "4000"
+
+
+# Lists and query counts ----------------------------------------------------------------------
+
+def test_it_lists_invoices_quotes_and_items_in_a_fixed_number_of_queries(
+        org, owner, office_client, site, django_assert_max_num_queries):
+    for n in range(3):
+        services.price_item_create(organization=org, by=owner, code=f"P{n}", name=f"Part {n}",
+                                   unit_price=Decimal(n))
+        services.quote_create(organization=org, by=owner, customer=site.customer,
+                              title=f"Quote {n}")
+        Invoice.objects.create(organization=org, customer=site.customer, currency="USD")
+    counts = {}
+    for name in ("billing:invoices", "billing:quotes", "billing:price_book"):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert office_client.get(reverse(name)).status_code == 200
+        counts[name] = len(ctx.captured_queries)
+    for n in range(3, 12):
+        services.price_item_create(organization=org, by=owner, code=f"P{n}", name=f"Part {n}",
+                                   unit_price=Decimal(n))
+        services.quote_create(organization=org, by=owner, customer=SiteFactory(
+            customer__organization=org).customer, title=f"Quote {n}")
+        Invoice.objects.create(organization=org, customer=SiteFactory(
+            customer__organization=org).customer, currency="USD")
+        WorkOrderFactory(organization=org, customer=site.customer, site=site,
+                         status=Status.COMPLETED)
+    for name, count in counts.items():
+        with django_assert_max_num_queries(count + 1):
+            assert office_client.get(reverse(name)).status_code == 200
+
+
+def test_it_searches_the_price_book_with_htmx(org, owner, office_client, filter_item,
+                                              call_item):
+    response = office_client.get(reverse("billing:price_book"), {"q": "filt"},
+                                 HTTP_HX_REQUEST="true")
+    content = response.content.decode()
+    assert "FLT-16" in content and "CALL" not in content and "<html" not in content
+
+
+# Invoices ------------------------------------------------------------------------------------
+
+def test_it_drafts_issues_and_pays_an_invoice_from_the_pages(office_client, completed_wo,
+                                                             filter_item, technician):
+    add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=1)
+    listing = office_client.get(reverse("billing:invoices")).content.decode()
+    assert completed_wo.reference in listing
+    response = office_client.post(reverse("billing:invoice_from_work_order",
+                                          args=[completed_wo.pk]))
+    invoice = Invoice.objects.get(work_order=completed_wo)
+    assert response["Location"] == reverse("billing:invoice", args=[invoice.pk])
+    office_client.post(reverse("billing:invoice_issue", args=[invoice.pk]))
+    invoice.refresh_from_db()
+    assert invoice.reference == "INV-1001"
+    completed_wo.refresh_from_db()
+    assert completed_wo.status == Status.INVOICED
+    response = office_client.post(reverse("billing:invoice_paid", args=[invoice.pk]),
+                                  {"paid_on": "", "method": "card"})
+    assert response.status_code == 400
+    office_client.post(reverse("billing:invoice_paid", args=[invoice.pk]),
+                       {"paid_on": invoice.issue_date.isoformat(), "method": "card"})
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
+def test_it_adds_and_removes_invoice_lines_with_htmx(office_client, invoice, filter_item):
+    url = reverse("billing:invoice_line_add", args=[invoice.pk])
+    response = office_client.post(url, {"line-item": filter_item.pk, "line-quantity": "2",
+                                        "line-discount": "0"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'id="lines"' in content and "<html" not in content
+    invoice.refresh_from_db()
+    assert invoice.lines.count() == 3
+    bad = office_client.post(url, {"line-quantity": "1", "line-description": ""},
+                             HTTP_HX_REQUEST="true")
+    assert bad.status_code == 422
+    assert "Describe the line or choose an item." in bad.content.decode()
+    too_much = office_client.post(url, {"line-description": "x", "line-quantity": "1",
+                                        "line-unit_price": "5", "line-discount": "9"},
+                                  HTTP_HX_REQUEST="true")
+    assert too_much.status_code == 422 and "discount cannot be more" in \
+        too_much.content.decode()
+    line = invoice.lines.order_by("-position").first()
+    office_client.post(reverse("billing:invoice_line_remove", args=[line.pk]),
+                       HTTP_HX_REQUEST="true")
+    assert invoice.lines.count() == 2
+
+
+def test_it_emails_an_issued_invoice_with_its_pdf(office_client, invoice, mailoutbox,
+                                                  django_capture_on_commit_callbacks):
+    office_client.post(reverse("billing:invoice_issue", args=[invoice.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        office_client.post(reverse("billing:invoice_send", args=[invoice.pk]),
+                           {"to": "ap@maple.example"})
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["ap@maple.example"] and "INV-1001" in message.subject
+    name, content, mimetype = message.attachments[0]
+    assert (name, mimetype) == ("INV-1001.pdf", "application/pdf")
+    assert content.startswith(b"%PDF")
+
+
+# Quotes --------------------------------------------------------------------------------------
+
+def test_it_creates_a_quote_with_form_errors_next_to_fields(org, office_client, site):
+    response = office_client.post(reverse("billing:quote_create"), {"title": ""})
+    assert response.status_code == 200
+    assert "is-invalid" in response.content.decode()
+    response = office_client.post(reverse("billing:quote_create"), {
+        "customer": site.customer.pk, "site": site.pk, "title": "Roof unit"})
+    quote = Quote.objects.get(organization=org)
+    assert response["Location"] == reverse("billing:quote", args=[quote.pk])
+    assert quote.valid_until == timezone.localdate(timezone=org.tzinfo) + dt.timedelta(days=30)
+
+
+def test_it_adds_quote_lines_and_sends_the_quote(office_client, quote, filter_item, mailoutbox,
+                                                 django_capture_on_commit_callbacks):
+    office_client.post(reverse("billing:quote_line_add", args=[quote.pk]), {
+        "line-item": filter_item.pk, "line-quantity": "1", "line-is_optional": "on"},
+        HTTP_HX_REQUEST="true")
+    assert quote.lines.filter(is_optional=True).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        office_client.post(reverse("billing:quote_send", args=[quote.pk]),
+                           {"to": "rosa@maple.example"})
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    assert "/q/" in mailoutbox[0].body
+
+
+def _send(quote, owner, capture):
+    with capture(execute=True):
+        services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    from django.core import mail
+
+    return mail.outbox[-1].body.split("/q/")[1].split("/")[0]
+
+
+def test_it_lets_the_customer_approve_without_an_account(client, owner, quote, filter_item,
+                                                         django_capture_on_commit_callbacks):
+    optional = services.quote_line_add(quote=quote, by=owner, item=filter_item,
+                                       is_optional=True)
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    url = reverse("billing_public:quote", args=[token])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Service call" in page.content.decode() and 'id="signature-pad"' in \
+        page.content.decode()
+    missing = client.post(url, {"action": "approve", "approve-name": "Rosa Diaz",
+                                "approve-signature": ""})
+    assert missing.status_code == 400 and "Sign in the box" in missing.content.decode()
+    data_url = "data:image/png;base64," + base64.b64encode(signature_png()).decode()
+    response = client.post(url, {"action": "approve", "approve-name": "Rosa Diaz",
+                                 "approve-signature": data_url, "optional": [optional.pk]})
+    assert response.status_code == 302
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.APPROVED and quote.approved_by_name == "Rosa Diaz"
+    assert quote.lines.get(pk=optional.pk).is_selected
+    done = client.get(url).content.decode()
+    assert "Approved by Rosa Diaz" in done and 'id="signature-pad"' not in done
+    pdf = client.get(reverse("billing_public:quote_pdf", args=[token]))
+    assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_it_lets_the_customer_decline_with_a_reason(client, owner, quote,
+                                                    django_capture_on_commit_callbacks):
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    url = reverse("billing_public:quote", args=[token])
+    assert client.post(url, {"action": "decline", "decline-reason": ""}).status_code == 400
+    client.post(url, {"action": "decline", "decline-reason": "Too dear"})
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.DECLINED and quote.declined_reason == "Too dear"
+    assert "You declined this quote" in client.get(url).content.decode()
+
+
+def test_it_says_plainly_when_a_link_is_unknown_or_expired(client, owner, quote,
+                                                           django_capture_on_commit_callbacks):
+    response = client.get(reverse("billing_public:quote", args=["nonsense"]))
+    assert response.status_code == 404 and "This link does not work" in \
+        response.content.decode()
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    Quote.objects.filter(pk=quote.pk).update(valid_until=timezone.localdate()
+                                             - dt.timedelta(days=1))
+    page = client.get(reverse("billing_public:quote", args=[token])).content.decode()
+    assert "expired" in page and 'id="signature-pad"' not in page
+    data_url = "data:image/png;base64," + base64.b64encode(signature_png()).decode()
+    client.post(reverse("billing_public:quote", args=[token]), {
+        "action": "approve", "approve-name": "Rosa", "approve-signature": data_url})
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.EXPIRED
+
+
+def test_it_converts_an_approved_quote_from_its_page(office_client, owner, quote,
+                                                     django_capture_on_commit_callbacks):
+    _send(quote, owner, django_capture_on_commit_callbacks)
+    quote.refresh_from_db()
+    services.quote_approve(quote=quote, name="Rosa", signature_png=signature_png())
+    response = office_client.post(reverse("billing:quote_convert", args=[quote.pk]))
+    quote.refresh_from_db()
+    assert quote.work_order is not None
+    assert response["Location"] == reverse("workorders:detail", args=[quote.work_order.number])
+
+
+def test_it_shows_a_quote_pdf_to_the_office(office_client, quote):
+    response = office_client.get(reverse("billing:quote_pdf", args=[quote.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+# Price book pages and CSV --------------------------------------------------------------------
+
+def test_it_creates_and_edits_items_with_clear_errors(org, office_client, filter_item):
+    response = office_client.post(reverse("billing:price_item_create"), {
+        "code": "flt-16", "name": "Dup", "kind": "material", "unit": "each",
+        "unit_price": "1", "unit_cost": "0", "tax_rate": "0"})
+    assert "Another item already has the code" in response.content.decode()
+    response = office_client.post(reverse("billing:price_item_create"), {
+        "code": "NEW", "name": "New", "kind": "service", "unit": "hour",
+        "unit_price": "-1", "unit_cost": "0", "tax_rate": "0"})
+    assert "is-invalid" in response.content.decode()
+    office_client.post(reverse("billing:price_item_edit", args=[filter_item.pk]), {
+        "code": "FLT-16", "name": "Filter 16x25", "kind": "material", "unit": "each",
+        "unit_price": "14", "unit_cost": "4", "tax_rate": "8.25"})
+    filter_item.refresh_from_db()
+    assert filter_item.unit_price == Decimal("14")
+    office_client.post(reverse("billing:price_item_active", args=[filter_item.pk]),
+                       {"active": "0"})
+    filter_item.refresh_from_db()
+    assert not filter_item.is_active
+
+
+def test_it_imports_a_price_list_with_a_preview_and_row_errors(org, office_client,
+                                                               filter_item):
+    csv_text = ("code;name;kind;unit;unit_price;tax_rate;active\n"
+                "FLT-16;Filter;material;each;13,75;8.25;yes\n"
+                "NEW-1;New part;material;each;5;0;yes\n"
+                ";No code;service;each;5;0;yes\n"
+                "BAD;Bad price;service;each;abc;0;yes\n"
+                "TAX;Tax;gadget;each;1;150;maybe\n"
+                "new-1;Duplicate;material;each;1;0;yes\n")
+    upload = SimpleUploadedFile("prices.csv", csv_text.encode(), "text/csv")
+    response = office_client.post(reverse("billing:price_book_import"), {"file": upload})
+    assert response["Location"] == reverse("billing:price_book_preview")
+    preview = office_client.get(reverse("billing:price_book_preview")).content.decode()
+    assert 'id="stat-new">1<' in preview and 'id="stat-updated">1<' in preview
+    assert 'id="stat-errors">4<' in preview
+    for message in ("Missing code.", "“abc” is not a number.", "Unknown kind “gadget”",
+                    "tax_rate must be at most 100", "Write yes or no.",
+                    "is also on row 3"):
+        assert message in preview, message
+    assert PriceBookItem.objects.filter(organization=org).count() == 1
+    office_client.post(reverse("billing:price_book_confirm"), {"action": "import"})
+    filter_item.refresh_from_db()
+    assert filter_item.unit_price == Decimal("13.75")
+    assert PriceBookItem.objects.get(organization=org, code="NEW-1").name == "New part"
+
+
+def test_it_rejects_unreadable_price_files(office_client):
+    for content, message in ((b"", "empty"), (b"name,price\nA,1\n", "missing: code"),
+                             (b"\xff\xfe\x00bad", "CSV")):
+        upload = SimpleUploadedFile("p.csv", content, "text/csv")
+        response = office_client.post(reverse("billing:price_book_import"), {"file": upload})
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+
+
+def test_it_exports_the_price_book_so_that_it_imports_back_unchanged(org, office_client,
+                                                                     filter_item, call_item):
+    exported = b"".join(office_client.get(reverse("billing:price_book_export"))
+                        .streaming_content)
+    upload = SimpleUploadedFile("p.csv", exported, "text/csv")
+    office_client.post(reverse("billing:price_book_import"), {"file": upload})
+    preview = office_client.get(reverse("billing:price_book_preview")).content.decode()
+    assert 'id="stat-errors">0<' in preview and 'id="stat-new">0<' in preview
+    response = office_client.post(reverse("billing:price_book_confirm"), {"action": "import"})
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "Imported 0 new items and updated 0." in messages
+
+
+def test_it_sets_member_rates(office_client, technician):
+    office_client.post(reverse("billing:member_rate", args=[technician.pk]),
+                       {"hourly_rate": "72.50"})
+    assert technician.billing_rate.hourly_rate == Decimal("72.50")
+    office_client.post(reverse("billing:member_rate", args=[technician.pk]),
+                       {"hourly_rate": ""})
+    technician.refresh_from_db()
+    from crewline.billing.models import MemberRate
+
+    assert not MemberRate.objects.filter(member=technician).exists()
