@@ -171,8 +171,8 @@ def main(argv: list[str]) -> int:
 
     from crewline.documents.images import scale_image
     from crewline.documents.models import JobReport, Rendition
-    from crewline.documents.reports import job_report_data
     from crewline.documents.rendering import render_pdf
+    from crewline.documents.reports import job_report_data
     from crewline.documents.services import job_report_create
 
     call_command("migrate", interactive=False, verbosity=0)
