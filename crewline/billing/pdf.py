@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from crewline.billing.models import Invoice, InvoiceStatus, Quote
@@ -39,7 +39,7 @@ def rate(value: Decimal) -> str:
 def _labels() -> dict[str, str]:
     return {
         "description": _("Description"), "quantity": _("Qty"), "unit_price": _("Unit price"),
-        "discount": _("Discount"), "tax": _("Tax"), "amount": _("Amount"),
+        "discount": _("Discount"), "tax": _("Tax %"), "amount": _("Amount"),
         "subtotal": _("Subtotal"), "tax_total": _("Tax"), "total": _("Total"),
         "notes": _("Notes"), "bill_to": _("Bill to"), "site": _("Site"), "page": _("Page"),
     }
@@ -132,7 +132,9 @@ def quote_pdf(quote: Quote) -> bytes:
             except OSError:
                 signature = None
         data["approval"] = {"label": _("Approved by"), "name": quote.approved_by_name,
-                            "when": formats.date_format(quote.approved_at, "DATETIME_FORMAT"),
+                            "when": formats.date_format(
+                                timezone.localtime(quote.approved_at, org.tzinfo),
+                                "DATETIME_FORMAT"),
                             "signature": signature}
     return _render(data, files)
 
