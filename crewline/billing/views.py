@@ -277,7 +277,10 @@ def invoice_export(request: HttpRequest) -> HttpResponse:
         raise Http404("Unknown export format.")
     invoices = selectors.issued_invoices(org)
     for param, lookup in (("from", "issue_date__gte"), ("to", "issue_date__lte")):
-        value = parse_date(request.GET.get(param) or "")
+        try:
+            value = parse_date(request.GET.get(param) or "")
+        except ValueError:  # well formed but not a real date, like 2026-02-30
+            value = None
         if value:
             invoices = invoices.filter(**{lookup: value})
     settings = services.billing_settings_for(org)

@@ -57,7 +57,8 @@ def test_it_prints_the_invoice_with_its_lines_totals_and_rounding_rule(issued):
 
 def test_it_never_runs_user_text_as_typst(org, owner, site):
     quote = services.quote_create(organization=org, by=owner, customer=site.customer,
-                                  title='#panic("x") ] [ $ * _ = // @', notes="#set page(width: 1cm)")
+                                  title='#panic("x") ] [ $ * _ = // @',
+                                  notes="#set page(width: 1cm)")
     services.quote_line_add(quote=quote, by=owner, description='#import "x.typ": *',
                             unit_price=Decimal(1))
     text = pdf_text(quote_pdf(quote))

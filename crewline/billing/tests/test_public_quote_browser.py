@@ -1,0 +1,65 @@
+"""The customer's approval in a real browser: tick an optional line, draw a signature with the
+pointer on the canvas, approve; the stored signature is a PNG with ink on it."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+from crewline.billing import services
+from crewline.billing.models import QuoteStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_approves_with_a_drawn_signature(browser_page, org, owner, site, call_item,
+                                            filter_item):
+    quote = services.quote_create(organization=org, by=owner, customer=site.customer,
+                                  title="New boiler")
+    services.quote_line_add(quote=quote, by=owner, item=call_item)
+    optional = services.quote_line_add(quote=quote, by=owner, item=filter_item, quantity=2,
+                                       is_optional=True)
+    services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    quote.refresh_from_db()
+    token = services.quote_link_token(quote=quote)
+
+    page = browser_page
+    page.goto(f"{page.base}/q/{token}/")
+    page.check(f"#opt-{optional.pk}")
+    page.fill("input[name=approve-name]", "Rosa Diaz")
+    box = page.locator("#signature-pad").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 100)
+    page.mouse.down()
+    for x, y in ((80, 40), (140, 120), (220, 50), (300, 110)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    page.mouse.up()
+    page.click("button[value=approve]")
+    page.wait_for_selector("#quote-state")
+    assert "Approved by Rosa Diaz" in page.inner_text("#quote-state")
+
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.APPROVED
+    assert quote.lines.get(pk=optional.pk).is_selected
+    assert quote.subtotal == Decimal("95.00") + Decimal("25.00")
+    with quote.signature.open("rb") as fh, Image.open(io.BytesIO(fh.read())) as image:
+        assert image.format == "PNG"
+        low, high = image.convert("L").getextrema()
+        assert low < 100 < high  # dark ink on a white ground
+
+
+def test_it_asks_for_a_signature_when_none_was_drawn(browser_page, org, owner, site, call_item):
+    quote = services.quote_create(organization=org, by=owner, customer=site.customer,
+                                  title="New boiler")
+    services.quote_line_add(quote=quote, by=owner, item=call_item)
+    services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    token = services.quote_link_token(quote=quote)
+    page = browser_page
+    page.goto(f"{page.base}/q/{token}/")
+    page.fill("input[name=approve-name]", "Rosa Diaz")
+    page.click("button[value=approve]")
+    assert "Sign in the box before approving." in page.content()
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
