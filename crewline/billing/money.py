@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_noop
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
-ROUNDING_RULE = (
+# Marked for translation; pages and PDFs show it through gettext.
+ROUNDING_RULE = gettext_noop(
     "Each line is rounded to the cent (half up): net = quantity × unit price − discount; "
     "tax = net × rate. Totals are the sums of the rounded lines."
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
@@ -70,15 +70,14 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
     state = {QuoteStatus.SENT: "open", QuoteStatus.APPROVED: "approved",
              QuoteStatus.CONVERTED: "approved", QuoteStatus.DECLINED: "declined",
              QuoteStatus.EXPIRED: "expired"}.get(quote.status, "unknown")
-    with translation.override(translation.get_language()):
-        return render(request, "billing/public_quote.html", {
-            "state": state, "quote": quote, "organization_public": quote.organization,
-            "lines": lines, "required_lines": [line for line in lines if not line.is_optional],
-            "optional_lines": [line for line in lines if line.is_optional],
-            "approve_form": approve_form, "decline_form": decline_form, "token": token,
-            "rounding_rule": ROUNDING_RULE,
-            "chosen": {int(v) for v in request.POST.getlist("optional") if v.isdigit()},
-        }, status=status)
+    return render(request, "billing/public_quote.html", {
+        "state": state, "quote": quote, "organization_public": quote.organization,
+        "lines": lines, "required_lines": [line for line in lines if not line.is_optional],
+        "optional_lines": [line for line in lines if line.is_optional],
+        "approve_form": approve_form, "decline_form": decline_form, "token": token,
+        "rounding_rule": _(ROUNDING_RULE),
+        "chosen": {int(v) for v in request.POST.getlist("optional") if v.isdigit()},
+    }, status=status)
 
 
 @never_cache
