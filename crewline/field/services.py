@@ -24,6 +24,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,7 +103,12 @@ def visit_check_appendable(*, visit: Visit, by: Member | None) -> None:
     """
     if visit.status == VisitStatus.CANCELLED:
         raise ValidationError(_("This visit was cancelled."), code="visit_cancelled")
-    if by is not None and not by.is_office and not visit.crew.filter(pk=by.pk).exists():
+    if by is None or by.is_office:
+        return
+    on_crew = getattr(visit, "on_crew", None)  # annotated by the push, for one query less
+    if on_crew is None:
+        on_crew = visit.crew.filter(pk=by.pk).exists()
+    if not on_crew:
         raise PermissionDenied(_("You are not on this visit's crew."))
 
 
@@ -124,9 +130,8 @@ def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID 
             attachment_path: str = "") -> TimelineEntry:
     """Append an entry to the visit's job timeline, once per ``client_id``."""
     visit_check_appendable(visit=visit, by=by)
-    existing = _existing(visit, client_id, kind)
-    if existing is not None:
-        return existing
+    # Insert first and look for an earlier copy only when the unique client id refuses it:
+    # resends are rare, so the usual case costs one query less.
     try:
         with transaction.atomic():
             entry = TimelineEntry(
@@ -149,11 +154,11 @@ def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID 
                                   **{k: [None, v] for k, v in data.items()
                                      if not isinstance(v, dict | list)}})
     except IntegrityError:
-        # The same change arrived twice at once: the other request stored it first.
-        if client_id is None:
+        # Sent before (or twice at once): the entry with this client id is the answer.
+        existing = _existing(visit, client_id, kind)
+        if existing is None:
             raise
-        return TimelineEntry.objects.get(organization_id=visit.organization_id,
-                                         client_id=client_id)
+        return existing
     return entry
 
 
@@ -451,6 +456,8 @@ def _visit(ctx: Context, args: dict) -> Visit:
     if not isinstance(visit_id, int) or isinstance(visit_id, bool):
         raise BadArguments(_("“visit_id” must be a number."))
     visit = (Visit.objects.select_related("work_order__organization")
+             .annotate(on_crew=Exists(Visit.crew.through.objects.filter(
+                 visit_id=OuterRef("pk"), member_id=ctx.member.pk)))
              .filter(organization_id=ctx.member.organization_id, pk=visit_id).first())
     if visit is None:
         raise BadArguments(_("This visit does not exist."))
@@ -474,11 +481,15 @@ def _note(ctx: Context, args: dict) -> Any:
     visit = _visit(ctx, args)
     client_id = _arg_uuid(args)
     visit_check_appendable(visit=visit, by=ctx.member)
-    _existing(visit, client_id, EntryKind.NOTE)
-    return workorders.note_add(work_order=visit.work_order, by=ctx.member, visit=visit,
-                               body=_arg_str(args, "body"),
-                               visibility=_arg_str(args, "visibility", Visibility.INTERNAL, 20),
-                               client_id=client_id, device_time=ctx.device_time)
+    entry = workorders.note_add(work_order=visit.work_order, by=ctx.member, visit=visit,
+                                body=_arg_str(args, "body"),
+                                visibility=_arg_str(args, "visibility", Visibility.INTERNAL,
+                                                    20),
+                                client_id=client_id, device_time=ctx.device_time)
+    if entry.kind != EntryKind.NOTE or entry.visit_id != visit.pk:
+        raise ValidationError(_("This change's id is already used by another entry."),
+                              code="client_id_taken")
+    return entry
 
 
 def _photo(ctx: Context, args: dict) -> Any:
@@ -649,22 +660,23 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
     for mutation in mutations:
         seq = mutation["seq"]
         with transaction.atomic():
-            locked = (Device.objects.select_for_update().select_related("member__user",
-                                                                        "member__organization")
-                      .get(pk=device.pk))
-            if locked.revoked_at is not None:
+            # The row lock serialises pushes of one device (two tabs, a resend racing the
+            # original): the second waits here and then sees the first's last_seq.
+            last_seq, revoked_at = (Device.objects.select_for_update().filter(pk=device.pk)
+                                    .values_list("last_seq", "revoked_at").get())
+            if revoked_at is not None:
                 raise PermissionDenied("This device was revoked.")
-            result.last_seq = locked.last_seq
-            if seq <= locked.last_seq:
+            result.last_seq = last_seq
+            if seq <= last_seq:
                 result.results.append({"seq": seq, "status": "duplicate"})
                 continue
-            if seq > locked.last_seq + 1:
-                result.expected_seq = locked.last_seq + 1
+            if seq > last_seq + 1:
+                result.expected_seq = last_seq + 1
                 return result
-            status, reason = _apply_one(locked, mutation)
-            locked.last_seq = seq
-            locked.last_seen_at = timezone.now()
-            locked.save(update_fields=["last_seq", "last_seen_at"])
+            status, reason = _apply_one(device, mutation)
+            Device.objects.filter(pk=device.pk).update(last_seq=seq,
+                                                       last_seen_at=timezone.now())
+            device.last_seq = seq
             result.last_seq = seq
             result.results.append({"seq": seq, "status": status,
                                    **({"reason": reason} if reason else {})})
