@@ -253,7 +253,9 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
     history = list(selectors.work_order_history(wo)[:HISTORY_ROWS + 1])
     allowed = services.allowed_transitions(wo)
     # The first action that needs no reason is the likely next step: make it stand out.
-    primary = next((a for a in allowed if a not in services.REASON_REQUIRED), None)
+    # Reopening and marking invoiced (when billed elsewhere) are never the obvious next step.
+    primary = next((a for a in allowed if a not in services.REASON_REQUIRED
+                    and a not in ("reopen", "invoice")), None)
     return {
         "nav": "workorders", "wo": wo, "today": timezone.localdate(),
         "actions": [{"name": a, "label": ACTION_LABELS[a], "primary": a == primary,

@@ -464,3 +464,13 @@ def test_it_shows_the_latest_timeline_entries_and_loads_older_ones(office_client
     assert "Entry number 04" in older and "Entry number 00" in older
     assert "Entry number 05" not in older
     assert "Show older entries" not in older
+
+
+def test_it_offers_a_draft_invoice_for_a_completed_job(office_client, wo):
+    WorkOrder.objects.filter(pk=wo.pk).update(status=Status.COMPLETED)
+    html = office_client.get(reverse("workorders:detail", args=[wo.number])).content.decode()
+    assert reverse("billing:invoice_from_work_order", args=[wo.pk]) in html
+    assert "Draft invoice" in html
+    WorkOrder.objects.filter(pk=wo.pk).update(status=Status.IN_PROGRESS)
+    html = office_client.get(reverse("workorders:detail", args=[wo.number])).content.decode()
+    assert "Draft invoice" not in html
