@@ -57,8 +57,8 @@ def test_it_walks_a_visit_to_done_recording_each_step(visit, technician):
     entries = TimelineEntry.objects.filter(visit=visit, kind=EntryKind.VISIT_STATUS
                                            ).order_by("id")
     assert entries[0].device_time == device_time and entries[0].created_at > device_time
-    assert [a for a in AuditLog.objects.filter(action__startswith="visit.").exclude(
-        action="visit.add").order_by("seq").values_list("action", flat=True)] == [
+    assert list(AuditLog.objects.filter(action__startswith="visit.").exclude(
+        action="visit.add").order_by("seq").values_list("action", flat=True)) == [
         "visit.en_route", "visit.arrive", "visit.pause", "visit.resume", "visit.complete"]
     visit.work_order.refresh_from_db()
     assert visit.work_order.status == Status.IN_PROGRESS
