@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -115,10 +118,34 @@ def _point(lat, lng) -> Point | None:
     return (float(lat), float(lng))
 
 
+def site_coordinates(prefix: str) -> tuple[Cast, Cast]:
+    """A site's latitude and longitude read as floats (``prefix``: the path to the site).
+
+    What ``_point`` would make of the decimals, without building a ``Decimal`` for each row.
+    """
+    return (Cast(f"{prefix}latitude", FloatField()), Cast(f"{prefix}longitude", FloatField()))
+
+
+class _Timeline:
+    """A crew member's open visits sorted by (start, id), to find neighbours by bisection.
+
+    ``longest`` bounds how far before a moment a visit that still runs at it can have started.
+    """
+
+    __slots__ = ("longest", "starts", "visits")
+
+    def __init__(self, visits: list[_Other]) -> None:
+        self.visits = sorted(visits, key=lambda v: (v.start, v.id))
+        self.starts = [v.start for v in self.visits]
+        self.longest = max((v.end - v.start for v in self.visits), default=dt.timedelta(0))
+
+
 class _Context:
     """Members, hours, time off and neighbouring visits for a set of crew members and a period.
 
-    Five queries, whatever the number of members and visits.
+    Five queries, whatever the number of members and visits. What the rules derive from them
+    (sorted crews, each member's visits in order, working spans, drive times) is worked out
+    once and kept, so checking many visits costs little more than checking one.
     """
 
     def __init__(self, organization: Organization, member_ids: set[int],
@@ -136,6 +163,13 @@ class _Context:
         self.hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
         self.time_off: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
         self.visits: dict[int, list[_Other]] = defaultdict(list)
+        self._crews: dict[tuple[int, ...], list[Member]] = {}
+        self._timelines: dict[int, _Timeline | None] = {}
+        self._time_off_sorted: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = {}
+        self._day_hours: dict[tuple[int, dt.date], list[tuple[dt.time, dt.time]]] = {}
+        self._intervals: dict[tuple[int, dt.date, dt.date],
+                              list[tuple[dt.datetime, dt.datetime]]] = {}
+        self._travel: dict[tuple[Point, Point], dt.timedelta] = {}
         if not member_ids:
             return
         for member_id, skill_id in (Member.skills.through.objects
@@ -163,11 +197,42 @@ class _Context:
                         visit__start__gte=lo - TRAVEL_LOOKAROUND - LONGEST_VISIT)
                 .values_list("member_id", "visit_id", "visit__start", "visit__end",
                              "visit__work_order__number", "visit__work_order__site_id",
-                             "visit__work_order__site__latitude",
-                             "visit__work_order__site__longitude"))
+                             *site_coordinates("visit__work_order__site__")))
         for member_id, visit_id, start, end, number, site_id, lat, lng in rows:
             self.visits[member_id].append(_Other(visit_id, start, end, f"WO-{number}", site_id,
                                                  _point(lat, lng)))
+
+    # What the rules derive from the rows, worked out once per context.
+
+    def crew(self, crew_ids: list[int]) -> list[Member]:
+        """The crew's members by name (those of another organization left out)."""
+        key = tuple(crew_ids)
+        crew = self._crews.get(key)
+        if crew is None:
+            crew = [self.members[pk] for pk in crew_ids if pk in self.members]
+            crew.sort(key=lambda m: (m.name.lower(), m.pk))
+            self._crews[key] = crew
+        return crew
+
+    def timeline(self, member_id: int) -> _Timeline | None:
+        try:
+            return self._timelines[member_id]
+        except KeyError:
+            visits = self.visits.get(member_id)
+            line = self._timelines[member_id] = _Timeline(visits) if visits else None
+            return line
+
+    def time_off_of(self, member_id: int) -> list[tuple[dt.datetime, dt.datetime, str]]:
+        found = self._time_off_sorted.get(member_id)
+        if found is None:
+            found = self._time_off_sorted[member_id] = sorted(self.time_off.get(member_id, ()))
+        return found
+
+    def travel(self, a: Point, b: Point) -> dt.timedelta:
+        needed = self._travel.get((a, b))
+        if needed is None:
+            needed = self._travel[(a, b)] = travel_time(a, b)
+        return needed
 
     # Formatting, in the organization's time zone.
 
@@ -190,14 +255,23 @@ class _Context:
     # Working hours.
 
     def day_hours(self, member_id: int, day: dt.date) -> list[tuple[dt.time, dt.time]]:
-        """The member's working spans on a local date: their own rows, else business hours."""
+        """The member's working spans on a local date: their own rows, else business hours.
+
+        The list is shared by later calls: do not change it.
+        """
+        key = (member_id, day)
+        found = self._day_hours.get(key)
+        if found is not None:
+            return found
         own = self.hours.get(member_id)
         if own is not None:
-            return sorted(own.get(day.weekday(), []))
-        span = (self.organization.business_hours or {}).get(WEEKDAYS[day.weekday()])
-        if not span:
-            return []
-        return [(dt.time.fromisoformat(span[0]), dt.time.fromisoformat(span[1]))]
+            found = sorted(own.get(day.weekday(), []))
+        else:
+            span = (self.organization.business_hours or {}).get(WEEKDAYS[day.weekday()])
+            found = ([(dt.time.fromisoformat(span[0]), dt.time.fromisoformat(span[1]))]
+                     if span else [])
+        self._day_hours[key] = found
+        return found
 
     def working_intervals(self, member_id: int, first: dt.date,
                           last: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -205,8 +279,13 @@ class _Context:
 
         Each span is placed on its own date in the organization's zone, so a daylight-saving
         change moves it with the wall clock. Compared in UTC: aware datetimes sharing a tzinfo
-        compare by wall time, which is wrong across a change.
+        compare by wall time, which is wrong across a change. The list is shared by later
+        calls: do not change it.
         """
+        key = (member_id, first, last)
+        found = self._intervals.get(key)
+        if found is not None:
+            return found
         spans = []
         day = first
         while day <= last:
@@ -218,7 +297,8 @@ class _Context:
                 spans.append((dt.datetime.combine(day, start, self.tz).astimezone(dt.UTC),
                               end_at.astimezone(dt.UTC)))
             day += dt.timedelta(days=1)
-        return sorted(spans)
+        found = self._intervals[key] = sorted(spans)
+        return found
 
 
 def _first_uncovered(start: dt.datetime, end: dt.datetime,
@@ -237,9 +317,14 @@ def _first_uncovered(start: dt.datetime, end: dt.datetime,
 
 
 def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
+    """The conflicts of one window, crew and place, in the order the rules give them.
+
+    Messages are formatted only for the rules that fire; everything else is comparisons of
+    instants, on each member's visits found by bisection rather than by a walk through all of
+    them (a week's board checks thousands of visits).
+    """
     conflicts: list[Conflict] = []
-    crew = [ctx.members[pk] for pk in spec.crew_ids if pk in ctx.members]
-    crew.sort(key=lambda m: (m.name.lower(), m.pk))
+    crew = ctx.crew(spec.crew_ids)
 
     if spec.required and crew:
         covered = set().union(*(ctx.skills.get(m.pk, set()) for m in crew))
@@ -253,23 +338,29 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
                     "skills": ", ".join(missing)}
             conflicts.append(Conflict(MISSING_SKILL, None, message))
 
-    if spec.start is None or spec.end is None:
+    if spec.start is None or spec.end is None or not crew:
         return conflicts
     start, end = spec.start, spec.end
+    visit_id = spec.visit_id
+    first = ctx.local(start).date()
+    last = ctx.local(end - dt.timedelta(microseconds=1)).date()
 
     for member in crew:
         name = member.name
-        others = [v for v in ctx.visits.get(member.pk, ()) if v.id != spec.visit_id]
+        line = ctx.timeline(member.pk)
 
-        for other in sorted(others, key=lambda v: (v.start, v.id)):
-            if other.start < end and other.end > start:
-                s, e = ctx.span(other.start, other.end, start)
-                conflicts.append(Conflict(DOUBLE_BOOKING, member, _(
-                    "%(name)s is already on %(ref)s from %(start)s to %(end)s.") % {
-                    "name": name, "ref": other.reference, "start": s, "end": e}, other.id))
+        if line is not None:
+            # Overlapping: started before the end, and (no visit being longer than the
+            # longest) after the start less the longest.
+            lo = bisect_right(line.starts, start - line.longest)
+            hi = bisect_left(line.starts, end, lo)
+            for other in line.visits[lo:hi]:
+                if other.end > start and other.id != visit_id:
+                    s, e = ctx.span(other.start, other.end, start)
+                    conflicts.append(Conflict(DOUBLE_BOOKING, member, _(
+                        "%(name)s is already on %(ref)s from %(start)s to %(end)s.") % {
+                        "name": name, "ref": other.reference, "start": s, "end": e}, other.id))
 
-        first = ctx.local(start).date()
-        last = ctx.local(end - dt.timedelta(microseconds=1)).date()
         spans = ctx.working_intervals(member.pk, first, last)
         gap = _first_uncovered(start, end, spans)
         if gap is not None:
@@ -287,7 +378,7 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
                     "hours": ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in hours)}
             conflicts.append(Conflict(OUTSIDE_HOURS, member, message))
 
-        for off_start, off_end, reason in sorted(ctx.time_off.get(member.pk, ())):
+        for off_start, off_end, reason in ctx.time_off_of(member.pk):
             if off_start < end and off_end > start:
                 params = {"name": name, "start": ctx.when(off_start), "end": ctx.when(off_end),
                           "reason": reason}
@@ -296,15 +387,30 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
                            _("%(name)s is off from %(start)s to %(end)s.") % params)
                 conflicts.append(Conflict(TIME_OFF, member, message))
 
-        if spec.point is None:
+        if spec.point is None or line is None:
             continue
-        before = [v for v in others if v.end <= start and v.end > start - TRAVEL_LOOKAROUND]
-        after = [v for v in others if v.start >= end and v.start < end + TRAVEL_LOOKAROUND]
-        previous = max(before, key=lambda v: (v.end, v.id), default=None)
-        following = min(after, key=lambda v: (v.start, v.id), default=None)
+        # The latest visit ending in the lookaround before the start (ties: the higher id),
+        # and the first starting in the lookaround after the end.
+        previous = None
+        since = start - TRAVEL_LOOKAROUND
+        lo = bisect_right(line.starts, since - line.longest)
+        hi = bisect_right(line.starts, start, lo)
+        for v in line.visits[lo:hi]:
+            if (since < v.end <= start and v.id != visit_id
+                    and (previous is None or (v.end, v.id) > (previous.end, previous.id))):
+                previous = v
+        following = None
+        until = end + TRAVEL_LOOKAROUND
+        for i in range(bisect_left(line.starts, end), len(line.visits)):
+            v = line.visits[i]
+            if v.start >= until:
+                break
+            if v.id != visit_id:
+                following = v
+                break
         if (previous is not None and previous.point is not None
                 and previous.site_id != spec.site_id):
-            needed = travel_time(previous.point, spec.point)
+            needed = ctx.travel(previous.point, spec.point)
             if start - previous.end < needed:
                 conflicts.append(Conflict(TRAVEL_TIME, member, _(
                     "%(name)s needs about %(needed)d minutes to get here from %(ref)s, which "
@@ -315,7 +421,7 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
                     "gap": int((start - previous.end).total_seconds() // 60)}, previous.id))
         if (following is not None and following.point is not None
                 and following.site_id != spec.site_id):
-            needed = travel_time(spec.point, following.point)
+            needed = ctx.travel(spec.point, following.point)
             if following.start - end < needed:
                 conflicts.append(Conflict(TRAVEL_TIME, member, _(
                     "%(name)s needs about %(needed)d minutes to get from here to %(ref)s, which "
@@ -359,13 +465,19 @@ def check_conflicts(*, organization: Organization, start: dt.datetime | None,
     return _check(ctx, spec)
 
 
-def check_conflicts_bulk(*, organization: Organization,
-                         visits: list[Visit]) -> dict[int, list[Conflict]]:
+def check_conflicts_bulk(*, organization: Organization, visits: list[Visit],
+                         crews: dict[int, list[int]] | None = None,
+                         places: dict[int, tuple[int, int | None, float | None, float | None]]
+                         | None = None) -> dict[int, list[Conflict]]:
     """Conflicts of each of ``visits`` (by visit id), for the dispatch board.
 
-    A constant number of queries (eight) whatever the number of visits; the visits' crews,
-    sites and required skills are read afresh, so callers need not prefetch anything. Closed
-    visits have no conflicts; visits without a time are checked for skills only.
+    ``visits`` need ``pk``, ``start``, ``end`` and ``is_open``. A constant number of queries
+    (eight) whatever the number of visits: the visits' crews, sites and required skills are
+    read afresh, so callers need not prefetch anything. A caller that has already read them
+    may pass ``crews`` (``{visit_id: [member_id, ...]}``, every open visit's crew) and
+    ``places`` (``{visit_id: (work_order_id, site_id, latitude, longitude)}``, every open
+    visit) to save a query each. Closed visits have no conflicts; visits without a time are
+    checked for skills only.
     """
     from crewline.workorders.models import Visit, WorkOrder
 
@@ -374,15 +486,16 @@ def check_conflicts_bulk(*, organization: Organization,
     if not open_visits:
         return result
     ids = [v.pk for v in open_visits]
-    crews: dict[int, list[int]] = defaultdict(list)
-    for visit_id, member_id in (Visit.crew.through.objects.filter(visit_id__in=ids)
-                                .values_list("visit_id", "member_id")):
-        crews[visit_id].append(member_id)
-    places = {row[0]: row[1:] for row in Visit.objects.filter(pk__in=ids).values_list(
-        "pk", "work_order_id", "work_order__site_id", "work_order__site__latitude",
-        "work_order__site__longitude")}
+    if crews is None:
+        crews = defaultdict(list)
+        for visit_id, member_id in (Visit.crew.through.objects.filter(visit_id__in=ids)
+                                    .values_list("visit_id", "member_id")):
+            crews[visit_id].append(member_id)
+    if places is None:
+        places = {row[0]: row[1:] for row in Visit.objects.filter(pk__in=ids).values_list(
+            "pk", "work_order_id", "work_order__site_id", *site_coordinates("work_order__site__"))}
     required: dict[int, dict[int, str]] = defaultdict(dict)
-    work_order_ids = {row[0] for row in places.values()}
+    work_order_ids = {places[pk][0] for pk in ids if pk in places}
     for wo_id, skill_id, name in (WorkOrder.required_skills.through.objects
                                   .filter(workorder_id__in=work_order_ids)
                                   .values_list("workorder_id", "skill_id", "skill__name")):
@@ -390,14 +503,16 @@ def check_conflicts_bulk(*, organization: Organization,
     timed = [v for v in open_visits if v.start is not None and v.end is not None]
     lo = min((v.start for v in timed), default=None)
     hi = max((v.end for v in timed), default=None)
-    member_ids = {pk for crew in crews.values() for pk in crew}
+    member_ids = {m for visit_id in ids for m in crews.get(visit_id, ())}
     ctx = _Context(organization, member_ids, lo, hi)
+    no_skills: dict[int, str] = {}
     for visit in open_visits:
-        if visit.pk not in places:
+        place = places.get(visit.pk)
+        if place is None:
             continue
-        wo_id, site_id, lat, lng = places[visit.pk]
+        wo_id, site_id, lat, lng = place
         spec = _Spec(key=visit.pk, visit_id=visit.pk, start=visit.start, end=visit.end,
                      crew_ids=crews.get(visit.pk, []), site_id=site_id, point=_point(lat, lng),
-                     required=required.get(wo_id, {}))
+                     required=required.get(wo_id, no_skills))
         result[visit.pk] = _check(ctx, spec)
     return result

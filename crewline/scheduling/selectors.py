@@ -24,6 +24,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
 from crewline.core.models import WEEKDAYS, Member, Organization, Role, Skill
+from crewline.scheduling.conflicts import check_conflicts_bulk, site_coordinates
 from crewline.workorders.models import (
     OPEN_VISIT_STATUSES,
     Priority,
@@ -60,7 +61,8 @@ def technicians(*, organization: Organization, skill: Skill | int | None = None
 BOARD_VISIT_FIELDS = (
     "pk", "start", "end", "status", "work_order__number", "work_order__title",
     "work_order__customer__name", "work_order__site__address_line1", "work_order__site__city",
-    "work_order__requested_start", "work_order__requested_end",
+    "work_order__requested_start", "work_order__requested_end", "work_order_id",
+    "work_order__site_id",
 )
 
 
@@ -79,6 +81,10 @@ class BoardVisit:
     city: str | None
     requested_start: dt.datetime | None
     requested_end: dt.datetime | None
+    work_order_id: int
+    site_id: int | None
+    latitude: float | None  # the site's, for the conflict rules' drive times
+    longitude: float | None
 
     @property
     def is_open(self) -> bool:
@@ -93,19 +99,27 @@ class BoardVisit:
         return ", ".join(p for p in (self.address_line1, self.city) if p)
 
 
+def _visits_overlapping(*, organization: Organization, start: dt.datetime, end: dt.datetime,
+                        statuses: Sequence[str]) -> QuerySet[Visit]:
+    return Visit.objects.filter(organization=organization, start__lt=end, end__gt=start,
+                                start__gte=start - LONGEST_VISIT, status__in=list(statuses))
+
+
 def visits_between(*, organization: Organization, start: dt.datetime, end: dt.datetime,
                    statuses: Sequence[str] = DEFAULT_STATUSES) -> QuerySet[Visit]:
-    """Timed visits overlapping ``[start, end)`` as rows of ``BOARD_VISIT_FIELDS``."""
-    return (Visit.objects.filter(organization=organization, start__lt=end, end__gt=start,
-                                 start__gte=start - LONGEST_VISIT, status__in=list(statuses))
-            .order_by("start", "id").values_list(*BOARD_VISIT_FIELDS))
+    """Timed visits overlapping ``[start, end)`` as rows of ``BoardVisit``'s fields
+    (``BOARD_VISIT_FIELDS`` and the site's coordinates)."""
+    return (_visits_overlapping(organization=organization, start=start, end=end,
+                                statuses=statuses)
+            .order_by("start", "id")
+            .values_list(*BOARD_VISIT_FIELDS, *site_coordinates("work_order__site__")))
 
 
 def crew_ids(visits: QuerySet[Visit]) -> dict[int, list[int]]:
     """Member ids of each visit's crew, in one query (a subquery, not a list of ids)."""
     through = Visit.crew.through
     crews: dict[int, list[int]] = defaultdict(list)
-    rows = (through.objects.filter(visit__in=visits.values_list("pk"))
+    rows = (through.objects.filter(visit__in=visits.order_by().values("pk"))
             .values_list("visit_id", "member_id").order_by("visit_id", "member_id"))
     for visit_id, member_id in rows:
         crews[visit_id].append(member_id)
@@ -216,7 +230,6 @@ class Cell:
     day: dt.date
     blocks: list[Block]
     off: bool
-    html: str = ""  # the cell's chips, rendered by the view
 
 
 @dataclass
@@ -233,7 +246,7 @@ class Row:
     cells: list[Cell] = field(default_factory=list)
     booked_minutes: int = 0
     lanes: int = 1
-    html: str = ""  # the track's contents, rendered by the view
+    html: str = ""  # the whole row (day: its track; week: its cells), rendered by the view
 
     @property
     def booked_label(self) -> str:
@@ -278,6 +291,7 @@ class Board:
     visit_count: int = 0
     conflict_count: int = 0
     now_left: float | None = None
+    queue_html: str = ""  # the queue's items, rendered by the view
 
 
 def initials(name: str) -> str:
@@ -285,20 +299,15 @@ def initials(name: str) -> str:
     return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
-def short_address(site: Any) -> str:
-    if site is None:
-        return ""
-    return ", ".join(p for p in (site.address_line1, site.city) if p)
-
-
-def _conflicts_by_visit(organization: Organization, visits: list[BoardVisit]
+def _conflicts_by_visit(organization: Organization, visits: list[BoardVisit],
+                        crews: dict[int, list[int]]
                         ) -> dict[int, list[tuple[int | None, str]]]:
     """``{visit_id: [(member_id or None, message), ...]}`` from the conflict rules."""
     if not visits:
         return {}
-    from crewline.scheduling.conflicts import check_conflicts_bulk
-
-    found = check_conflicts_bulk(organization=organization, visits=visits)
+    places = {v.pk: (v.work_order_id, v.site_id, v.latitude, v.longitude) for v in visits}
+    found = check_conflicts_bulk(organization=organization, visits=visits, crews=crews,
+                                 places=places)
     result: dict[int, list[tuple[int | None, str]]] = {}
     for visit_id, conflicts in found.items():
         if conflicts:
@@ -350,13 +359,13 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
     members = list(members)
     shown = {m.pk for m in members}
 
-    visits_qs = visits_between(organization=organization, start=range_start, end=range_end,
-                               statuses=statuses)
-    visits = [BoardVisit(*row) for row in visits_qs]
-    crews = crew_ids(visits_qs) if visits else {}
+    visits = [BoardVisit(*row) for row in visits_between(
+        organization=organization, start=range_start, end=range_end, statuses=statuses)]
+    crews = crew_ids(_visits_overlapping(organization=organization, start=range_start,
+                                         end=range_end, statuses=statuses)) if visits else {}
     day_visits = visits
-    visits = [v for v in visits if shown.intersection(crews.get(v.pk, ()))]
-    conflicts = _conflicts_by_visit(organization, visits)
+    visits = [v for v in visits if not shown.isdisjoint(crews.get(v.pk, ()))]
+    conflicts = _conflicts_by_visit(organization, visits, crews)
     hours_by_member, away = _working_time(organization, list(shown), days) if members else ({},
                                                                                          {})
 
@@ -364,7 +373,7 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
                    conflict_count=len(conflicts))
     rows = {m.pk: Row(member_id=m.pk, name=m.name, initials=initials(m.name), colour=m.colour)
             for m in members}
-    statuses_labels = dict(VisitStatus.choices)
+    statuses_labels = {value: str(label) for value, label in VisitStatus.choices}
     bounds = [(d, local_midnight(d, tz), local_midnight(d + dt.timedelta(days=1), tz))
               for d in days]
     # The grid widens for every visit of the day, not only the rows asked for, so that rows
@@ -377,7 +386,7 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
         crew = crews.get(visit.pk, [])
         base = {
             "visit_id": visit.pk, "status": visit.status,
-            "status_label": str(statuses_labels.get(visit.status, visit.status)),
+            "status_label": statuses_labels.get(visit.status, visit.status),
             "reference": visit.reference, "number": visit.number, "title": visit.title,
             "customer": visit.customer, "address": visit.address,
             "date": start_local.date().isoformat(), "time": start_local.strftime("%H:%M"),
@@ -529,6 +538,15 @@ def _assign_lanes(blocks: list[Block]) -> int:
     return max(1, len(ends))
 
 
+# The columns of a work order the queue shows, read as plain values (a hundred model instances
+# with their customer, site and job type cost far more than the rows).
+QUEUE_WORK_ORDER_FIELDS = (
+    "number", "status", "title", "priority", "due_date", "requested_start", "requested_end",
+    "estimated_minutes", "job_type__default_duration_minutes", "customer__name",
+    "site__address_line1", "site__city",
+)
+
+
 def queue(*, organization: Organization, sort: str = "priority", today: dt.date | None = None,
           limit: int = QUEUE_LIMIT) -> tuple[list[QueueItem], bool]:
     """Work waiting to be scheduled, most urgent first (``sort="priority"``) or by due date.
@@ -545,19 +563,23 @@ def queue(*, organization: Organization, sort: str = "priority", today: dt.date 
         return [F(f).asc(nulls_last=True) if "due_date" in f else f for f in fields]
 
     work_orders = list(queue_work_orders(organization=organization)
-                       .order_by(*nulls_last(wo_order))[:limit + 1])
+                       .order_by(*nulls_last(wo_order))
+                       .values_list(*QUEUE_WORK_ORDER_FIELDS)[:limit + 1])
     visits = list(queue_visits(organization=organization)
-                  .order_by(*nulls_last(visit_order))[:limit + 1])
-    priorities = dict(Priority.choices)
-    tz = organization.tzinfo
+                  .order_by(*nulls_last(visit_order))
+                  .values_list("pk", "start", "end",
+                               *(f"work_order__{f}" for f in QUEUE_WORK_ORDER_FIELDS))
+                  [:limit + 1])
+    labels = _QueueLabels(today, organization.tzinfo)
+    not_scheduled, another = _("Not scheduled"), _("Needs another visit")
+    no_time, no_crew = _("No time yet"), _("No crew yet")
     items: list[QueueItem] = []
-    for wo in work_orders:
-        items.append(_queue_item(wo, None, priorities, today, tz,
-                                 _("Not scheduled") if wo.status == Status.NEW
-                                 else _("Needs another visit")))
-    for visit in visits:
-        reason = _("No time yet") if visit.start is None else _("No crew yet")
-        items.append(_queue_item(visit.work_order, visit, priorities, today, tz, reason))
+    for row in work_orders:
+        items.append(labels.item(row, None, None, None,
+                                 not_scheduled if row[1] == Status.NEW else another))
+    for visit_id, start, end, *row in visits:
+        items.append(labels.item(row, visit_id, start, end,
+                                 no_time if start is None else no_crew))
     big_date = dt.date.max
     if sort == "due":
         items.sort(key=lambda i: (i.due or big_date, -i.priority, i.number))
@@ -567,23 +589,41 @@ def queue(*, organization: Organization, sort: str = "priority", today: dt.date 
     return items[:limit], more
 
 
-def _queue_item(wo: WorkOrder, visit: Visit | None, priorities: dict, today: dt.date | None,
-                tz: dt.tzinfo, reason: str) -> QueueItem:
-    if visit is not None and visit.start is not None:
-        minutes = round((visit.end - visit.start).total_seconds() / 60)
-    else:
-        minutes = estimated_minutes(wo)
-    window = ""
-    if wo.requested_start and wo.requested_end:
-        s, e = wo.requested_start.astimezone(tz), wo.requested_end.astimezone(tz)
-        window = f"{date_format(s, 'D j M')} {s:%H:%M}–{e:%H:%M}"
-    return QueueItem(
-        kind="visit" if visit else "work_order",
-        key=f"visit-{visit.pk}" if visit else f"wo-{wo.number}",
-        number=wo.number, visit_id=visit.pk if visit else None, reference=wo.reference,
-        title=wo.title, customer=wo.customer.name, address=short_address(wo.site),
-        priority=wo.priority, priority_label=str(priorities.get(wo.priority, "")),
-        due=wo.due_date, due_label=date_format(wo.due_date, "j M") if wo.due_date else "",
-        overdue=bool(today and wo.due_date and wo.due_date < today), minutes=minutes,
-        reason=reason, window_label=window,
-    )
+class _QueueLabels:
+    """Makes queue items from rows of ``QUEUE_WORK_ORDER_FIELDS``, formatting each date once."""
+
+    def __init__(self, today: dt.date | None, tz: dt.tzinfo) -> None:
+        self.today, self.tz = today, tz
+        self.priorities = {value: str(label) for value, label in Priority.choices}
+        self.dates: dict[tuple[dt.date, str], str] = {}
+
+    def date(self, day: dt.date, fmt: str) -> str:
+        label = self.dates.get((day, fmt))
+        if label is None:
+            label = self.dates[(day, fmt)] = date_format(day, fmt)
+        return label
+
+    def item(self, row: Sequence[Any], visit_id: int | None, start: dt.datetime | None,
+             end: dt.datetime | None, reason: str) -> QueueItem:
+        (number, _status, title, priority, due, requested_start, requested_end, estimate,
+         type_minutes, customer, address_line1, city) = row
+        if start is not None and end is not None:
+            minutes = round((end - start).total_seconds() / 60)
+        else:
+            # As ``estimated_minutes``: the estimate, else the job type's, else an hour.
+            minutes = estimate or type_minutes or DEFAULT_MINUTES
+        window = ""
+        if requested_start and requested_end:
+            s, e = requested_start.astimezone(self.tz), requested_end.astimezone(self.tz)
+            window = f"{self.date(s.date(), 'D j M')} {s:%H:%M}–{e:%H:%M}"
+        today = self.today
+        return QueueItem(
+            kind="visit" if visit_id else "work_order",
+            key=f"visit-{visit_id}" if visit_id else f"wo-{number}",
+            number=number, visit_id=visit_id, reference=f"WO-{number}", title=title,
+            customer=customer, address=", ".join(p for p in (address_line1, city) if p),
+            priority=priority, priority_label=self.priorities.get(priority, ""),
+            due=due, due_label=self.date(due, "j M") if due else "",
+            overdue=bool(today and due and due < today), minutes=minutes,
+            reason=reason, window_label=window,
+        )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crewline.core.access import get_for_org_or_404, office_required
@@ -139,37 +139,110 @@ def _query(state: dict, **changes) -> str:
     return urlencode(pairs)
 
 
-# --- Rendering blocks ------------------------------------------------------------------------
-# A busy day has hundreds of blocks (a week, thousands of chips); built here with plain string
-# formatting they cost microseconds each, where a template costs a hundred times more.
+# --- Rendering rows, blocks and the queue ----------------------------------------------------
+# A busy day has fifty rows, hundreds of blocks and a hundred queued jobs (a week, thousands of
+# chips); built here with plain string formatting they cost microseconds each, where a template
+# costs a hundred times more. The markup is what the fragments' templates would give.
 
 
 def _pct(value: float) -> str:
     return f"{value:.3f}%"
 
 
-def _render_blocks(board: selectors.Board, form_url: str, query: str) -> None:
-    """Set ``row.html`` (day view: the track's contents) or ``cell.html`` (week view)."""
+def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -> None:
+    """Set ``row.html`` (each technician's whole row) and ``board.queue_html``."""
     link = f"{form_url}?state={quote(query)}&amp;visit="
     conflicts_word = escape(_("conflicts"))
     crew_word = _("Crew of %(n)d")
+    free_word = escape(_("Free"))
+    if board.view == selectors.WEEK:
+        cells = [(cell_day.isoformat(), date_format(cell_day, "D j M"), cell_day == today)
+                 for cell_day in board.days]
+    else:
+        track = (f'data-date="{board.day.isoformat()}" data-minutes="{board.grid_minutes}" '
+                 f'data-first-hour="{board.first_hour}"')
     for row in board.rows:
+        name = escape(row.name)
+        if row.booked_minutes and board.view == selectors.WEEK:
+            load = escape(row.booked_label)
+        elif row.booked_minutes:
+            n = len(row.blocks)
+            load = (ngettext("%(n)s visit", "%(n)s visits", n) % {"n": n}
+                    + f" · {escape(row.booked_label)}")
+        else:
+            load = free_word
+        tech = (f'  <div class="tech-col tech">\n'
+                f'    <span class="avatar" style="--c: {escape(row.colour)}" aria-hidden="true">'
+                f'{escape(row.initials)}</span>\n'
+                f'    <span class="tech-text"><span class="tech-name">{name}</span>\n'
+                f'      <span class="tech-load">{load}</span></span>\n'
+                f'  </div>\n')
         if board.view == selectors.WEEK:
-            for cell in row.cells:
-                cell.html = mark_safe("".join(  # noqa: S308 - every value below is escaped
-                    _chip(b, row.member_id, link, conflicts_word) for b in cell.blocks))
-            continue
-        parts = [f'<div class="off" style="left:{_pct(a)};width:{_pct(w)}"></div>'
-                 for a, w in row.off]
-        parts += [f'<div class="away" style="left:{_pct(a)};width:{_pct(w)}" '
-                  f'title="{escape(r)}"><span>{escape(r)}</span></div>' for a, w, r in row.away]
-        for b in row.blocks:
-            if b.window_left is not None:
-                parts.append(f'<div class="req-window" style="left:{_pct(b.window_left)};'
-                             f'width:{_pct(b.window_width)};--lane:{b.lane}" '
-                             f'title="{escape(b.window_label)}"></div>')
-            parts.append(_block(b, row.member_id, link, conflicts_word, crew_word))
+            parts = [f'<div class="week-row" id="row-{row.member_id}">\n', tech, "  "]
+            for cell, (iso, label, is_today) in zip(row.cells, cells, strict=True):
+                chips = "".join(_chip(b, row.member_id, link, conflicts_word)
+                                for b in cell.blocks)
+                parts.append(
+                    f'\n  <div class="week-cell{" is-off" if cell.off else ""}'
+                    f'{" is-today" if is_today else ""}" data-member="{row.member_id}" '
+                    f'data-date="{iso}" aria-label="{name}, {label}">\n    {chips}\n  </div>')
+            parts.append("\n</div>\n")
+        else:
+            parts = [f'<div class="board-row" id="row-{row.member_id}" '
+                     f'style="--lanes: {row.lanes}">\n', tech,
+                     f'  <div class="track" data-member="{row.member_id}" {track} '
+                     f'aria-label="{name}">\n    ']
+            parts += [f'<div class="off" style="left:{_pct(a)};width:{_pct(w)}"></div>'
+                      for a, w in row.off]
+            parts += [f'<div class="away" style="left:{_pct(a)};width:{_pct(w)}" '
+                      f'title="{escape(r)}"><span>{escape(r)}</span></div>'
+                      for a, w, r in row.away]
+            for b in row.blocks:
+                if b.window_left is not None:
+                    parts.append(f'<div class="req-window" style="left:{_pct(b.window_left)};'
+                                 f'width:{_pct(b.window_width)};--lane:{b.lane}" '
+                                 f'title="{escape(b.window_label)}"></div>')
+                parts.append(_block(b, row.member_id, link, conflicts_word, crew_word))
+            parts.append("\n  </div>\n</div>\n")
         row.html = mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+    board.queue_html = mark_safe(  # noqa: S308 - every value in the items is escaped
+        _queue_items(board.queue, form_url, query))
+
+
+def _queue_items(items: list[selectors.QueueItem], form_url: str, query: str) -> str:
+    state = f"&amp;state={escape(quote(query))}"
+    url = escape(form_url)
+    overdue_word, due_word = escape(_("overdue")), escape(_("due"))
+    window_word = escape(_("Customer's window"))
+    parts = []
+    for item in items:
+        if item.visit_id:
+            target = f"visit={item.visit_id}"
+            data = f'data-visit="{item.visit_id}"'
+        else:
+            target = f"work_order={item.number}"
+            data = f'data-number="{item.number}"'
+        reference, customer = escape(item.reference), escape(item.customer)
+        due = ""
+        if item.due_label:
+            due = (f'<span class="qi-due{" overdue" if item.overdue else ""}">'
+                   f'{overdue_word if item.overdue else due_word} {escape(item.due_label)}</span>')
+        window = (f'<span class="qi-window" title="{window_word}">'
+                  f'{escape(item.window_label)}</span>' if item.window_label else "")
+        parts.append(
+            f'\n    <li><a class="qi priority-{item.priority}" id="q-{escape(item.key)}" '
+            f'href="{url}?{target}{state}"\n'
+            f'         data-kind="{escape(item.kind)}" {data} data-minutes="{item.minutes}" '
+            f'data-label="{reference} · {customer}">\n'
+            f'      <span class="qi-top"><span class="qi-ref">{reference}</span>'
+            f'<span class="qi-prio">{escape(item.priority_label)}</span>{due}</span>\n'
+            f'      <span class="qi-title">{escape(item.title)}</span>\n'
+            f'      <span class="qi-cust">{customer}'
+            f'{" · " + escape(item.address) if item.address else ""}</span>\n'
+            f'      <span class="qi-meta"><span class="qi-dur">{item.minutes} min</span>'
+            f'<span class="qi-reason">{escape(item.reason)}</span>{window}</span>\n'
+            f'    </a></li>\n    ')
+    return "".join(parts)
 
 
 def _data(b: selectors.Block, member_id: int) -> str:
@@ -236,7 +309,7 @@ def _board_context(request: HttpRequest, state: dict, member_ids=None,
     form_url = reverse("scheduling:schedule")
     first_hour, _last = selectors.business_span(org)
     query = _query(state)
-    _render_blocks(board, form_url, query)
+    _render(board, form_url, query, today)
     return {
         "nav": "schedule", "board": board, "state": state,
         "query": query,
