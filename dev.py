@@ -3,6 +3,7 @@
 
     python3 dev.py start      virtual environment, packages, database, demo data; serve on :8000
     python3 dev.py test       the test suite (arguments go to pytest)
+    python3 dev.py setup      only the virtual environment and packages
 
 The virtual environment lives in .venv/ and is refreshed when pyproject.toml changes; the
 database, uploaded files and a generated secret key live in var/.
@@ -72,6 +73,9 @@ def main(argv: list[str]) -> int:
             crewline("run", "--no-migrate", *rest, env=env)
         except KeyboardInterrupt:
             return 0
+        return 0
+    if command == "setup":
+        ensure_venv()
         return 0
     if command == "test":
         ensure_venv()
