@@ -15,6 +15,8 @@ urlpatterns = [
     path("billing/", include("crewline.billing.urls")),
     path("q/", include("crewline.billing.public_urls")),
     path("documents/", include("crewline.documents.urls")),
+    path("dashboard/", include("crewline.dashboard.urls")),
+    path("timesheets/", include("crewline.timesheets.urls")),
 ]
 
 handler403 = "crewline.core.views.permission_denied"

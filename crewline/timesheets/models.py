@@ -82,3 +82,64 @@ class TimeEntry(OrgOwned):
     @property
     def is_open(self) -> bool:
         return self.end is None
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class TimesheetSettings(models.Model):
+    """How an organization counts its weeks: the day they start and the overtime thresholds.
+
+    An organization without a row uses the defaults (weeks from Monday, overtime past 40 hours
+    a week and no daily threshold); ``timesheets.selectors.settings_for`` returns an unsaved
+    row with those values.
+    """
+
+    organization = models.OneToOneField("core.Organization", on_delete=models.CASCADE,
+                                        related_name="timesheet_settings")
+    weekly_overtime_hours = models.DecimalField(
+        _("overtime after hours per week"), max_digits=5, decimal_places=2, default=40,
+        validators=[MinValueValidator(0), MaxValueValidator(168)])
+    daily_overtime_hours = models.DecimalField(
+        _("overtime after hours per day"), max_digits=4, decimal_places=2, null=True,
+        blank=True, validators=[MinValueValidator(0), MaxValueValidator(24)],
+        help_text=_("Leave empty when only the weekly threshold applies."))
+    week_start = models.PositiveSmallIntegerField(_("weeks start on"), choices=Weekday.choices,
+                                                  default=Weekday.MONDAY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("timesheet settings")
+        verbose_name_plural = _("timesheet settings")
+
+    def __str__(self) -> str:
+        return f"Timesheet settings of {self.organization_id}"
+
+
+class TimesheetApproval(OrgOwned):
+    """The office's approval of a member's week. While it exists the week's entries are locked;
+    reopening the week deletes it (the audit log keeps both)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("member"))
+    week_start = models.DateField(_("week start"))
+    approved_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True,
+                                    related_name="+", verbose_name=_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "week_start"],
+                                    name="timesheetapproval_unique_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} week of {self.week_start}"

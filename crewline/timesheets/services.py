@@ -163,3 +163,184 @@ def break_end(*, member: Member, by: Member | None, at: dt.datetime | None = Non
     return _end(member=member, by=by, kind=TimeKind.BREAK, action="break_end", at=at,
                 client_id=client_id, latitude=latitude, longitude=longitude,
                 missing=_("You are not on a break."))
+
+
+# --- Office corrections, approval and settings ---------------------------------------------
+
+ENTRY_FIELDS = ("kind", "start", "end", "source")
+
+
+def _require_office(by: Member, organization_id: int) -> None:
+    if by.organization_id != organization_id:
+        raise PermissionDenied("Another organization's member.")
+    if not by.is_office:
+        raise PermissionDenied(_("Only the office may correct timesheets."))
+
+
+def weeks_touched(*, organization, start: dt.datetime, end: dt.datetime | None) -> set[dt.date]:
+    """The first days of the organization's weeks that a span from ``start`` to ``end`` falls in."""
+    from crewline.timesheets.hours import week_start_for
+    from crewline.timesheets.selectors import settings_for
+
+    first = settings_for(organization).week_start
+    tz = organization.tzinfo
+    day, last = start.astimezone(tz).date(), (end or start).astimezone(tz).date()
+    weeks = set()
+    while day <= last:
+        weeks.add(week_start_for(day, first))
+        day += dt.timedelta(days=7)
+    weeks.add(week_start_for(last, first))
+    return weeks
+
+
+def _check_unlocked(*, member: Member, spans: list[tuple[dt.datetime, dt.datetime | None]]
+                    ) -> None:
+    from crewline.timesheets.models import TimesheetApproval
+
+    weeks: set[dt.date] = set()
+    for start, end in spans:
+        weeks |= weeks_touched(organization=member.organization, start=start, end=end)
+    if TimesheetApproval.objects.filter(member=member, week_start__in=weeks).exists():
+        raise ValidationError(_("This week is approved. Reopen it before correcting it."),
+                              code="approved")
+
+
+def _check_span(kind: str, start: dt.datetime, end: dt.datetime | None) -> None:
+    if kind not in TimeKind.values:
+        raise ValidationError({"kind": _("Choose a kind of time.")})
+    if timezone.is_naive(start) or (end is not None and timezone.is_naive(end)):
+        raise ValueError("Times must be timezone-aware.")
+    if end is not None and end < start:
+        raise ValidationError({"end": _("The end cannot be before the start.")},
+                              code="end_before_start")
+    if end is not None and end - start > dt.timedelta(hours=24):
+        raise ValidationError({"end": _("An entry cannot be longer than 24 hours.")},
+                              code="too_long")
+    now = timezone.now()
+    if start > now + CLOCK_SKEW or (end is not None and end > now + CLOCK_SKEW):
+        raise ValidationError(_("That time is in the future."), code="future")
+
+
+def time_entry_update(*, entry: TimeEntry, by: Member, kind: str, start: dt.datetime,
+                      end: dt.datetime | None) -> TimeEntry:
+    """Correct an entry's kind and times (adding a missing clock-out is setting its end).
+
+    Refused while the week it was in, or the week it moves to, is approved. The entry's source
+    becomes the office; the audit entry keeps the values before and after.
+    """
+    from crewline.core.audit import diff, snapshot
+
+    _require_office(by, entry.organization_id)
+    _check_span(kind, start, end)
+    with transaction.atomic():
+        entry = TimeEntry.objects.select_for_update().select_related("member__organization") \
+            .get(pk=entry.pk)
+        _check_unlocked(member=entry.member, spans=[(entry.start, entry.end), (start, end)])
+        before = snapshot(entry, ENTRY_FIELDS)
+        entry.kind, entry.start, entry.end = kind, start, end
+        entry.source = TimeSource.OFFICE
+        changes = diff(before, snapshot(entry, ENTRY_FIELDS))
+        if not changes:
+            return entry
+        entry.save(update_fields=["kind", "start", "end", "source", "updated_at"])
+        audit_record(organization=entry.member.organization, actor=by, action="time.correct",
+                     obj=entry, changes=changes)
+    return entry
+
+
+def time_entry_add(*, member: Member, by: Member, kind: str, start: dt.datetime,
+                   end: dt.datetime | None) -> TimeEntry:
+    """An entry the phone never recorded, entered by the office."""
+    _require_office(by, member.organization_id)
+    _check_span(kind, start, end)
+    with transaction.atomic():
+        _lock_member(member)
+        _check_unlocked(member=member, spans=[(start, end)])
+        entry = TimeEntry.objects.create(
+            organization_id=member.organization_id, member=member, kind=kind, start=start,
+            end=end, source=TimeSource.OFFICE, created_by=by)
+        audit_record(organization=member.organization, actor=by, action="time.add", obj=entry,
+                     changes={"kind": [None, kind], "start": [None, start], "end": [None, end],
+                              "source": [None, TimeSource.OFFICE]})
+    return entry
+
+
+def time_entry_delete(*, entry: TimeEntry, by: Member) -> None:
+    """Delete a wrong entry; the audit entry keeps what it was."""
+    from crewline.core.audit import snapshot
+
+    _require_office(by, entry.organization_id)
+    with transaction.atomic():
+        entry = TimeEntry.objects.select_for_update().select_related("member__organization") \
+            .get(pk=entry.pk)
+        _check_unlocked(member=entry.member, spans=[(entry.start, entry.end)])
+        before = snapshot(entry, ENTRY_FIELDS)
+        audit_record(organization=entry.member.organization, actor=by, action="time.delete",
+                     obj=entry, changes={k: [v, None] for k, v in before.items()})
+        entry.delete()
+
+
+def timesheet_approve(*, member: Member, week_start: dt.date, by: Member):
+    """Approve ``member``'s week from ``week_start``; its entries are locked until reopened."""
+    from crewline.timesheets.models import TimesheetApproval
+    from crewline.timesheets.selectors import settings_for
+
+    _require_office(by, member.organization_id)
+    if week_start.weekday() != settings_for(member.organization).week_start:
+        raise ValidationError(_("That is not the first day of a week."), code="not_week_start")
+    with transaction.atomic():
+        _lock_member(member)
+        found = TimesheetApproval.objects.filter(member=member, week_start=week_start).first()
+        if found is not None:
+            return found
+        approval = TimesheetApproval.objects.create(
+            organization_id=member.organization_id, member=member, week_start=week_start,
+            approved_by=by, approved_at=timezone.now())
+        audit_record(organization=member.organization, actor=by, action="timesheet.approve",
+                     obj=approval, changes={"member": [None, member.pk],
+                                            "week_start": [None, week_start]})
+    return approval
+
+
+def timesheet_reopen(*, member: Member, week_start: dt.date, by: Member) -> None:
+    """Withdraw the approval of ``member``'s week so it can be corrected again."""
+    from crewline.core.audit import snapshot
+    from crewline.timesheets.models import TimesheetApproval
+
+    _require_office(by, member.organization_id)
+    with transaction.atomic():
+        _lock_member(member)
+        approval = TimesheetApproval.objects.filter(member=member, week_start=week_start).first()
+        if approval is None:
+            return
+        before = snapshot(approval, ["member", "week_start", "approved_by", "approved_at"])
+        audit_record(organization=member.organization, actor=by, action="timesheet.reopen",
+                     obj=approval, changes={k: [v, None] for k, v in before.items()})
+        approval.delete()
+
+
+def timesheet_settings_update(*, organization, by: Member, weekly_overtime_hours: Decimal,
+                              daily_overtime_hours: Decimal | None, week_start: int):
+    """Set the organization's overtime thresholds and first day of the week (owners only)."""
+    from crewline.core.audit import diff, snapshot
+    from crewline.timesheets.models import TimesheetSettings
+
+    if by.organization_id != organization.pk:
+        raise PermissionDenied("Another organization's member.")
+    if not by.is_owner:
+        raise PermissionDenied(_("Only the owner may change timesheet settings."))
+    fields = ["weekly_overtime_hours", "daily_overtime_hours", "week_start"]
+    with transaction.atomic():
+        settings, _created = TimesheetSettings.objects.select_for_update().get_or_create(
+            organization=organization)
+        before = snapshot(settings, fields)
+        settings.weekly_overtime_hours = weekly_overtime_hours
+        settings.daily_overtime_hours = daily_overtime_hours
+        settings.week_start = week_start
+        settings.full_clean(exclude=["organization"])
+        changes = diff(before, snapshot(settings, fields))
+        if changes:
+            settings.save()
+            audit_record(organization=organization, actor=by, action="timesheet.settings",
+                         obj=settings, changes=changes)
+    return settings

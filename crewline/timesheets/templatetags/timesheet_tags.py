@@ -1,0 +1,12 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def hm(minutes) -> str:
+    """Minutes as hours and minutes: 485 → 8:05; empty for none."""
+    if minutes in (None, ""):
+        return ""
+    minutes = int(minutes)
+    return f"{minutes // 60}:{minutes % 60:02d}"
