@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
@@ -135,27 +135,25 @@ def estimated_minutes(work_order: WorkOrder) -> int:
     return DEFAULT_MINUTES
 
 
-def queue_work_orders(*, organization: Organization) -> QuerySet[WorkOrder]:
-    """Open work orders with no open visit: work nobody has planned yet."""
-    open_visit = Visit.objects.filter(work_order=OuterRef("pk"), status__in=OPEN_VISIT_STATUSES)
+def queue_entries(*, organization: Organization) -> QuerySet[WorkOrder]:
+    """Work waiting to be scheduled, in one pass over the open work orders.
+
+    Each open work order (new, scheduled or in progress) joined with its open visits, keeping:
+    the work order alone (``open_visit`` null) when it has no open visit, nobody has planned it
+    yet; and each scheduled visit of it that lacks a time or a crew. One query rather than one
+    for each kind: both walk the same work orders and their visits.
+    """
+    has_crew = Visit.crew.through.objects.filter(visit=OuterRef("open_visit"))
     # Through the (organization, status) index, as a subquery: the planner would otherwise walk
     # the whole history (completed work outnumbers open work by far).
     waiting = WorkOrder.objects.filter(organization=organization,
                                        status__in=QUEUE_WORK_ORDER_STATUSES).values("pk")
     return (WorkOrder.objects.filter(organization=organization, pk__in=waiting)
-            .filter(~Exists(open_visit))
-            .select_related("customer", "site", "job_type"))
-
-
-def queue_visits(*, organization: Organization) -> QuerySet[Visit]:
-    """Scheduled visits of open work orders that lack a time or a crew."""
-    has_crew = Visit.crew.through.objects.filter(visit=OuterRef("pk"))
-    waiting = WorkOrder.objects.filter(organization=organization,
-                                       status__in=QUEUE_WORK_ORDER_STATUSES).values("pk")
-    return (Visit.objects.filter(organization=organization, status=VisitStatus.SCHEDULED,
-                                 work_order__in=waiting)
-            .filter(Q(start__isnull=True) | ~Exists(has_crew))
-            .select_related("work_order__customer", "work_order__site", "work_order__job_type"))
+            .annotate(open_visit=FilteredRelation(
+                "visits", condition=Q(visits__status__in=OPEN_VISIT_STATUSES)))
+            .filter(Q(open_visit__isnull=True)
+                    | Q(open_visit__status=VisitStatus.SCHEDULED)
+                    & (Q(open_visit__start__isnull=True) | ~Exists(has_crew))))
 
 
 def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -553,38 +551,22 @@ def queue(*, organization: Organization, sort: str = "priority", today: dt.date 
 
     Returns at most ``limit`` items and whether there were more.
     """
-    if sort == "due":
-        wo_order = ("due_date", "-priority", "number")
-        visit_order = ("work_order__due_date", "-work_order__priority", "id")
-    else:
-        wo_order = ("-priority", "due_date", "number")
-        visit_order = ("-work_order__priority", "work_order__due_date", "id")
-    def nulls_last(fields: tuple[str, ...]) -> list:
-        return [F(f).asc(nulls_last=True) if "due_date" in f else f for f in fields]
-
-    work_orders = list(queue_work_orders(organization=organization)
-                       .order_by(*nulls_last(wo_order))
-                       .values_list(*QUEUE_WORK_ORDER_FIELDS)[:limit + 1])
-    visits = list(queue_visits(organization=organization)
-                  .order_by(*nulls_last(visit_order))
-                  .values_list("pk", "start", "end",
-                               *(f"work_order__{f}" for f in QUEUE_WORK_ORDER_FIELDS))
-                  [:limit + 1])
+    due = F("due_date").asc(nulls_last=True)
+    order = [due, "-priority", "number"] if sort == "due" else ["-priority", due, "number"]
+    rows = list(queue_entries(organization=organization)
+                .order_by(*order, F("open_visit__id").asc(nulls_first=True))
+                .values_list("open_visit__id", "open_visit__start", "open_visit__end",
+                             *QUEUE_WORK_ORDER_FIELDS)[:limit + 1])
     labels = _QueueLabels(today, organization.tzinfo)
     not_scheduled, another = _("Not scheduled"), _("Needs another visit")
     no_time, no_crew = _("No time yet"), _("No crew yet")
     items: list[QueueItem] = []
-    for row in work_orders:
-        items.append(labels.item(row, None, None, None,
-                                 not_scheduled if row[1] == Status.NEW else another))
-    for visit_id, start, end, *row in visits:
-        items.append(labels.item(row, visit_id, start, end,
-                                 no_time if start is None else no_crew))
-    big_date = dt.date.max
-    if sort == "due":
-        items.sort(key=lambda i: (i.due or big_date, -i.priority, i.number))
-    else:
-        items.sort(key=lambda i: (-i.priority, i.due or big_date, i.number))
+    for visit_id, start, end, *row in rows:
+        if visit_id is None:
+            reason = not_scheduled if row[1] == Status.NEW else another
+        else:
+            reason = no_time if start is None else no_crew
+        items.append(labels.item(row, visit_id, start, end, reason))
     more = len(items) > limit
     return items[:limit], more
 
