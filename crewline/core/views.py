@@ -70,7 +70,7 @@ def home(request: HttpRequest) -> HttpResponse:
     member = request.member
     if member is None:
         return render(request, "core/no_membership.html", status=403)
-    target = "workorders:list" if member.is_office else "workorders:my_visits"
+    target = "workorders:list" if member.is_office else "field:app"
     try:
         return redirect(reverse(target))
     except NoReverseMatch:

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from crewline.field import views
+from crewline.field import app_views, views
 
 app_name = "field"
 
 urlpatterns = [
+    path("", app_views.app, name="app"),
+    path("manifest.webmanifest", app_views.manifest, name="manifest"),
+    path("sw.js", app_views.service_worker, name="sw"),
     path("api/me", views.me, name="me"),
     path("api/devices/", views.device_register, name="device_register"),
     path("api/push", views.push, name="push"),

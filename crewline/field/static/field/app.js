@@ -1,0 +1,473 @@
+/* Crewline field app: my day, a visit and its actions, drawn from what is on the phone. */
+(function () {
+  "use strict";
+  const CS = window.CrewlineSync;
+  const CFG = JSON.parse(document.getElementById("field-config").textContent);
+  const T = JSON.parse(document.getElementById("field-strings").textContent);
+  const client = new CS.Client(CFG.api, CFG.login);
+  const app = document.getElementById("field-app");
+  const bar = document.getElementById("field-status");
+  let db;
+  let state = { visits: [], sites: [], outbox: [], kv: {} };
+  let syncState = "idle"; // idle | syncing | error | login
+  let flash = "";
+
+  const h = (v) => String(v == null ? "" : v).replace(/[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const fmt = (s, vars) => s.replace(/%\((\w+)\)s/g, (_, k) => vars[k]);
+  const tz = () => (state.kv.organization && state.kv.organization.time_zone) || undefined;
+  const time = (iso) => iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit",
+    minute: "2-digit", timeZone: tz() }) : "";
+  const dayKey = (iso) => iso ? new Date(iso).toLocaleDateString("en-CA", { timeZone: tz() }) : "";
+  const dayLabel = (iso) => new Date(iso).toLocaleDateString([], { weekday: "long",
+    month: "short", day: "numeric", timeZone: tz() });
+  const statusLabel = (v) => v.paused && v.status === "on_site" ? T.status_paused
+    : (T["status_" + v.status] || v.status);
+  const mapsUrl = (q) => "https://www.google.com/maps/search/?api=1&query=" + encodeURIComponent(q);
+
+  /* Redraw from the store; a background sync leaves a half-filled form alone. */
+  async function refresh(background) {
+    state = await CS.load(db);
+    const typing = document.activeElement && app.contains(document.activeElement) &&
+      /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+    if (background && (typing || sigDrawn)) renderStatus();
+    else render();
+  }
+
+  /* ---- Sync ---- */
+
+  let syncing = null;
+  function sync() {
+    if (syncing) return syncing;
+    syncState = "syncing"; renderStatus();
+    syncing = CS.sync(db, client).then((result) => {
+      syncState = result === "login" ? "login" : "idle";
+    }, () => { syncState = "error"; }).then(async () => {
+      syncing = null;
+      await refresh(true);
+    });
+    return syncing;
+  }
+
+  function renderStatus() {
+    const n = state.outbox.length;
+    const online = navigator.onLine && syncState !== "error";
+    let text = online ? T.online : T.offline;
+    if (syncState === "syncing") text = T.syncing;
+    if (syncState === "login") text = T.login_again;
+    bar.className = "field-status " + (n ? "pending" : (online ? "ok" : "off"));
+    bar.innerHTML = `<span class="field-dot"></span><span data-testid="net">${h(text)}</span>` +
+      `<span class="ms-auto" data-testid="pending">${n ? h(fmt(T.not_sent, { n })) : h(T.all_sent)}</span>` +
+      (syncState === "login" ? ` <a class="btn btn-sm btn-light ms-2" href="${h(CFG.login)}?next=${h(CFG.scope)}">${h(T.log_in)}</a>`
+        : ` <button type="button" class="btn btn-sm btn-light ms-2" data-do="sync">${h(T.sync_now)}</button>`);
+  }
+
+  /* ---- Actions ---- */
+
+  async function act(name, args) {
+    await CS.act(db, name, args);
+    await refresh();
+    if (navigator.onLine) sync();
+    requestBackgroundSync();
+  }
+
+  function requestBackgroundSync() {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.ready) return;
+    navigator.serviceWorker.ready.then((reg) => reg.sync && reg.sync.register("field-sync"))
+      .catch(() => {});
+  }
+
+  function where() {
+    if (!navigator.geolocation) return Promise.resolve({});
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({}), 4000);
+      navigator.geolocation.getCurrentPosition((pos) => {
+        clearTimeout(timer);
+        resolve({ lat: +pos.coords.latitude.toFixed(6), lng: +pos.coords.longitude.toFixed(6) });
+      }, () => { clearTimeout(timer); resolve({}); }, { timeout: 4000, maximumAge: 60000 });
+    });
+  }
+
+  async function sha256(buffer) {
+    const digest = await crypto.subtle.digest("SHA-256", buffer);
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  const readDataUrl = (blob) => new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result); r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+
+  /* Downscale to at most 1600 px as JPEG; a file the browser cannot decode (HEIC on most
+   * browsers) is sent as it is and the server converts it. */
+  async function preparePhoto(file) {
+    let blob = file;
+    try {
+      const bmp = await createImageBitmap(file);
+      const scale = Math.min(1, 1600 / Math.max(bmp.width, bmp.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bmp.width * scale); canvas.height = Math.round(bmp.height * scale);
+      canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
+      blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
+    } catch (e) { /* not decodable here: keep the original bytes */ }
+    const hash = await sha256(await blob.arrayBuffer());
+    return { data: await readDataUrl(blob), sha256: hash };
+  }
+
+  /* ---- Views ---- */
+
+  function render() {
+    renderStatus();
+    const m = location.hash.match(/^#visit\/(\d+)/);
+    const visit = m && state.visits.find((v) => v.id === +m[1]);
+    app.innerHTML = visit ? visitView(visit) : dayView();
+    if (visit) setupSignature();
+    const first = app.querySelector("h1");
+    document.title = (first ? first.textContent + " · " : "") + "Crewline";
+  }
+
+  function clockCard() {
+    const c = state.kv.clock || {};
+    let body;
+    if (!c.shift) body = `<button class="btn btn-success btn-lg w-100" data-do="clock_in">${h(T.clock_in)}</button>`;
+    else {
+      body = `<div class="mb-2">${h(fmt(T.clocked_in_since, { time: time(c.shift.start) }))}` +
+        (c.break ? ` · <strong>${h(T.on_break)}</strong>` : "") + `</div><div class="d-flex gap-2">` +
+        (c.break ? `<button class="btn btn-outline-dark btn-lg flex-fill" data-do="break_end">${h(T.break_end)}</button>`
+          : `<button class="btn btn-outline-dark btn-lg flex-fill" data-do="break_start">${h(T.break_start)}</button>`) +
+        `<button class="btn btn-dark btn-lg flex-fill" data-do="clock_out">${h(T.clock_out)}</button></div>`;
+    }
+    return `<section class="card field-card mb-3" data-testid="clock"><div class="card-body">${body}</div></section>`;
+  }
+
+  function noticesCard() {
+    let out = "";
+    const rejected = state.kv.rejected || [];
+    if (rejected.length) {
+      out += `<section class="alert alert-danger" data-testid="rejected"><h2 class="h6">${h(T.rejected_title)}</h2><ul class="mb-0">` +
+        rejected.map((r) => `<li>${h(r.reason)}</li>`).join("") + "</ul></section>";
+    }
+    const notes = (state.kv.notifications || []).filter((n) => !n.read).slice(0, 5);
+    if (notes.length) {
+      out += `<section class="field-notices mb-3" data-testid="notifications">` + notes.map((n) =>
+        `<div class="field-notice">${n.visit ? `<a href="#visit/${+n.visit}">` : ""}<strong>${h(n.title)}</strong>` +
+        (n.body ? `<div class="small">${h(n.body)}</div>` : "") + (n.visit ? "</a>" : "") + "</div>").join("") +
+        "</section>";
+    }
+    return out;
+  }
+
+  function visitCard(v) {
+    const wo = v.work_order || {};
+    const site = siteOf(v);
+    const cust = wo.customer || {};
+    return `<article class="card field-card field-visit mb-2 status-${h(v.status)}" data-visit="${v.id}">
+      <a class="field-visit-link" href="#visit/${v.id}">
+        <div class="d-flex justify-content-between"><span class="field-window">${h(time(v.start))}–${h(time(v.end))}</span>
+        <span class="badge field-badge">${h(statusLabel(v))}</span></div>
+        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted">${h(wo.number || "")}</span></div>
+      </a>
+      <div class="d-flex gap-2 px-3 pb-3">
+        ${site && site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
+        ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}" aria-label="${h(T.call)}">${h(T.call)}</a>` : ""}
+      </div></article>`;
+  }
+
+  function siteOf(v) { return state.sites.find((s) => s.id === v.site_id); }
+
+  function dayView() {
+    const visits = state.visits.slice().sort((a, b) => (a.start || "").localeCompare(b.start || "") || a.id - b.id);
+    const today = dayKey(new Date().toISOString());
+    const groups = new Map();
+    visits.forEach((v) => {
+      const k = dayKey(v.start);
+      if (!groups.has(k)) groups.set(k, []);
+      groups.get(k).push(v);
+    });
+    let out = `<h1 class="visually-hidden">${h(T.my_day)}</h1>` + noticesCard() + clockCard();
+    if (!groups.has(today)) out += `<h2 class="field-day">${h(T.today)}</h2><p class="text-muted">${h(state.kv.last_sync ? T.no_visits : T.first_sync)}</p>`;
+    for (const [k, list] of groups) {
+      out += `<h2 class="field-day">${h(k === today ? T.today : dayLabel(list[0].start))}</h2>` + list.map(visitCard).join("");
+    }
+    return out;
+  }
+
+  function entryView(e) {
+    const pending = e.pending ? ` <span class="badge text-bg-warning">${h(T.not_yet_sent)}</span>` : "";
+    const when = `<span class="text-muted small">${h(time(e.device_time || e.at))}</span>`;
+    let what = "";
+    const d = e.data || {};
+    if (e.kind === "note") what = h(e.body);
+    else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`;
+    else if (e.kind === "signature") what = `${h(T.signed_by)} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(T.signature)}" src="${h(e.local_url || e.url)}">`;
+    else if (e.kind === "part") what = `${h(T.part)}: ${h(d.quantity)} ${h(d.unit)} × ${h(d.name || e.body)}`;
+    else if (e.kind === "labor") what = `${h(T.labor)}: ${h(d.minutes)} min`;
+    else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
+    else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") + (e.body ? ": " + h(e.body) : "");
+    else what = h(e.body || e.kind);
+    return `<li class="list-group-item" data-kind="${h(e.kind)}">${when} ${what}${pending}</li>`;
+  }
+
+  const answerText = (a) => a === true ? T.yes : a === false ? T.no : a;
+
+  function latestAnswers(v) {
+    const answers = {};
+    (v.entries || []).filter((e) => e.kind === "checklist").forEach((e) => {
+      answers[e.data.index] = e.data.answer;
+    });
+    return answers;
+  }
+
+  function checklistView(v) {
+    const items = (v.work_order || {}).checklist || [];
+    if (!items.length) return "";
+    const answers = latestAnswers(v);
+    return `<section class="mb-3" data-testid="checklist"><h2 class="h5">${h(T.checklist)}</h2><ul class="list-group">` +
+      items.map((item, i) => {
+        const kind = item.kind || "yes_no";
+        const has = Object.prototype.hasOwnProperty.call(answers, i);
+        let input;
+        if (kind === "yes_no") {
+          input = `<div class="btn-group w-100" role="group">
+            <button type="button" class="btn btn-lg ${answers[i] === true ? "btn-success" : "btn-outline-success"}" data-do="answer" data-index="${i}" data-value="true">${h(T.yes)}</button>
+            <button type="button" class="btn btn-lg ${answers[i] === false ? "btn-danger" : "btn-outline-danger"}" data-do="answer" data-index="${i}" data-value="false">${h(T.no)}</button></div>`;
+        } else if (kind === "photo") {
+          input = `<input class="form-control" type="file" accept="image/*" data-do="answer-photo" data-index="${i}">`;
+        } else {
+          input = `<form class="d-flex gap-2" data-form="answer" data-index="${i}" data-kind="${h(kind)}">
+            <input class="form-control form-control-lg" name="answer" ${kind === "number" ? 'type="number" step="any" inputmode="decimal"' : 'type="text"'} value="${has ? h(answers[i]) : ""}" aria-label="${h(item.label)}" required>
+            <button class="btn btn-primary">${h(T.save)}</button></form>`;
+        }
+        return `<li class="list-group-item" data-item="${i}"><div class="mb-2"><strong>${h(item.label)}</strong>${item.required ? ` <span class="text-danger">*</span>` : ""}` +
+          (has ? ` <span class="badge text-bg-light" data-testid="answered">${h(answerText(answers[i]))}</span>` : "") + `</div>${input}</li>`;
+      }).join("") + "</ul></section>";
+  }
+
+  function laborMinutes(v) {
+    const labor = (v.entries || []).filter((e) => e.kind === "labor");
+    if (labor.length) return labor[labor.length - 1].data.minutes;
+    if (!v.arrived_at) return "";
+    const end = v.finished_at ? new Date(v.finished_at) : new Date();
+    return Math.max(0, Math.round((end - new Date(v.arrived_at)) / 60000));
+  }
+
+  function actionsView(v) {
+    const b = (name, label, cls) => `<button type="button" class="btn btn-lg ${cls} flex-fill" data-do="${name}">${h(label)}</button>`;
+    const out = [];
+    if (v.status === "scheduled") out.push(b("visit_en_route", T.on_my_way, "btn-primary"), b("visit_arrive", T.arrived, "btn-outline-primary"));
+    if (v.status === "en_route") out.push(b("visit_arrive", T.arrived, "btn-primary"));
+    if (v.status === "on_site") {
+      out.push(v.paused ? b("visit_resume", T.resume, "btn-warning") : b("visit_pause", T.pause, "btn-outline-dark"));
+      out.push(b("visit_complete", T.completed, "btn-success"));
+    }
+    let html = out.length ? `<div class="d-flex flex-wrap gap-2 mb-2">${out.join("")}</div>` : "";
+    if (v.status === "en_route" || v.status === "on_site") {
+      html += `<details class="mb-2"><summary class="btn btn-outline-danger w-100">${h(T.could_not_complete)}</summary>
+        <form data-form="incomplete" class="mt-2"><label class="form-label" for="reason">${h(T.reason)}</label>
+        <textarea id="reason" class="form-control" name="reason" maxlength="500" required></textarea>
+        <button class="btn btn-danger btn-lg w-100 mt-2">${h(T.could_not_complete)}</button></form></details>`;
+    }
+    return html;
+  }
+
+  function completionProblems(v) {
+    const problems = [];
+    const answers = latestAnswers(v);
+    ((v.work_order || {}).checklist || []).forEach((item, i) => {
+      if (item.required && !Object.prototype.hasOwnProperty.call(answers, i)) problems.push(fmt(T.needs_answer, { label: item.label }));
+    });
+    if ((state.kv.settings || {}).require_signature && !(v.entries || []).some((e) => e.kind === "signature")) {
+      problems.push(T.needs_signature);
+    }
+    return problems;
+  }
+
+  function visitView(v) {
+    const wo = v.work_order || {};
+    const cust = wo.customer || {};
+    const site = siteOf(v) || {};
+    const open = v.status !== "cancelled";
+    const entries = (v.entries || []).slice().sort((a, b) => (a.device_time || a.at || "").localeCompare(b.device_time || b.at || ""));
+    const photos = entries.filter((e) => e.kind === "photo");
+    const parts = entries.filter((e) => e.kind === "part");
+    const sig = entries.filter((e) => e.kind === "signature").pop();
+    const section = (title, body, id) => body ? `<section class="mb-3"${id ? ` data-testid="${id}"` : ""}><h2 class="h5">${h(title)}</h2>${body}</section>` : "";
+    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a>
+      <div class="d-flex justify-content-between align-items-start"><h1 class="h3 mb-1">${h(cust.name)}</h1>
+      <span class="badge field-badge status-${h(v.status)}" data-testid="visit-status">${h(statusLabel(v))}</span></div>
+      <p class="mb-2">${h(wo.title)} · ${h(wo.number || "")}<br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
+      <div class="d-flex gap-2 mb-3">
+        ${site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
+        ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}">${h(T.call)}</a>` : ""}
+      </div>
+      <div id="field-flash">${flash ? `<div class="alert alert-warning">${flash}</div>` : ""}</div>
+      ${open ? actionsView(v) : `<div class="alert alert-secondary">${h(T.status_cancelled)}</div>`}
+      ${section(T.instructions, wo.instructions ? `<p class="field-pre">${h(wo.instructions)}</p>` : "")}
+      ${section(T.visit_notes, v.notes ? `<p class="field-pre">${h(v.notes)}</p>` : "")}
+      ${section(T.access_notes, site.access_notes ? `<p class="field-pre">${h(site.access_notes)}</p>` : "")}
+      ${section(T.equipment, (wo.equipment || []).map((e) => `<li>${h(e.name)} ${h([e.manufacturer, e.model].filter(Boolean).join(" "))}${e.serial_number ? ` · ${h(T.serial)} ${h(e.serial_number)}` : ""}</li>`).join("") ? `<ul>${(wo.equipment || []).map((e) => `<li>${h(e.name)} ${h([e.manufacturer, e.model].filter(Boolean).join(" "))}${e.serial_number ? ` · ${h(T.serial)} ${h(e.serial_number)}` : ""}</li>`).join("")}</ul>` : "")}
+      ${section(T.attachments, (wo.attachments || []).length ? `<ul>${wo.attachments.map((a) => `<li><a href="${h(a.url)}">${h(a.name)}</a></li>`).join("")}</ul>` : "")}
+      ${open ? checklistView(v) : ""}
+      ${open ? `<section class="mb-3"><h2 class="h5">${h(T.note)}</h2><form data-form="note">
+        <textarea class="form-control" name="body" rows="3" aria-label="${h(T.note)}" required></textarea>
+        <div class="form-check my-2"><input class="form-check-input" type="checkbox" name="customer" id="note-customer"><label class="form-check-label" for="note-customer">${h(T.customer_visible)}</label></div>
+        <button class="btn btn-primary btn-lg w-100">${h(T.add_note)}</button></form></section>
+      <section class="mb-3" data-testid="photos"><h2 class="h5">${h(T.photos)}</h2>
+        <div class="field-thumbs mb-2">${photos.map((e) => `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`).join("")}</div>
+        <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.take_photo)}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" data-do="photos"></label>
+        <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" data-do="photos" data-testid="gallery"></label></div></section>
+      <section class="mb-3" data-testid="parts"><h2 class="h5">${h(T.parts)}</h2>
+        <ul class="list-unstyled">${parts.map((e) => `<li>${h(e.data.quantity)} ${h(e.data.unit)} × ${h(e.data.name || e.body)}</li>`).join("")}</ul>
+        <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required></div>
+        <div class="col-5"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(T.quantity)}" required></div>
+        <div class="col-3"><input class="form-control form-control-lg" name="unit" placeholder="${h(T.unit)}" aria-label="${h(T.unit)}"></div>
+        <div class="col-4"><button class="btn btn-primary btn-lg w-100">${h(T.add)}</button></div></form></section>
+      <section class="mb-3"><h2 class="h5">${h(T.labor)}</h2><form data-form="labor" class="d-flex gap-2">
+        <input class="form-control form-control-lg" name="minutes" type="number" min="0" max="1440" inputmode="numeric" value="${h(laborMinutes(v))}" aria-label="${h(T.minutes)}" required>
+        <span class="align-self-center">min</span><button class="btn btn-primary btn-lg">${h(T.save)}</button></form></section>
+      <section class="mb-3" data-testid="signature"><h2 class="h5">${h(T.signature)}</h2>
+        ${sig ? `<p>${h(T.signed_by)} ${h(sig.data.signer_name)}</p><img class="field-sig" alt="${h(T.signature)}" src="${h(sig.local_url || sig.url)}">` : ""}
+        <form data-form="signature"><canvas id="field-sig-pad" class="field-sig-pad" width="640" height="280" aria-label="${h(T.sign_here)}"></canvas>
+        <input class="form-control form-control-lg my-2" name="signer_name" placeholder="${h(T.signer_name)}" aria-label="${h(T.signer_name)}" required>
+        <div class="d-flex gap-2"><button type="button" class="btn btn-outline-secondary btn-lg" data-do="sig-clear">${h(T.clear)}</button>
+        <button class="btn btn-primary btn-lg flex-fill">${h(T.save_signature)}</button></div></form></section>` : ""}
+      <section class="mb-3" data-testid="timeline"><h2 class="h5">${h(T.timeline)}</h2><ul class="list-group">${entries.map(entryView).join("") || `<li class="list-group-item text-muted">—</li>`}</ul></section>
+      ${section(T.history, (site.history || []).map((j) => `<div class="card mb-2"><div class="card-body py-2"><strong>${h(j.number)} ${h(j.title)}</strong>
+        <div class="small text-muted">${j.completed_at ? h(dayLabel(j.completed_at)) : ""}</div>
+        ${(j.notes || []).map((n) => `<p class="small mb-1">${h(n)}</p>`).join("")}
+        <div class="field-thumbs">${(j.photos || []).map((u) => `<img class="field-thumb" loading="lazy" alt="${h(T.photo)}" src="${h(u)}">`).join("")}</div></div></div>`).join(""))}`;
+  }
+
+  let sigDrawn = false;
+  function setupSignature() {
+    const canvas = document.getElementById("field-sig-pad");
+    if (!canvas) return;
+    sigDrawn = false;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.lineWidth = 4; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
+    let last = null;
+    const pos = (ev) => {
+      const r = canvas.getBoundingClientRect();
+      return [(ev.clientX - r.left) * canvas.width / r.width, (ev.clientY - r.top) * canvas.height / r.height];
+    };
+    canvas.addEventListener("pointerdown", (ev) => { last = pos(ev); canvas.setPointerCapture(ev.pointerId); ev.preventDefault(); });
+    canvas.addEventListener("pointermove", (ev) => {
+      if (!last) return;
+      const p = pos(ev);
+      ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
+      last = p; sigDrawn = true;
+    });
+    const stop = () => { last = null; };
+    canvas.addEventListener("pointerup", stop); canvas.addEventListener("pointercancel", stop);
+  }
+
+  function currentVisit() {
+    const m = location.hash.match(/^#visit\/(\d+)/);
+    return m && state.visits.find((v) => v.id === +m[1]);
+  }
+
+  function setFlash(message) { flash = message ? h(message) : ""; }
+
+  app.addEventListener("click", async (ev) => {
+    const el = ev.target.closest("[data-do]");
+    if (!el || el.tagName === "INPUT") return;
+    const what = el.dataset.do;
+    const v = currentVisit();
+    setFlash("");
+    if (["clock_in", "clock_out", "break_start", "break_end"].includes(what)) {
+      el.disabled = true;
+      await act(what, Object.assign({ client_id: CS.uuid() }, await where()));
+    } else if (what === "visit_complete") {
+      const problems = completionProblems(v);
+      if (problems.length) { setFlash(problems.join(" ")); render(); return; }
+      await act(what, { visit_id: v.id });
+    } else if (what.startsWith("visit_")) {
+      await act(what, { visit_id: v.id });
+    } else if (what === "answer") {
+      const item = v.work_order.checklist[+el.dataset.index];
+      await act("checklist_answer", { visit_id: v.id, client_id: CS.uuid(), index: +el.dataset.index,
+        label: item.label, answer: el.dataset.value === "true" });
+    } else if (what === "sig-clear") {
+      setupSignature();
+    }
+  });
+
+  document.addEventListener("click", (ev) => {
+    if (ev.target.closest("[data-do=sync]")) sync();
+  });
+
+  app.addEventListener("change", async (ev) => {
+    const el = ev.target;
+    const v = currentVisit();
+    if (!v || !el.files || !el.files.length) return;
+    const files = Array.from(el.files);
+    if (el.dataset.do === "photos") {
+      for (const file of files) {
+        const p = await preparePhoto(file);
+        await act("photo_add", { visit_id: v.id, client_id: CS.uuid(), data: p.data, sha256: p.sha256 });
+      }
+    } else if (el.dataset.do === "answer-photo") {
+      const p = await preparePhoto(files[0]);
+      const photoId = CS.uuid();
+      const item = v.work_order.checklist[+el.dataset.index];
+      await act("photo_add", { visit_id: v.id, client_id: photoId, data: p.data, sha256: p.sha256 });
+      await act("checklist_answer", { visit_id: v.id, client_id: CS.uuid(), index: +el.dataset.index,
+        label: item.label, answer: photoId });
+    }
+  });
+
+  app.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const f = new FormData(form);
+    const v = currentVisit();
+    if (!v) return;
+    setFlash("");
+    const kind = form.dataset.form;
+    if (kind === "note") {
+      await act("note_add", { visit_id: v.id, client_id: CS.uuid(), body: f.get("body").trim(),
+        visibility: f.get("customer") ? "customer" : "internal" });
+    } else if (kind === "incomplete") {
+      await act("visit_incomplete", { visit_id: v.id, reason: f.get("reason").trim() });
+    } else if (kind === "answer") {
+      const item = v.work_order.checklist[+form.dataset.index];
+      const raw = f.get("answer");
+      await act("checklist_answer", { visit_id: v.id, client_id: CS.uuid(), index: +form.dataset.index,
+        label: item.label, answer: form.dataset.kind === "number" ? Number(raw) : raw });
+    } else if (kind === "part") {
+      await act("part_add", { visit_id: v.id, client_id: CS.uuid(), name: f.get("name").trim(),
+        quantity: f.get("quantity"), unit: f.get("unit").trim() });
+    } else if (kind === "labor") {
+      await act("labor_set", { visit_id: v.id, client_id: CS.uuid(), minutes: parseInt(f.get("minutes"), 10),
+        description: "" });
+    } else if (kind === "signature") {
+      if (!sigDrawn) { setFlash(T.sign_first); render(); return; }
+      const png = document.getElementById("field-sig-pad").toDataURL("image/png").split(",")[1];
+      await act("signature_add", { visit_id: v.id, client_id: CS.uuid(),
+        signer_name: f.get("signer_name").trim(), png });
+    }
+  });
+
+  window.addEventListener("hashchange", () => { setFlash(""); render(); window.scrollTo(0, 0); });
+  window.addEventListener("online", () => sync());
+  window.addEventListener("offline", renderStatus);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible" && navigator.onLine) sync(); });
+
+  async function start() {
+    db = await CS.openDb(CFG.member.id);
+    await refresh();
+    if (navigator.serviceWorker) {
+      navigator.serviceWorker.register(CFG.sw, { scope: CFG.scope }).catch(() => {});
+      navigator.serviceWorker.addEventListener("message", (ev) => {
+        if (ev.data === "field-synced") refresh(true);
+      });
+    }
+    if (navigator.onLine) await sync();
+    setInterval(() => { if (navigator.onLine) sync(); }, 60000);
+    document.body.dataset.ready = "1";
+  }
+  window.CrewlineField = { sync: () => sync(), state: () => state };
+  start();
+})();

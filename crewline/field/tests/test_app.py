@@ -1,0 +1,82 @@
+"""The technician app's pages: the shell, the manifest, the service worker and the icons."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+from PIL import Image
+
+
+def test_it_serves_the_app_shell_with_config_and_words(tech_client, technician):
+    response = tech_client.get(reverse("field:app"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'rel="manifest"' in html and reverse("field:manifest") in html
+    assert "field/sync.js" in html and "field/app.js" in html
+    config = response.context["field_config"]
+    assert config["api"] == "/field/api/"
+    assert config["sw"] == "/field/sw.js" and config["scope"] == "/field/"
+    assert config["member"]["id"] == technician.pk
+    assert "%(n)s" in response.context["field_strings"]["not_sent"]
+
+
+def test_it_sends_anonymous_visitors_to_log_in(client, db):
+    response = client.get(reverse("field:app"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_lets_office_staff_open_the_app_too(office_client):
+    assert office_client.get(reverse("field:app")).status_code == 200
+
+
+def test_it_lands_technicians_on_the_app_after_login(tech_client):
+    response = tech_client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("field:app")
+
+
+def test_it_serves_an_installable_manifest(client, db):
+    response = client.get(reverse("field:manifest"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/manifest+json"
+    data = json.loads(response.content)
+    assert data["start_url"] == "/field/" and data["scope"] == "/field/"
+    assert data["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in data["icons"] if icon["type"] == "image/png"}
+    assert {"192x192", "512x512"} <= sizes
+
+
+@pytest.mark.parametrize("size", [192, 512])
+def test_it_ships_png_icons_of_the_declared_sizes(size):
+    path = finders.find(f"field/icon-{size}.png")
+    with Image.open(path) as image:
+        assert image.size == (size, size)
+
+
+def test_it_serves_the_service_worker_for_the_whole_app(client, db):
+    response = client.get(reverse("field:sw"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/field/"
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    body = response.content.decode()
+    config = json.loads(body.split("const CONFIG = ", 1)[1].split(";\n", 1)[0])
+    assert "/static/field/app.js" in config["assets"]
+    assert "/static/field/sync.js" in config["assets"]
+    assert config["shell"] == "/field/" and config["api"] == "/field/api/"
+    assert "addEventListener(\"sync\"" in body
+
+
+def test_it_changes_the_service_worker_version_when_the_shell_changes(client, db, monkeypatch):
+    from crewline.field import app_views
+
+    first = client.get(reverse("field:sw")).content
+    monkeypatch.setattr(app_views, "SHELL_STATIC", [*app_views.SHELL_STATIC, "core/icon.svg"])
+    second = client.get(reverse("field:sw")).content
+    version = lambda body: json.loads(  # noqa: E731
+        body.decode().split("const CONFIG = ", 1)[1].split(";\n", 1)[0])["version"]
+    assert version(first) != version(second)
