@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "crewline.field",
     "crewline.documents",
     "crewline.billing",
+    "crewline.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -66,11 +66,11 @@ def _flash_error(request: HttpRequest, exc: ValidationError) -> None:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Office staff land on the work orders; technicians on their own visits."""
+    """Office staff land on the dashboard; technicians on the field app."""
     member = request.member
     if member is None:
         return render(request, "core/no_membership.html", status=403)
-    target = "workorders:list" if member.is_office else "field:app"
+    target = "dashboard:home" if member.is_office else "field:app"
     try:
         return redirect(reverse(target))
     except NoReverseMatch:
