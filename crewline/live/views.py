@@ -1,0 +1,114 @@
+"""The Server-Sent Events stream open pages listen to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import deque
+from collections.abc import AsyncIterator
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.utils import timezone
+
+from crewline.live.broker import get_broker
+from crewline.live.selectors import events_after
+from crewline.live.services import topic_allowed
+
+MAX_TOPICS = 40
+# Tells the browser to reconnect soon after a dropped connection: part of the 2-second target.
+RETRY_MS = 1000
+
+
+def _heartbeat_seconds() -> float:
+    return float(getattr(settings, "LIVE_HEARTBEAT_SECONDS", 15))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _frame(event_id: int, topic: str, data: dict) -> str:
+    body = json.dumps({"topic": topic, **data}, separators=(",", ":"))
+    return f"id: {event_id}\nevent: change\ndata: {body}\n\n"
+
+
+async def stream(request: HttpRequest) -> HttpResponse:
+    """/live/stream/?topics=wo:12+list: the member's organization's events on those topics.
+
+    ``Last-Event-ID`` (sent by the browser when it reconnects) or ``?since=<unix time>`` (when
+    the page was rendered) first replays what was missed from the event log. A comment line
+    every ``LIVE_HEARTBEAT_SECONDS`` keeps proxies from closing an idle connection.
+    """
+    user = await request.auser()
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    member = getattr(request, "member", None)
+    if member is None:
+        raise PermissionDenied("You are not a member of any organization.")
+    topics = set(request.GET.get("topics", "").replace(",", " ").split())
+    if not topics or len(topics) > MAX_TOPICS:
+        return HttpResponseBadRequest("Name between 1 and 40 topics.")
+    refused = sorted(t for t in topics if not topic_allowed(member, t))
+    if refused:
+        raise PermissionDenied(f"You may not listen to: {', '.join(refused)}")
+    last_id = _int_or_none(request.headers.get("Last-Event-ID"))
+    since = None
+    if last_id is None and (stamp := _int_or_none(request.GET.get("since"))) is not None:
+        # A second back: the page's own render happened within the second it names.
+        since = dt.datetime.fromtimestamp(stamp - 1, tz=dt.UTC)
+        since = max(since, timezone.now() - dt.timedelta(hours=1))
+    response = StreamingHttpResponse(
+        _events(member.organization_id, frozenset(topics), last_id, since),
+        content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+stream.access = "member"  # for the URL walk in crewline/core/tests
+
+
+async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
+                  since: dt.datetime | None) -> AsyncIterator[str]:
+    broker = get_broker()
+    # Subscribe before reading the log, so nothing committed in between is missed; what both
+    # deliver is sent once.
+    sub = await broker.subscribe(org_id)
+    sent: deque[int] = deque(maxlen=1000)
+    high = last_id
+
+    async def backlog() -> AsyncIterator[str]:
+        nonlocal high
+        async for event in events_after(organization_id=org_id, topics=topics,
+                                        after_id=high, since=since if high is None else None):
+            if event.id not in sent:
+                sent.append(event.id)
+                high = max(high or 0, event.id)
+                yield _frame(event.id, event.topic, event.payload)
+
+    try:
+        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        async for frame in backlog():
+            yield frame
+        while True:
+            message = await sub.get(_heartbeat_seconds())
+            if message is None:
+                yield ": heartbeat\n\n"
+                continue
+            if sub.lost:
+                sub.lost = False
+                async for frame in backlog():
+                    yield frame
+            if "id" not in message or message["topic"] not in topics or message["id"] in sent:
+                continue
+            sent.append(message["id"])
+            high = max(high or 0, message["id"])
+            yield _frame(message["id"], message["topic"], message.get("data") or {})
+    finally:
+        broker.unsubscribe(sub)
