@@ -101,6 +101,10 @@ def member_week(member: Member, start: dt.date, *, now: dt.datetime | None = Non
     return MemberWeek(member=member, week=week, entries=entries, approval=approval)
 
 
+def week_is_approved(member: Member, start: dt.date) -> bool:
+    return TimesheetApproval.objects.filter(member=member, week_start=start).exists()
+
+
 def timesheet_members(organization: Organization) -> QuerySet[Member]:
     return (Member.objects.filter(organization=organization, is_active=True)
             .select_related("user").order_by("user__full_name", "id"))

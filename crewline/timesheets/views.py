@@ -14,8 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crewline.core.access import get_for_org_or_404, member_required, office_required, \
-    owner_required
+from crewline.core.access import (
+    get_for_org_or_404,
+    member_required,
+    office_required,
+    owner_required,
+)
 from crewline.core.models import Member
 from crewline.timesheets import selectors, services
 from crewline.timesheets.forms import TimeEntryForm, TimesheetSettingsForm
@@ -125,14 +129,8 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "timesheets/entry_form.html", {
         "nav": "timesheets", "form": form, "entry": entry, "member_shown": entry.member,
         "week_start": start, "back": _week_url(entry, start), "locked": locked,
-        "approved": services_locked(entry.member, start)},
+        "approved": selectors.week_is_approved(entry.member, start)},
         status=400 if form.errors else 200)
-
-
-def services_locked(member: Member, start: dt.date) -> bool:
-    from crewline.timesheets.models import TimesheetApproval
-
-    return TimesheetApproval.objects.filter(member=member, week_start=start).exists()
 
 
 @office_required
@@ -151,7 +149,7 @@ def entry_add(request: HttpRequest, pk: int, week: str) -> HttpResponse:
     return render(request, "timesheets/entry_form.html", {
         "nav": "timesheets", "form": form, "entry": None, "member_shown": member,
         "week_start": start, "back": _week_url(member, start),
-        "approved": services_locked(member, start)},
+        "approved": selectors.week_is_approved(member, start)},
         status=400 if form.errors else 200)
 
 
