@@ -38,9 +38,8 @@ def _board_url(day: dt.date, status: str | None = None) -> str:
 
 
 def _first(qs) -> tuple[list, int]:
-    """The first LIMIT rows and the count of all: two queries whatever the size."""
-    rows = list(qs[:LIMIT])
-    return rows, (len(rows) if len(rows) < LIMIT else qs.count())
+    """The first LIMIT rows and the count of all: the same queries whatever the size."""
+    return list(qs[:LIMIT]), qs.count()
 
 
 def _today_context(request: HttpRequest, now: dt.datetime) -> dict:
