@@ -16,7 +16,7 @@
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const fmt = (s, vars) => s.replace(/%\((\w+)\)s/g, (_, k) => vars[k]);
   const tz = () => (state.kv.organization && state.kv.organization.time_zone) || undefined;
-  const time = (iso) => iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit",
+  const time = (iso) => iso ? new Date(iso).toLocaleTimeString([], { hour: "numeric",
     minute: "2-digit", timeZone: tz() }) : "";
   const dayKey = (iso) => iso ? new Date(iso).toLocaleDateString("en-CA", { timeZone: tz() }) : "";
   const dayLabel = (iso) => new Date(iso).toLocaleDateString([], { weekday: "long",
@@ -148,7 +148,7 @@
       out += `<section class="alert alert-danger" data-testid="rejected"><h2 class="h6">${h(T.rejected_title)}</h2><ul class="mb-0">` +
         rejected.map((r) => `<li>${h(r.reason)}</li>`).join("") + "</ul></section>";
     }
-    const notes = (state.kv.notifications || []).filter((n) => !n.read).slice(0, 5);
+    const notes = (state.kv.notifications || []).filter((n) => !n.read).slice(0, 3);
     if (notes.length) {
       out += `<section class="field-notices mb-3" data-testid="notifications">` + notes.map((n) =>
         `<div class="field-notice">${n.visit ? `<a href="#visit/${+n.visit}">` : ""}<strong>${h(n.title)}</strong>` +
@@ -162,11 +162,11 @@
     const wo = v.work_order || {};
     const site = siteOf(v);
     const cust = wo.customer || {};
-    return `<article class="card field-card field-visit mb-2 status-${h(v.status)}" data-visit="${v.id}">
+    return `<article class="card field-card field-visit mb-2 fv-${h(v.status)}" data-visit="${v.id}">
       <a class="field-visit-link" href="#visit/${v.id}">
         <div class="d-flex justify-content-between"><span class="field-window">${h(time(v.start))}–${h(time(v.end))}</span>
         <span class="badge field-badge">${h(statusLabel(v))}</span></div>
-        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted">${h(wo.number || "")}</span></div>
+        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted">${h(wo.reference || wo.number || "")}</span></div>
       </a>
       <div class="d-flex gap-2 px-3 pb-3">
         ${site && site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
@@ -295,8 +295,8 @@
     const section = (title, body, id) => body ? `<section class="mb-3"${id ? ` data-testid="${id}"` : ""}><h2 class="h5">${h(title)}</h2>${body}</section>` : "";
     return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a>
       <div class="d-flex justify-content-between align-items-start"><h1 class="h3 mb-1">${h(cust.name)}</h1>
-      <span class="badge field-badge status-${h(v.status)}" data-testid="visit-status">${h(statusLabel(v))}</span></div>
-      <p class="mb-2">${h(wo.title)} · ${h(wo.number || "")}<br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
+      <span class="badge field-badge fv-${h(v.status)}" data-testid="visit-status">${h(statusLabel(v))}</span></div>
+      <p class="mb-2">${h(wo.title)} · ${h(wo.reference || wo.number || "")}<br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
       <div class="d-flex gap-2 mb-3">
         ${site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
         ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}">${h(T.call)}</a>` : ""}

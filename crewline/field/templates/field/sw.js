@@ -8,8 +8,14 @@ const FILES_CACHE = "field-files-v1";
 importScripts(CONFIG.sync);
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(CONFIG.assets))
-    .then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(SHELL_CACHE).then(async (cache) => {
+    await cache.addAll(CONFIG.assets);
+    // The page that installs us was loaded before we existed: keep a copy of it now.
+    try {
+      const shell = await fetch(CONFIG.shell, { credentials: "same-origin" });
+      if (shell.ok && !shell.redirected) await cache.put(CONFIG.shell, shell);
+    } catch (err) { /* offline while installing: the next visit online caches it */ }
+  }).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {

@@ -1,0 +1,181 @@
+"""The technician app in Chromium at phone size: a whole visit done offline, the page reloaded
+offline, the browser closed, opened again online — and the server ends with exactly one of each
+change, in order, on the right visit."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from crewline.conftest import PASSWORD
+from crewline.timesheets.models import TimeEntry
+from crewline.workorders.models import EntryKind, TimelineEntry, VisitStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 360, "height": 740}
+SHOTS = Path(__file__).resolve().parents[3] / "var" / "shots"
+CHECKLIST = [{"label": "Filter replaced", "kind": "yes_no", "required": True},
+             {"label": "Pressure (bar)", "kind": "number", "required": False}]
+
+
+def jpeg(color: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (2400, 1800), color).save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+@pytest.fixture
+def phone(chromium, live_server):
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True,
+                                   geolocation={"latitude": 41.88, "longitude": -87.63})
+    context.grant_permissions(["geolocation"], origin=live_server.url)
+    context.base = live_server.url
+    yield context
+    context.close()
+
+
+def open_app(context):
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(context.base + "/field/")
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def pending(page) -> str:
+    return page.inner_text("[data-testid=pending]")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"field-{name}.png"), full_page=False)
+
+
+def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technician, make_visit):
+    visit = make_visit(crew=[technician], checklist=CHECKLIST, title="No heat in surgery 2")
+    make_visit(crew=[technician], days=1, title="Annual boiler service")
+
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(phone.base + "/login/")
+    page.fill("input[name=username]", technician.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/field/$"))
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector(f"[data-visit='{visit.pk}']")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert pending(page) == "All sent"
+    shot(page, "my-day")
+    page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
+    page.wait_for_selector("[data-testid=visit-status]")
+    shot(page, "visit")
+    page.click("a[href='#']:has-text('My day')")
+
+    phone.set_offline(True)
+    page.click("[data-do=clock_in]")
+    page.wait_for_selector("[data-do=clock_out]")
+    page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
+    page.wait_for_selector("[data-testid=visit-status]")
+    page.click("[data-do=visit_en_route]")
+    page.wait_for_selector("[data-testid=visit-status]:has-text('On the way')")
+    page.click("[data-do=visit_arrive]")
+    page.wait_for_selector("[data-testid=visit-status]:has-text('On site')")
+    page.fill("form[data-form=note] textarea", "Replaced the zone valve")
+    page.click("form[data-form=note] button")
+    page.wait_for_selector("[data-testid=timeline] [data-kind=note]")
+    page.set_input_files("[data-testid=gallery]", [
+        {"name": "before.jpg", "mimeType": "image/jpeg", "buffer": jpeg("red")},
+        {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg("blue")},
+    ])
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=photos] .field-thumb').length === 2")
+    page.click("[data-item='0'] [data-do=answer][data-value=true]")
+    page.wait_for_selector("[data-item='0'] [data-testid=answered]")
+    page.fill("[data-item='1'] input[name=answer]", "1.5")
+    page.click("[data-item='1'] button")
+    page.wait_for_selector("[data-item='1'] [data-testid=answered]")
+    page.fill("form[data-form=part] input[name=name]", "Zone valve 3/4in")
+    page.fill("form[data-form=part] input[name=quantity]", "2")
+    page.fill("form[data-form=part] input[name=unit]", "pcs")
+    page.click("form[data-form=part] button")
+    page.wait_for_selector("[data-testid=parts] li")
+    page.fill("form[data-form=labor] input[name=minutes]", "45")
+    page.click("form[data-form=labor] button")
+    page.wait_for_selector("[data-testid=timeline] [data-kind=labor]")
+    pad = page.locator("#field-sig-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 80)
+    page.mouse.down()
+    for x, y in ((80, 30), (140, 110), (220, 40), (300, 100)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    page.mouse.up()
+    page.fill("form[data-form=signature] input[name=signer_name]", "Rosa Diaz")
+    page.click("form[data-form=signature] button:not([type=button])")
+    page.wait_for_selector("[data-testid=signature] img.field-sig")
+    page.click("[data-do=visit_complete]")
+    page.wait_for_selector("[data-testid=visit-status]:has-text('Done')")
+    page.click("a[href='#']:has-text('My day')")
+    page.click("[data-do=clock_out]")
+    page.wait_for_selector("[data-do=clock_in]")
+    assert pending(page) == "13 not yet sent"
+
+    # Reload with no network: the service worker serves the shell, IndexedDB the rest.
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert pending(page) == "13 not yet sent"
+    assert "Offline" in page.inner_text("[data-testid=net]")
+    assert page.inner_text(f"[data-visit='{visit.pk}'] .field-badge") == "Done"
+    shot(page, "offline-pending")
+    page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
+    page.wait_for_selector("[data-testid=visit-status]:has-text('Done')")
+    timeline = page.inner_text("[data-testid=timeline]")
+    for text in ("Replaced the zone valve", "Zone valve 3/4in", "45 min", "Filter replaced",
+                 "Rosa Diaz", "On my way", "Arrived", "Completed"):
+        assert text in timeline
+    assert page.locator("[data-testid=timeline] [data-kind=photo]").count() == 2
+    page.locator("[data-testid=timeline]").scroll_into_view_if_needed()
+    shot(page, "visit-offline-timeline")
+    page.close()
+    assert TimelineEntry.objects.filter(visit=visit).exclude(kind=EntryKind.SCHEDULE).count() == 0
+
+    # Online again, a new page: it sends everything and pulls the server's view.
+    phone.set_offline(False)
+    page = open_app(phone)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.DONE
+    entries = list(TimelineEntry.objects.filter(visit=visit)
+                   .exclude(kind__in=[EntryKind.SCHEDULE, EntryKind.SYSTEM]).order_by("id"))
+    kinds = [(e.kind, (e.data or {}).get("event")) for e in entries
+             if e.kind != EntryKind.STATUS]
+    assert kinds == [
+        (EntryKind.VISIT_STATUS, "en_route"), (EntryKind.VISIT_STATUS, "arrive"),
+        (EntryKind.NOTE, None), (EntryKind.PHOTO, None), (EntryKind.PHOTO, None),
+        (EntryKind.CHECKLIST, None), (EntryKind.CHECKLIST, None), (EntryKind.PART, None),
+        (EntryKind.LABOR, None), (EntryKind.SIGNATURE, None),
+        (EntryKind.VISIT_STATUS, "complete"),
+    ]
+    by_kind = {e.kind: e for e in entries}
+    assert by_kind[EntryKind.NOTE].body == "Replaced the zone valve"
+    assert by_kind[EntryKind.PART].data["quantity"] == "2"
+    assert by_kind[EntryKind.LABOR].data["minutes"] == 45
+    assert by_kind[EntryKind.SIGNATURE].data["signer_name"] == "Rosa Diaz"
+    assert all(e.device_time is not None for e in entries)
+    for photo in [e for e in entries if e.kind == EntryKind.PHOTO]:
+        with Image.open(photo.attachment) as image:
+            assert max(image.size) <= 1600
+    answers = [e.data["answer"] for e in entries if e.kind == EntryKind.CHECKLIST]
+    assert answers == [True, 1.5]
+    shifts = list(TimeEntry.objects.filter(member=technician))
+    assert len(shifts) == 1 and shifts[0].end is not None
+    assert shifts[0].latitude is not None
+    page.close()
