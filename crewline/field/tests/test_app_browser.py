@@ -179,3 +179,68 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     assert len(shifts) == 1 and shifts[0].end is not None
     assert shifts[0].latitude is not None
     page.close()
+
+
+def test_it_resends_from_the_expected_number_and_shows_rejected_changes(
+        phone, technician, office, make_visit):
+    """Pause, resume and "could not complete" offline; meanwhile the office cancels the other
+    visit the technician wrote a note on. Back online: the outbox starts past a gap (the
+    server answers 409 and the phone renumbers), the visit's changes are applied once, and the
+    note on the cancelled visit comes back rejected with its reason."""
+    from crewline.field.models import RejectedMutation
+    from crewline.workorders.models import Status
+    from crewline.workorders.services import visit_cancel
+
+    first = make_visit(crew=[technician], hour=9, title="Leaking radiator")
+    second = make_visit(crew=[technician], hour=13, title="Thermostat swap")
+    # Log in through the form in this phone's own browser context.
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(phone.base + "/login/")
+    page.fill("input[name=username]", technician.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"[data-visit='{second.pk}']")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # A gap before the first change: as if numbers 1–4 were lost on the phone.
+    page.evaluate("""async (member) => {
+        const db = await CrewlineSync.openDb(member);
+        await CrewlineSync.tx(db, "readwrite", (s) => { s.kv.put(5, "next_seq"); });
+    }""", technician.pk)
+
+    phone.set_offline(True)
+    page.click(f"[data-visit='{first.pk}'] .field-visit-link")
+    for action, status in (("visit_en_route", "On the way"), ("visit_arrive", "On site"),
+                           ("visit_pause", "Paused"), ("visit_resume", "On site")):
+        page.click(f"[data-do={action}]")
+        page.wait_for_selector(f"[data-testid=visit-status]:has-text('{status}')")
+    page.click("summary:has-text('Could not complete')")
+    page.fill("form[data-form=incomplete] textarea", "Needs a part we do not carry")
+    page.click("form[data-form=incomplete] button")
+    page.wait_for_selector("[data-testid=visit-status]:has-text('Could not complete')")
+    page.goto(f"{phone.base}/field/#visit/{second.pk}")
+    page.wait_for_selector("form[data-form=note]")
+    page.fill("form[data-form=note] textarea", "Customer asked for a call first")
+    page.click("form[data-form=note] button")
+    page.wait_for_selector("[data-testid=timeline] [data-kind=note]")
+    assert pending(page) == "6 not yet sent"
+
+    visit_cancel(visit=second, by=office, reason="Customer cancelled")
+    phone.set_offline(False)  # the online event starts a sync
+    page.wait_for_function(
+        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+    page.click("a[href='#']:has-text('My day')")
+    page.wait_for_selector("[data-testid=rejected]")
+    assert "cancelled" in page.inner_text("[data-testid=rejected]").lower()
+
+    first.refresh_from_db()
+    assert first.status == VisitStatus.INCOMPLETE
+    assert first.work_order.status == Status.ON_HOLD
+    events = list(TimelineEntry.objects.filter(visit=first, kind=EntryKind.VISIT_STATUS)
+                  .order_by("id").values_list("data__event", flat=True))
+    assert events == ["en_route", "arrive", "pause", "resume", "incomplete"]
+    assert not TimelineEntry.objects.filter(visit=second, kind=EntryKind.NOTE).exists()
+    rejected = RejectedMutation.objects.get()
+    assert rejected.name == "note_add" and rejected.args["visit_id"] == second.pk
+    assert rejected.seq == 6
+    page.close()
