@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from crewline.conftest import PASSWORD
+from crewline.field.models import Upload
 from crewline.timesheets.models import TimeEntry
 from crewline.workorders.models import EntryKind, TimelineEntry, VisitStatus
 
@@ -170,9 +171,12 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     assert by_kind[EntryKind.LABOR].data["minutes"] == 45
     assert by_kind[EntryKind.SIGNATURE].data["signer_name"] == "Rosa Diaz"
     assert all(e.device_time is not None for e in entries)
-    for photo in [e for e in entries if e.kind == EntryKind.PHOTO]:
-        with Image.open(photo.attachment) as image:
-            assert max(image.size) <= 1600
+    photos = [e for e in entries if e.kind == EntryKind.PHOTO]
+    uploads = Upload.objects.filter(member=technician)
+    assert {str(u.client_id) for u in uploads} == {str(p.client_id) for p in photos}
+    for upload in uploads:  # downscaled on the phone before it was stored or sent
+        with Image.open(upload.file) as image:
+            assert image.format == "JPEG" and max(image.size) == 1600
     answers = [e.data["answer"] for e in entries if e.kind == EntryKind.CHECKLIST]
     assert answers == [True, 1.5]
     shifts = list(TimeEntry.objects.filter(member=technician))

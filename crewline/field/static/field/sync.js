@@ -233,6 +233,36 @@
     await tx(db, "readwrite", (s) => { s.outbox.delete(IDBKeyRange.upperBound(lastSeq)); });
   }
 
+  /* Photos go ahead of their photo_add as uploads (PROTOCOL.md, "Uploads"); the outbox entry
+   * then names the upload instead of carrying the bytes. */
+  async function uploadPhotos(db, client) {
+    const all = await tx(db, "readonly", (s) => req(s.outbox.getAll()));
+    for (const m of all) {
+      if (m.name !== "photo_add" || !m.args.data) continue;
+      const blob = await (await fetch(m.args.data)).blob();
+      const ext = (blob.type.split("/")[1] || "jpg").replace("jpeg", "jpg");
+      const form = new FormData();
+      form.append("client_id", m.args.client_id);
+      form.append("sha256", m.args.sha256);
+      form.append("file", blob, "photo." + ext);
+      try {
+        await client.call("uploads", { method: "POST", body: form });
+      } catch (err) {
+        // Too large for the server: send the change anyway, so that it comes back rejected
+        // with the reason instead of blocking everything after it.
+        if (!(err instanceof HttpError) || err.status !== 413) throw err;
+      }
+      await tx(db, "readwrite", async (s) => {
+        const current = await req(s.outbox.get(m.seq));
+        if (!current || !current.args.data) return;
+        delete current.args.data;
+        delete current.args.sha256;
+        current.args.upload_id = current.args.client_id;
+        s.outbox.put(current);
+      });
+    }
+  }
+
   async function push(db, client, deviceId) {
     for (let round = 0; round < 1000; round++) {
       const all = await tx(db, "readonly", (s) => req(s.outbox.getAll()));
@@ -303,6 +333,7 @@
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const deviceId = await ensureDevice(db, client);
+        await uploadPhotos(db, client);
         await push(db, client, deviceId);
         await pull(db, client, deviceId);
         return "ok";
