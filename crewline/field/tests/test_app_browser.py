@@ -248,3 +248,44 @@ def test_it_resends_from_the_expected_number_and_shows_rejected_changes(
     assert rejected.name == "note_add" and rejected.args["visit_id"] == second.pk
     assert rejected.seq == 6
     page.close()
+
+
+def test_it_sends_heic_as_is_and_survives_a_revoked_device(phone, technician, make_visit):
+    """A HEIC photo the browser cannot decode goes unchanged and the server converts it; when
+    the office revokes the phone, the app registers a new id and its changes still arrive once."""
+    import pillow_heif
+
+    from crewline.field.models import Device
+    from crewline.field.services import device_revoke
+
+    visit = make_visit(crew=[technician])
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(phone.base + "/login/")
+    page.fill("input[name=username]", technician.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"[data-visit='{visit.pk}']")
+    old = Device.objects.get(member=technician)
+    device_revoke(device=old, by=technician)
+
+    heif = pillow_heif.from_pillow(Image.new("RGB", (640, 480), "green"))
+    heic = io.BytesIO()
+    heif.save(heic, quality=50)
+    page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
+    page.set_input_files("[data-testid=gallery]", [
+        {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic.getvalue()}])
+    page.fill("form[data-form=note] textarea", "Photo from the plant room")
+    page.click("form[data-form=note] button")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+
+    devices = Device.objects.filter(member=technician)
+    assert devices.count() == 2
+    new = devices.exclude(pk=old.pk).get()
+    assert new.revoked_at is None and new.last_seq == 2
+    photo = TimelineEntry.objects.get(visit=visit, kind=EntryKind.PHOTO)
+    with Image.open(photo.attachment) as image:
+        assert image.format == "JPEG" and image.size == (640, 480)
+    assert TimelineEntry.objects.filter(visit=visit, kind=EntryKind.NOTE).count() == 1
+    page.close()
