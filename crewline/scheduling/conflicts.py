@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import FloatField
 from django.db.models.functions import Cast
@@ -86,8 +86,7 @@ def travel_time(a: tuple[float, float], b: tuple[float, float]) -> dt.timedelta:
 Point = tuple[float, float]
 
 
-@dataclass(frozen=True)
-class _Other:
+class _Other(NamedTuple):
     """An open visit a crew member is on, as far as the rules need it."""
 
     id: int
@@ -163,7 +162,7 @@ class _Context:
         self.hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
         self.time_off: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
         self.visits: dict[int, list[_Other]] = defaultdict(list)
-        self._crews: dict[tuple[int, ...], list[Member]] = {}
+        self._crews: dict[tuple[int, ...], list[tuple[Member, str]]] = {}
         self._timelines: dict[int, _Timeline | None] = {}
         self._time_off_sorted: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = {}
         self._day_hours: dict[tuple[int, dt.date], list[tuple[dt.time, dt.time]]] = {}
@@ -204,13 +203,14 @@ class _Context:
 
     # What the rules derive from the rows, worked out once per context.
 
-    def crew(self, crew_ids: list[int]) -> list[Member]:
-        """The crew's members by name (those of another organization left out)."""
+    def crew(self, crew_ids: list[int]) -> list[tuple[Member, str]]:
+        """The crew's members with their names, by name (another organization's left out)."""
         key = tuple(crew_ids)
         crew = self._crews.get(key)
         if crew is None:
-            crew = [self.members[pk] for pk in crew_ids if pk in self.members]
-            crew.sort(key=lambda m: (m.name.lower(), m.pk))
+            crew = [(m, m.name) for m in (self.members.get(pk) for pk in crew_ids)
+                    if m is not None]
+            crew.sort(key=lambda pair: (pair[1].lower(), pair[0].pk))
             self._crews[key] = crew
         return crew
 
@@ -327,12 +327,12 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
     crew = ctx.crew(spec.crew_ids)
 
     if spec.required and crew:
-        covered = set().union(*(ctx.skills.get(m.pk, set()) for m in crew))
+        covered = set().union(*(ctx.skills.get(m.pk, set()) for m, _name in crew))
         missing = sorted(name for pk, name in spec.required.items() if pk not in covered)
         if missing:
             if len(crew) == 1:
                 message = _("%(name)s does not have the skills this job needs: %(skills)s.") % {
-                    "name": crew[0].name, "skills": ", ".join(missing)}
+                    "name": crew[0][1], "skills": ", ".join(missing)}
             else:
                 message = _("Nobody in the crew has the skills this job needs: %(skills)s.") % {
                     "skills": ", ".join(missing)}
@@ -345,8 +345,7 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
     first = ctx.local(start).date()
     last = ctx.local(end - dt.timedelta(microseconds=1)).date()
 
-    for member in crew:
-        name = member.name
+    for member, name in crew:
         line = ctx.timeline(member.pk)
 
         if line is not None:
@@ -468,7 +467,9 @@ def check_conflicts(*, organization: Organization, start: dt.datetime | None,
 def check_conflicts_bulk(*, organization: Organization, visits: list[Visit],
                          crews: dict[int, list[int]] | None = None,
                          places: dict[int, tuple[int, int | None, float | None, float | None]]
-                         | None = None) -> dict[int, list[Conflict]]:
+                         | None = None,
+                         required: dict[int, dict[int, str]] | None = None,
+                         members: Iterable[Member] | None = None) -> dict[int, list[Conflict]]:
     """Conflicts of each of ``visits`` (by visit id), for the dispatch board.
 
     ``visits`` need ``pk``, ``start``, ``end`` and ``is_open``. A constant number of queries
@@ -476,8 +477,11 @@ def check_conflicts_bulk(*, organization: Organization, visits: list[Visit],
     read afresh, so callers need not prefetch anything. A caller that has already read them
     may pass ``crews`` (``{visit_id: [member_id, ...]}``, every open visit's crew) and
     ``places`` (``{visit_id: (work_order_id, site_id, latitude, longitude)}``, every open
-    visit) to save a query each. Closed visits have no conflicts; visits without a time are
-    checked for skills only.
+    visit), ``required`` (``{work_order_id: {skill_id: name}}``, the required skills of every
+    open visit's work order, those without any may be left out) to save a query each, and
+    ``members`` of the organization it has read (with their users): only crew members not
+    among them are read. Closed visits have no conflicts; visits
+    without a time are checked for skills only.
     """
     from crewline.workorders.models import Visit, WorkOrder
 
@@ -494,17 +498,24 @@ def check_conflicts_bulk(*, organization: Organization, visits: list[Visit],
     if places is None:
         places = {row[0]: row[1:] for row in Visit.objects.filter(pk__in=ids).values_list(
             "pk", "work_order_id", "work_order__site_id", *site_coordinates("work_order__site__"))}
-    required: dict[int, dict[int, str]] = defaultdict(dict)
-    work_order_ids = {places[pk][0] for pk in ids if pk in places}
-    for wo_id, skill_id, name in (WorkOrder.required_skills.through.objects
-                                  .filter(workorder_id__in=work_order_ids)
-                                  .values_list("workorder_id", "skill_id", "skill__name")):
-        required[wo_id][skill_id] = name
+    if required is None:
+        required = defaultdict(dict)
+        work_order_ids = {places[pk][0] for pk in ids if pk in places}
+        for wo_id, skill_id, name in (WorkOrder.required_skills.through.objects
+                                      .filter(workorder_id__in=work_order_ids)
+                                      .values_list("workorder_id", "skill_id", "skill__name")):
+            required[wo_id][skill_id] = name
     timed = [v for v in open_visits if v.start is not None and v.end is not None]
     lo = min((v.start for v in timed), default=None)
     hi = max((v.end for v in timed), default=None)
     member_ids = {m for visit_id in ids for m in crews.get(visit_id, ())}
-    ctx = _Context(organization, member_ids, lo, hi)
+    known = None
+    if members is not None:
+        known = {m.pk: m for m in members if m.pk in member_ids}
+        if missing := member_ids - known.keys():
+            known.update((m.pk, m) for m in Member.objects.for_org(organization)
+                         .filter(pk__in=missing).select_related("user"))
+    ctx = _Context(organization, member_ids, lo, hi, members=known)
     no_skills: dict[int, str] = {}
     for visit in open_visits:
         place = places.get(visit.pk)

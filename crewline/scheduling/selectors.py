@@ -14,10 +14,11 @@ time from the start of the grid.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.dateformat import format as date_format
@@ -66,9 +67,9 @@ BOARD_VISIT_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class BoardVisit:
-    """The columns of a visit the board shows; plain values are far cheaper than models."""
+class BoardVisit(NamedTuple):
+    """The columns of a visit the board shows; plain values are far cheaper than models (and
+    a named tuple, made from a row as it comes, cheaper than a frozen dataclass)."""
 
     pk: int
     start: dt.datetime
@@ -96,7 +97,8 @@ class BoardVisit:
 
     @property
     def address(self) -> str:
-        return ", ".join(p for p in (self.address_line1, self.city) if p)
+        line, city = self.address_line1, self.city
+        return f"{line}, {city}" if line and city else line or city or ""
 
 
 def _visits_overlapping(*, organization: Organization, start: dt.datetime, end: dt.datetime,
@@ -143,17 +145,23 @@ def queue_entries(*, organization: Organization) -> QuerySet[WorkOrder]:
     yet; and each scheduled visit of it that lacks a time or a crew. One query rather than one
     for each kind: both walk the same work orders and their visits.
     """
-    has_crew = Visit.crew.through.objects.filter(visit=OuterRef("open_visit"))
-    # Through the (organization, status) index, as a subquery: the planner would otherwise walk
-    # the whole history (completed work outnumbers open work by far).
-    waiting = WorkOrder.objects.filter(organization=organization,
-                                       status__in=QUEUE_WORK_ORDER_STATUSES).values("pk")
-    return (WorkOrder.objects.filter(organization=organization, pk__in=waiting)
-            .annotate(open_visit=FilteredRelation(
-                "visits", condition=Q(visits__status__in=OPEN_VISIT_STATUSES)))
-            .filter(Q(open_visit__isnull=True)
-                    | Q(open_visit__status=VisitStatus.SCHEDULED)
-                    & (Q(open_visit__start__isnull=True) | ~Exists(has_crew))))
+    def entries(work_orders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        has_crew = Visit.crew.through.objects.filter(visit=OuterRef("open_visit"))
+        return (work_orders
+                .annotate(open_visit=FilteredRelation(
+                    "visits", condition=Q(visits__status__in=OPEN_VISIT_STATUSES)))
+                .filter(Q(open_visit__isnull=True)
+                        | Q(open_visit__status=VisitStatus.SCHEDULED)
+                        & (Q(open_visit__start__isnull=True) | ~Exists(has_crew))))
+
+    # Picked out in a subquery that reads only the (organization, status) index of the work
+    # orders: the outer query reads the rows of the few picked, not of every open one (and
+    # the planner would otherwise walk the whole history: completed work outnumbers open work
+    # by far).
+    waiting = entries(WorkOrder.objects.filter(organization=organization,
+                                               status__in=QUEUE_WORK_ORDER_STATUSES))
+    return entries(WorkOrder.objects.filter(organization=organization,
+                                            pk__in=waiting.values("pk")))
 
 
 def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -298,14 +306,25 @@ def initials(name: str) -> str:
 
 
 def _conflicts_by_visit(organization: Organization, visits: list[BoardVisit],
-                        crews: dict[int, list[int]]
+                        crews: dict[int, list[int]], members: list[Member],
+                        overlapping: QuerySet[Visit]
                         ) -> dict[int, list[tuple[int | None, str]]]:
-    """``{visit_id: [(member_id or None, message), ...]}`` from the conflict rules."""
+    """``{visit_id: [(member_id or None, message), ...]}`` from the conflict rules.
+
+    ``overlapping``: a query of (at least) ``visits``, for their work orders' required skills.
+    """
     if not visits:
         return {}
     places = {v.pk: (v.work_order_id, v.site_id, v.latitude, v.longitude) for v in visits}
+    # Through a subquery: a week's thousands of work order ids cost more as parameters.
+    required: dict[int, dict[int, str]] = defaultdict(dict)
+    for wo_id, skill_id, name in (
+            WorkOrder.required_skills.through.objects
+            .filter(workorder_id__in=overlapping.order_by().values("work_order_id"))
+            .values_list("workorder_id", "skill_id", "skill__name")):
+        required[wo_id][skill_id] = name
     found = check_conflicts_bulk(organization=organization, visits=visits, crews=crews,
-                                 places=places)
+                                 places=places, required=required, members=members)
     result: dict[int, list[tuple[int | None, str]]] = {}
     for visit_id, conflicts in found.items():
         if conflicts:
@@ -322,8 +341,11 @@ def _working_time(organization: Organization, member_ids: list[int], days: list[
     from crewline.scheduling.models import TimeOff, WorkingHours
 
     hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
-    for wh in WorkingHours.objects.filter(organization=organization, member_id__in=member_ids):
-        hours.setdefault(wh.member_id, defaultdict(list))[wh.weekday].append((wh.start, wh.end))
+    for member_id, weekday, start, end in (
+            WorkingHours.objects.filter(organization=organization, member_id__in=member_ids)
+            .order_by("member_id", "weekday", "start")
+            .values_list("member_id", "weekday", "start", "end")):
+        hours.setdefault(member_id, defaultdict(list))[weekday].append((start, end))
     tz = organization.tzinfo
     range_start = local_midnight(days[0], tz)
     range_end = local_midnight(days[-1] + dt.timedelta(days=1), tz)
@@ -359,11 +381,12 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
 
     visits = [BoardVisit(*row) for row in visits_between(
         organization=organization, start=range_start, end=range_end, statuses=statuses)]
-    crews = crew_ids(_visits_overlapping(organization=organization, start=range_start,
-                                         end=range_end, statuses=statuses)) if visits else {}
+    overlapping = _visits_overlapping(organization=organization, start=range_start,
+                                      end=range_end, statuses=statuses)
+    crews = crew_ids(overlapping) if visits else {}
     day_visits = visits
     visits = [v for v in visits if not shown.isdisjoint(crews.get(v.pk, ()))]
-    conflicts = _conflicts_by_visit(organization, visits, crews)
+    conflicts = _conflicts_by_visit(organization, visits, crews, members, overlapping)
     hours_by_member, away = _working_time(organization, list(shown), days) if members else ({},
                                                                                          {})
 
@@ -374,6 +397,7 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
     statuses_labels = {value: str(label) for value, label in VisitStatus.choices}
     bounds = [(d, local_midnight(d, tz), local_midnight(d + dt.timedelta(days=1), tz))
               for d in days]
+    day_starts = [d_start for _d, d_start, _e in bounds]
     # The grid widens for every visit of the day, not only the rows asked for, so that rows
     # re-rendered alone line up with the page around them.
     detail_blocks = _Placer(result, organization, day_visits) if view == DAY else None
@@ -404,8 +428,12 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
             else:
                 if not row.days:
                     row.days = [[] for _ in days]
-                for i, (d, d_start, d_end) in enumerate(bounds):
-                    if d_start < visit.end and visit.start < d_end:
+                # The days it touches: from the one it starts on (or the first) on.
+                for i in range(max(0, bisect_right(day_starts, visit.start) - 1), len(days)):
+                    d, d_start, d_end = bounds[i]
+                    if d_start >= visit.end:
+                        break
+                    if visit.start < d_end:
                         row.days[i].append(Block(**base, conflicts=messages,
                                                  starts_before=start_local.date() < d,
                                                  ends_after=end_local.date() > d))
@@ -463,6 +491,7 @@ class _Placer:
         self.day_start, self.day_end = day_start, day_end
         self.total = (self.end - self.start).total_seconds() / 60
         self.board = board
+        self.window_text = _("Customer's window %(start)s–%(end)s")
         board.grid_start = self.start
         board.grid_minutes = round(self.total)
         board.first_hour = first
@@ -490,7 +519,7 @@ class _Placer:
             if span:
                 block.window_left, block.window_width = span
                 tz = self.board.tz
-                block.window_label = _("Customer's window %(start)s–%(end)s") % {
+                block.window_label = self.window_text % {
                     "start": wo.requested_start.astimezone(tz).strftime("%H:%M"),
                     "end": wo.requested_end.astimezone(tz).strftime("%H:%M")}
 

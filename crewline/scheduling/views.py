@@ -155,6 +155,7 @@ def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -
     conflicts_word = escape(_("conflicts"))
     crew_word = _("Crew of %(n)d")
     free_word = escape(_("Free"))
+    status_labels = _EscapedOnce()
     if board.view == selectors.WEEK:
         cells = [(cell_day.isoformat(), date_format(cell_day, "D j M"), cell_day == today)
                  for cell_day in board.days]
@@ -202,11 +203,20 @@ def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -
                     parts.append(f'<div class="req-window" style="left:{_pct(b.window_left)};'
                                  f'width:{_pct(b.window_width)};--lane:{b.lane}" '
                                  f'title="{escape(b.window_label)}"></div>')
-                parts.append(_block(b, row.member_id, link, conflicts_word, crew_word))
+                parts.append(_block(b, row.member_id, link, conflicts_word, crew_word,
+                                    status_labels))
             parts.append("\n  </div>\n</div>\n")
         row.html = mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
     board.queue_html = mark_safe(  # noqa: S308 - every value in the items is escaped
         _queue_items(board.queue, form_url, query))
+
+
+class _EscapedOnce(dict):
+    """``escaped[text]``: ``text`` escaped, worked out once (status labels repeat)."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = escape(text)
+        return self[text]
 
 
 def _queue_items(items: list[selectors.QueueItem], form_url: str, query: str) -> str:
@@ -245,14 +255,16 @@ def _queue_items(items: list[selectors.QueueItem], form_url: str, query: str) ->
     return "".join(parts)
 
 
-def _data(b: selectors.Block, member_id: int) -> str:
+def _data(b: selectors.Block, member_id: int, customer: str) -> str:
+    """The block's data attributes (``customer`` escaped). References ("WO-1042"), dates and
+    times hold nothing to escape."""
     return (f'data-kind="visit" data-visit="{b.visit_id}" data-member="{member_id}" '
             f'data-date="{b.date}" data-time="{b.time}" data-minutes="{b.minutes}" '
-            f'data-label="{escape(b.reference)} · {escape(b.customer)}"')
+            f'data-label="{b.reference} · {customer}"')
 
 
 def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
-           crew_word: str) -> str:
+           crew_word: str, status_labels: dict[str, str]) -> str:
     classes = f"vb vs-{b.status}"
     if b.conflicts:
         classes += " has-conflict"
@@ -261,17 +273,18 @@ def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
     if b.ends_after:
         classes += " cut-end"
     notes = escape(" ".join(b.conflicts))
-    label = f"{b.reference}, {b.customer}, {b.label}, {b.status_label}"
+    customer = escape(b.customer)
+    label = f"{b.reference}, {customer}, {b.label}, {status_labels[b.status_label]}"
     crew = (f'<span class="vb-crew" title="{escape(crew_word % {"n": b.crew_size})}">'
             f'×{b.crew_size}</span>' if b.crew_size > 1 else "")
     return (
         f'<a class="{classes}" href="{link}{b.visit_id}" '
-        f'style="left:{_pct(b.left)};width:{_pct(b.width)};--lane:{b.lane}" '
-        f'{_data(b, member_id)} '
-        f'aria-label="{escape(label)}{", " + conflicts_word + ": " + notes if notes else ""}">'
-        f'<span class="vb-top"><span class="vb-ref">{escape(b.reference)}</span>'
+        f'style="left:{b.left:.3f}%;width:{b.width:.3f}%;--lane:{b.lane}" '
+        f'{_data(b, member_id, customer)} '
+        f'aria-label="{label}{", " + conflicts_word + ": " + notes if notes else ""}">'
+        f'<span class="vb-top"><span class="vb-ref">{b.reference}</span>'
         f'<span class="vb-time">{b.label}</span>{crew}</span>'
-        f'<span class="vb-cust">{escape(b.customer)}</span>'
+        f'<span class="vb-cust">{customer}</span>'
         f'<span class="vb-addr">{escape(b.address)}</span>'
         + (f'<span class="vb-conflict" title="{notes}">!</span>' if notes else "")
         + ("" if b.ends_after else '<span class="vb-resize" data-resize aria-hidden="true">'
@@ -282,14 +295,14 @@ def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
 
 def _chip(b: selectors.Block, member_id: int, link: str, conflicts_word: str) -> str:
     notes = escape(" ".join(b.conflicts))
-    title = escape(f"{b.reference} · {b.customer} · {b.label}")
+    customer = escape(b.customer)
     return (
         f'<a class="chip vs-{b.status}{" has-conflict" if notes else ""}" '
-        f'href="{link}{b.visit_id}" {_data(b, member_id)} '
-        f'title="{title}{" — " + notes if notes else ""}">'
+        f'href="{link}{b.visit_id}" {_data(b, member_id, customer)} '
+        f'title="{b.reference} · {customer} · {b.label}{" — " + notes if notes else ""}">'
         f'<span class="chip-time">{"…" if b.starts_before else b.time}</span> '
-        f'<span class="chip-ref">{escape(b.reference)}</span> '
-        f'<span class="chip-cust">{escape(b.customer)}</span>'
+        f'<span class="chip-ref">{b.reference}</span> '
+        f'<span class="chip-cust">{customer}</span>'
         + (f'<span class="chip-conflict" aria-label="{conflicts_word}">!</span>'
            if notes else "")
         + "</a>"
