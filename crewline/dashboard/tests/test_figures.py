@@ -117,3 +117,15 @@ def test_it_scales_bars_to_the_largest_value_and_marks_empty_days():
     assert [b.empty for b in chart.bars] == [True, False, False, True]
     assert [b.x for b in chart.bars] == [10, 110, 210, 310]
     assert chart.view_box == "0 0 400 50"
+
+
+@pytest.mark.parametrize(("delta", "text"), [
+    (dt.timedelta(seconds=20), "under a minute"),
+    (dt.timedelta(minutes=25), "25 min"),
+    (dt.timedelta(hours=1, minutes=5), "1 h 05 min"),
+    (dt.timedelta(days=2, hours=3), "2 d 3 h"),
+])
+def test_it_writes_durations_for_people(delta, text):
+    from crewline.dashboard.templatetags.dashboard import duration
+
+    assert duration(delta) == text
