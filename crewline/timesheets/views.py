@@ -78,6 +78,7 @@ def week(request: HttpRequest, pk: int, week: str) -> HttpResponse:
     data = selectors.member_week(member, start, settings=settings)
     return render(request, "timesheets/week.html", {
         "nav": "timesheets", "data": data, "member_shown": member, "settings": settings,
+        "entries_by_day": _entries_by_day(request, data.entries),
         "can_edit": data.approval is None,
         **_week_context(request, start, lambda d: _week_url(member, d))})
 
@@ -94,9 +95,19 @@ def my_week(request: HttpRequest, week: str = "") -> HttpResponse:
     data = selectors.member_week(member, start, settings=settings)
     return render(request, "timesheets/week.html", {
         "nav": "my_timesheet", "data": data, "member_shown": member, "settings": settings,
+        "entries_by_day": _entries_by_day(request, data.entries),
         "can_edit": False, "mine": True,
         **_week_context(request, start, lambda d: reverse(
             "timesheets:my_week", kwargs={"week": d.isoformat()}))})
+
+
+def _entries_by_day(request: HttpRequest, entries: list[TimeEntry]) -> list:
+    """The entries grouped by the local day they start on, in order."""
+    tz = request.organization.tzinfo
+    days: dict[dt.date, list[TimeEntry]] = {}
+    for entry in entries:
+        days.setdefault(entry.start.astimezone(tz).date(), []).append(entry)
+    return list(days.items())
 
 
 def _week_url(entry_or_member, start: dt.date) -> str:
