@@ -57,7 +57,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"field-{name}.png"), full_page=False)
 
 
-def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technician, make_visit):
+def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technician, owner,
+                                                                 make_visit):
+    from decimal import Decimal
+
+    from crewline.billing.services import price_item_create
+
+    valve = price_item_create(organization=technician.organization, by=owner, code="ZV-34",
+                              name="Zone valve 3/4in", unit="each", unit_price=Decimal("38"))
     visit = make_visit(crew=[technician], checklist=CHECKLIST, title="No heat in surgery 2")
     make_visit(crew=[technician], days=1, title="Annual boiler service")
 
@@ -101,9 +108,8 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     page.fill("[data-item='1'] input[name=answer]", "1.5")
     page.click("[data-item='1'] button")
     page.wait_for_selector("[data-item='1'] [data-testid=answered]")
-    page.fill("form[data-form=part] input[name=name]", "Zone valve 3/4in")
+    page.fill("form[data-form=part] input[name=name]", "zv-34")  # the price book's code
     page.fill("form[data-form=part] input[name=quantity]", "2")
-    page.fill("form[data-form=part] input[name=unit]", "pcs")
     page.click("form[data-form=part] button")
     page.wait_for_selector("[data-testid=parts] li")
     page.fill("form[data-form=labor] input[name=minutes]", "45")
@@ -167,7 +173,8 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     ]
     by_kind = {e.kind: e for e in entries}
     assert by_kind[EntryKind.NOTE].body == "Replaced the zone valve"
-    assert by_kind[EntryKind.PART].data["quantity"] == "2"
+    assert by_kind[EntryKind.PART].data == {"name": "Zone valve 3/4in", "quantity": "2",
+                                            "unit": "each", "price_book_item_id": valve.pk}
     assert by_kind[EntryKind.LABOR].data["minutes"] == 45
     assert by_kind[EntryKind.SIGNATURE].data["signer_name"] == "Rosa Diaz"
     assert all(e.device_time is not None for e in entries)

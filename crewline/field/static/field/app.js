@@ -319,7 +319,8 @@
         <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" data-do="photos" data-testid="gallery"></label></div></section>
       <section class="mb-3" data-testid="parts"><h2 class="h5">${h(T.parts)}</h2>
         <ul class="list-unstyled">${parts.map((e) => `<li>${h(e.data.quantity)} ${h(e.data.unit)} × ${h(e.data.name || e.body)}</li>`).join("")}</ul>
-        <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required></div>
+        <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" list="field-price-book" autocomplete="off" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required>
+        <datalist id="field-price-book">${(state.kv.price_book || []).map((i) => `<option value="${h(i.name)}">${h(i.code)}</option>`).join("")}</datalist></div>
         <div class="col-5"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(T.quantity)}" required></div>
         <div class="col-3"><input class="form-control form-control-lg" name="unit" placeholder="${h(T.unit)}" aria-label="${h(T.unit)}"></div>
         <div class="col-4"><button class="btn btn-primary btn-lg w-100">${h(T.add)}</button></div></form></section>
@@ -437,8 +438,13 @@
       await act("checklist_answer", { visit_id: v.id, client_id: CS.uuid(), index: +form.dataset.index,
         label: item.label, answer: form.dataset.kind === "number" ? Number(raw) : raw });
     } else if (kind === "part") {
-      await act("part_add", { visit_id: v.id, client_id: CS.uuid(), name: f.get("name").trim(),
-        quantity: f.get("quantity"), unit: f.get("unit").trim() });
+      const name = f.get("name").trim();
+      const item = (state.kv.price_book || []).find((i) => i.name.toLowerCase() === name.toLowerCase() ||
+        i.code.toLowerCase() === name.toLowerCase());
+      const args = { visit_id: v.id, client_id: CS.uuid(), name: item ? item.name : name,
+        quantity: f.get("quantity"), unit: f.get("unit").trim() || (item ? item.unit : "") };
+      if (item) args.price_book_item_id = item.id;
+      await act("part_add", args);
     } else if (kind === "labor") {
       await act("labor_set", { visit_id: v.id, client_id: CS.uuid(), minutes: parseInt(f.get("minutes"), 10),
         description: "" });

@@ -328,6 +328,19 @@
     return p;
   }
 
+  /* The price book for picking parts, refreshed every few hours (not part of the sync
+   * protocol: a failure here changes nothing). */
+  async function priceBook(db, client) {
+    const fetched = await tx(db, "readonly", (s) => req(s.kv.get("price_book_at")));
+    if (fetched && Date.now() - fetched < 6 * 3600 * 1000) return;
+    try {
+      const data = await client.call("price-book");
+      await tx(db, "readwrite", (s) => {
+        s.kv.put(data.items, "price_book"); s.kv.put(Date.now(), "price_book_at");
+      });
+    } catch (err) { /* try again next time */ }
+  }
+
   /* Push the outbox, then pull. Resolves with "ok", "login" or throws on network trouble. */
   async function sync(db, client) {
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -336,6 +349,7 @@
         await uploadPhotos(db, client);
         await push(db, client, deviceId);
         await pull(db, client, deviceId);
+        await priceBook(db, client);
         return "ok";
       } catch (err) {
         if (err instanceof NeedsLogin) return "login";
