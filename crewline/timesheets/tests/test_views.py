@@ -225,3 +225,13 @@ def test_it_lets_only_the_owner_edit_settings(owner_client, office_client, org):
                                  "week_start": "6"})
     assert ok.status_code == 302
     assert org.timesheet_settings.weekly_overtime_hours == 44
+
+
+def test_it_counts_a_night_shift_across_the_spring_forward_change(org, technician, office,
+                                                                  office_client):
+    # Saturday 8 March 2025 22:00 to Sunday 06:00 in Chicago: the clocks skip 02:00–03:00.
+    time_entry_add(member=technician, by=office, kind=TimeKind.SHIFT,
+                   start=local(org, "2025-03-08", "22:00"), end=local(org, "2025-03-09", "06:00"))
+    rows = list(csv.reader(io.StringIO(office_client.get(
+        reverse("timesheets:export") + f"?week={MONDAY}").content.decode())))
+    assert [(r[2], r[3]) for r in rows[1:]] == [("2025-03-08", "2.00"), ("2025-03-09", "5.00")]
