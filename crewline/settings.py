@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "crewline.field",
     "crewline.documents",
     "crewline.billing",
+    "crewline.live",
     "crewline.dashboard",
 ]
 
@@ -225,6 +226,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Live updates (crewline.live): how a change reaches pages open on other server processes.
+# memory: one process only; redis: pub/sub on REDIS_URL; postgres: LISTEN/NOTIFY.
+REDIS_URL = env_str("REDIS_URL", "")
+LIVE_BROKER = env_str("LIVE_BROKER", "redis" if REDIS_URL else (
+    "postgres" if _db["ENGINE"] == "django.db.backends.postgresql" else "memory"))
+LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
 
 # Background work (emails, recurring plans, ...): django-tasks with its database backend; a worker
 # process (`crewline worker`, started by `crewline run`) runs them. Tests run tasks immediately.

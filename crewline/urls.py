@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar/", include("crewline.calendars.urls")),
     path("field/", include("crewline.field.urls")),
     path("billing/", include("crewline.billing.urls")),
+    path("live/", include("crewline.live.urls")),
     path("q/", include("crewline.billing.public_urls")),
     path("documents/", include("crewline.documents.urls")),
     path("dashboard/", include("crewline.dashboard.urls")),

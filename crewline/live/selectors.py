@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from crewline.live.models import Event
 
@@ -24,3 +24,9 @@ def events_after(*, organization_id: int, topics: Collection[str], after_id: int
     else:
         return events.none()
     return events.order_by("id")[:REPLAY_LIMIT]
+
+
+async def latest_event_id(*, organization_id: int) -> int:
+    """The organization's newest event id (0 if none): where a fresh stream starts."""
+    found = await Event.objects.filter(organization_id=organization_id).aaggregate(top=Max("id"))
+    return found["top"] or 0

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.utils import timezone
 
 from crewline.live.broker import get_broker
-from crewline.live.selectors import events_after
+from crewline.live.selectors import events_after, latest_event_id
 from crewline.live.services import topic_allowed
 
 MAX_TOPICS = 40
@@ -82,6 +82,8 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
     sub = await broker.subscribe(org_id)
     sent: deque[int] = deque(maxlen=1000)
     high = last_id
+    if high is None and since is None:
+        high = await latest_event_id(organization_id=org_id)
 
     async def backlog() -> AsyncIterator[str]:
         nonlocal high
