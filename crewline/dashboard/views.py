@@ -64,6 +64,7 @@ def _today_context(request: HttpRequest, now: dt.datetime) -> dict:
         "states": selectors.technician_states(org),
         "late_visits": late_visits, "late_count": late_count,
         "overruns": overruns[:LIMIT], "overrun_count": len(overruns),
+        "overrun_ids": {v.pk for v in overruns},
         "overdue": overdue, "overdue_count": overdue_count,
         "late_total": late_count + len(overruns) + overdue_count,
         "unscheduled": unscheduled, "unscheduled_count": unscheduled_count,

@@ -101,3 +101,29 @@ def test_it_lists_late_work_on_the_page_by_the_organizations_day(office_client, 
     page = office_client.get("/dashboard/").content.decode()
     assert "Past the due date" in page
     assert f'href="/work-orders/{wo.number}/"' in page
+
+
+def test_it_counts_todays_visits_by_the_local_day_across_a_clock_change(org, make_visit,
+                                                                        technician):
+    # 8 March 2026 has 23 hours in Chicago: its last visit ends at 23:59 local, 05:59 UTC.
+    make_visit(start=dt.datetime(2026, 3, 8, 23, 0, tzinfo=at(1, 0).tzinfo),
+               end=dt.datetime(2026, 3, 8, 23, 59, tzinfo=at(1, 0).tzinfo), crew=[technician])
+    make_visit(start=dt.datetime(2026, 3, 9, 0, 30, tzinfo=at(1, 0).tzinfo),
+               end=dt.datetime(2026, 3, 9, 1, 30, tzinfo=at(1, 0).tzinfo), crew=[technician])
+    start, end = selectors.day_bounds(dt.date(2026, 3, 8), org.tzinfo)
+
+    assert end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(hours=23)
+    assert selectors.visits_by_status(org, dt.date(2026, 3, 8))["scheduled"] == 1
+    assert selectors.visits_by_status(org, dt.date(2026, 3, 9))["scheduled"] == 1
+
+
+def test_it_marks_a_technician_whose_visit_runs_over(office_client, make_visit, technician,
+                                                     time_machine):
+    visit = make_visit(start=at(20, 9), end=at(20, 10), crew=[technician])
+    visit_arrive(visit=visit, by=technician, device_time=at(20, 9))
+    time_machine.move_to(at(20, 10), tick=False)
+    assert "running over" not in office_client.get("/dashboard/").content.decode()
+
+    time_machine.move_to(at(20, 10, 1), tick=False)
+    page = office_client.get("/dashboard/").content.decode()
+    assert "running over" in page and "On site longer than planned" in page
