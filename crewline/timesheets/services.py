@@ -237,10 +237,15 @@ def time_entry_update(*, entry: TimeEntry, by: Member, kind: str, start: dt.date
             .get(pk=entry.pk)
         _check_unlocked(member=entry.member, spans=[(entry.start, entry.end), (start, end)])
         before = snapshot(entry, ENTRY_FIELDS)
-        entry.kind, entry.start, entry.end = kind, start, end
+        # In UTC, as read back from the database, so an unchanged time compares equal.
+        entry.kind = kind
+        entry.start = start.astimezone(dt.UTC)
+        entry.end = end.astimezone(dt.UTC) if end is not None else None
         entry.source = TimeSource.OFFICE
         changes = diff(before, snapshot(entry, ENTRY_FIELDS))
-        if not changes:
+        if set(changes) <= {"source"}:
+            # Saved unchanged: the entry stays as the phone recorded it.
+            entry.source = before["source"]
             return entry
         entry.save(update_fields=["kind", "start", "end", "source", "updated_at"])
         audit_record(organization=entry.member.organization, actor=by, action="time.correct",

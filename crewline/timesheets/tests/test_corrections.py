@@ -49,6 +49,15 @@ def test_it_corrects_an_entry_and_audits_before_and_after(org, technician, offic
     assert member_week(technician, MONDAY).week.days[0].paid == 510
 
 
+def test_it_leaves_an_entry_saved_unchanged_alone(org, technician, office):
+    entry = clock_in(member=technician, by=technician, at=local(org, "2025-03-03", "08:00"),
+                     source=TimeSource.DEVICE)
+    time_entry_update(entry=entry, by=office, kind=entry.kind, start=entry.start, end=None)
+    entry.refresh_from_db()
+    assert entry.source == TimeSource.DEVICE
+    assert not AuditLog.objects.filter(action="time.correct").exists()
+
+
 def test_it_adds_and_deletes_entries_with_audit(org, technician, office):
     entry = time_entry_add(member=technician, by=office, kind=TimeKind.BREAK,
                            start=local(org, "2025-03-04", "12:00"),
