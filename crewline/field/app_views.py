@@ -116,6 +116,7 @@ def _strings() -> dict[str, str]:
     }
 
 
+@member_required
 @require_GET
 def manifest(request: HttpRequest) -> JsonResponse:
     scope = reverse("field:app")
@@ -143,6 +144,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@member_required
 @never_cache
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:

@@ -23,12 +23,6 @@ def test_it_serves_the_app_shell_with_config_and_words(tech_client, technician):
     assert "%(n)s" in response.context["field_strings"]["not_sent"]
 
 
-def test_it_sends_anonymous_visitors_to_log_in(client, db):
-    response = client.get(reverse("field:app"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
 def test_it_lets_office_staff_open_the_app_too(office_client):
     assert office_client.get(reverse("field:app")).status_code == 200
 
@@ -39,8 +33,8 @@ def test_it_lands_technicians_on_the_app_after_login(tech_client):
     assert response["Location"] == reverse("field:app")
 
 
-def test_it_serves_an_installable_manifest(client, db):
-    response = client.get(reverse("field:manifest"))
+def test_it_serves_an_installable_manifest(tech_client):
+    response = tech_client.get(reverse("field:manifest"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/manifest+json"
     data = json.loads(response.content)
@@ -57,8 +51,8 @@ def test_it_ships_png_icons_of_the_declared_sizes(size):
         assert image.size == (size, size)
 
 
-def test_it_serves_the_service_worker_for_the_whole_app(client, db):
-    response = client.get(reverse("field:sw"))
+def test_it_serves_the_service_worker_for_the_whole_app(tech_client):
+    response = tech_client.get(reverse("field:sw"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Service-Worker-Allowed"] == "/field/"
@@ -71,12 +65,12 @@ def test_it_serves_the_service_worker_for_the_whole_app(client, db):
     assert "addEventListener(\"sync\"" in body
 
 
-def test_it_changes_the_service_worker_version_when_the_shell_changes(client, db, monkeypatch):
+def test_it_changes_the_service_worker_version_when_the_shell_changes(tech_client, monkeypatch):
     from crewline.field import app_views
 
-    first = client.get(reverse("field:sw")).content
+    first = tech_client.get(reverse("field:sw")).content
     monkeypatch.setattr(app_views, "SHELL_STATIC", [*app_views.SHELL_STATIC, "core/icon.svg"])
-    second = client.get(reverse("field:sw")).content
+    second = tech_client.get(reverse("field:sw")).content
     version = lambda body: json.loads(  # noqa: E731
         body.decode().split("const CONFIG = ", 1)[1].split(";\n", 1)[0])["version"]
     assert version(first) != version(second)
@@ -111,6 +105,8 @@ def test_it_lists_the_active_price_book_materials_first(tech_client, org, owner,
                         "unit": "each"}
 
 
-def test_it_keeps_the_price_book_from_visitors_without_a_login(client, db):
-    response = client.get(reverse("field:price_book"))
+@pytest.mark.parametrize("name", ["app", "manifest", "sw", "price_book"])
+def test_it_sends_visitors_without_a_login_to_log_in(client, db, name):
+    response = client.get(reverse(f"field:{name}"))
     assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

@@ -282,8 +282,10 @@ def test_it_sends_heic_as_is_and_survives_a_revoked_device(phone, technician, ma
     page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
     page.set_input_files("[data-testid=gallery]", [
         {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic.getvalue()}])
+    page.wait_for_selector("[data-testid=photos] .field-thumb")
     page.fill("form[data-form=note] textarea", "Photo from the plant room")
     page.click("form[data-form=note] button")
+    page.wait_for_selector("[data-testid=timeline] [data-kind=note]")
     page.wait_for_function(
         "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
 

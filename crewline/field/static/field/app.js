@@ -37,14 +37,18 @@
   /* ---- Sync ---- */
 
   let syncing = null;
+  let again = false;
+  /* One sync at a time; a change made meanwhile starts another right after it. */
   function sync() {
-    if (syncing) return syncing;
+    if (syncing) { again = true; return syncing; }
     syncState = "syncing"; renderStatus();
     syncing = CS.sync(db, client).then((result) => {
       syncState = result === "login" ? "login" : "idle";
     }, () => { syncState = "error"; }).then(async () => {
       syncing = null;
       await refresh(true);
+      if (again && syncState === "idle") { again = false; return sync(); }
+      again = false;
     });
     return syncing;
   }
