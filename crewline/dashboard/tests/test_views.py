@@ -162,3 +162,13 @@ def test_it_reads_the_same_number_of_queries_for_5_or_50_rows(office_client, org
     assert response.context["overrun_count"] == 50
     assert response.context["rejected_count"] == 50
     assert len(response.context["states"]) == 50
+
+
+def test_it_asks_for_todays_part_when_work_changes(office_client):
+    page = office_client.get(URL).content.decode()
+
+    assert ('data-live-topics="list" data-live-fragment '
+            'data-live-url="/dashboard/?part=today"') in page
+    live = office_client.get(URL, {"part": "today"}, HTTP_HX_REQUEST="true",
+                             HTTP_X_REQUESTED_WITH="live")
+    assert live.content.decode().lstrip().startswith('<div id="today"')
