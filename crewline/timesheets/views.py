@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +26,8 @@ from crewline.timesheets import selectors, services
 from crewline.timesheets.forms import TimeEntryForm, TimesheetSettingsForm
 from crewline.timesheets.hours import week_start_for
 from crewline.timesheets.models import TimeEntry
+
+PER_PAGE = 50
 
 
 def _today(request: HttpRequest) -> dt.date:
@@ -60,9 +63,10 @@ def _member(request: HttpRequest, pk: int) -> Member:
 def overview(request: HttpRequest) -> HttpResponse:
     settings = selectors.settings_for(request.organization)
     start = _parse_week(request, request.GET.get("week"), settings.week_start)
-    rows = selectors.weeks_for_org(request.organization, start)
+    page = Paginator(selectors.weeks_for_org(request.organization, start), PER_PAGE) \
+        .get_page(request.GET.get("page"))
     return render(request, "timesheets/list.html", {
-        "nav": "timesheets", "rows": rows, "settings": settings,
+        "nav": "timesheets", "rows": page.object_list, "page": page, "settings": settings,
         **_week_context(request, start,
                         lambda d: f"{reverse('timesheets:list')}?week={d.isoformat()}")})
 

@@ -235,3 +235,16 @@ def test_it_counts_a_night_shift_across_the_spring_forward_change(org, technicia
     rows = list(csv.reader(io.StringIO(office_client.get(
         reverse("timesheets:export") + f"?week={MONDAY}").content.decode())))
     assert [(r[2], r[3]) for r in rows[1:]] == [("2025-03-08", "2.00"), ("2025-03-09", "5.00")]
+
+
+def test_it_pages_the_overview(org, office, office_client, monkeypatch):
+    from crewline.timesheets import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    for n in range(3):
+        MemberFactory(organization=org, role=Role.TECHNICIAN, user__full_name=f"Page Tech {n}")
+    first = office_client.get(reverse("timesheets:list") + f"?week={MONDAY}").content.decode()
+    assert "Page Tech 0" in first and "Page Tech 2" not in first
+    assert f"?week={MONDAY}&amp;page=2" in first
+    second = office_client.get(reverse("timesheets:list") + f"?week={MONDAY}&page=2")
+    assert "Page Tech 2" in second.content.decode()
