@@ -165,10 +165,12 @@ class _Context:
         self._crews: dict[tuple[int, ...], list[tuple[Member, str]]] = {}
         self._timelines: dict[int, _Timeline | None] = {}
         self._time_off_sorted: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = {}
-        self._day_hours: dict[tuple[int, dt.date], list[tuple[dt.time, dt.time]]] = {}
-        self._intervals: dict[tuple[int, dt.date, dt.date],
+        self._day_hours: dict[tuple[int | None, dt.date], list[tuple[dt.time, dt.time]]] = {}
+        self._intervals: dict[tuple[int | None, dt.date, dt.date],
                               list[tuple[dt.datetime, dt.datetime]]] = {}
         self._travel: dict[tuple[Point, Point], dt.timedelta] = {}
+        self._points: dict[Point, tuple[float, float, float]] = {}
+        self._date_labels: dict[tuple[dt.date, str], str] = {}
         if not member_ids:
             return
         for member_id, skill_id in (Member.skills.through.objects
@@ -229,10 +231,25 @@ class _Context:
         return found
 
     def travel(self, a: Point, b: Point) -> dt.timedelta:
+        """``travel_time(a, b)``, each point's radians and cosine worked out once."""
         needed = self._travel.get((a, b))
         if needed is None:
-            needed = self._travel[(a, b)] = travel_time(a, b)
+            lat1, lon1, cos1 = self._radians(a)
+            lat2, lon2, cos2 = self._radians(b)
+            # haversine_km's arithmetic, step for step: the same float, the same minutes.
+            h = (math.sin((lat2 - lat1) / 2) ** 2
+                 + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2)
+            km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+            needed = dt.timedelta(hours=km / TRAVEL_SPEED_KMH) + TRAVEL_BUFFER
+            self._travel[(a, b)] = needed
         return needed
+
+    def _radians(self, point: Point) -> tuple[float, float, float]:
+        found = self._points.get(point)
+        if found is None:
+            lat, lon = math.radians(point[0]), math.radians(point[1])
+            found = self._points[point] = (lat, lon, math.cos(lat))
+        return found
 
     # Formatting, in the organization's time zone.
 
@@ -243,7 +260,15 @@ class _Context:
         return self.local(moment).strftime("%H:%M")
 
     def when(self, moment: dt.datetime) -> str:
-        return f"{date_format(self.local(moment).date(), 'D j M')} {self.hm(moment)}"
+        return f"{self.date_label(self.local(moment).date(), 'D j M')} {self.hm(moment)}"
+
+    def date_label(self, day: dt.date, fmt: str) -> str:
+        """``date_format(day, fmt)``, worked out once per date (it is slow, and a busy board
+        names the same few days in many messages)."""
+        label = self._date_labels.get((day, fmt))
+        if label is None:
+            label = self._date_labels[(day, fmt)] = date_format(day, fmt)
+        return label
 
     def span(self, start: dt.datetime, end: dt.datetime, near: dt.datetime) -> tuple[str, str]:
         """Times alone when on the same local day as ``near``, with the date otherwise."""
@@ -259,7 +284,8 @@ class _Context:
 
         The list is shared by later calls: do not change it.
         """
-        key = (member_id, day)
+        # Keyed by whose hours apply: everyone without their own shares the business hours.
+        key = (member_id if member_id in self.hours else None, day)
         found = self._day_hours.get(key)
         if found is not None:
             return found
@@ -282,7 +308,7 @@ class _Context:
         compare by wall time, which is wrong across a change. The list is shared by later
         calls: do not change it.
         """
-        key = (member_id, first, last)
+        key = (member_id if member_id in self.hours else None, first, last)
         found = self._intervals.get(key)
         if found is not None:
             return found
@@ -365,7 +391,7 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
         if gap is not None:
             day = ctx.local(gap).date()
             hours = ctx.day_hours(member.pk, day)
-            day_label = date_format(day, "l j F")
+            day_label = ctx.date_label(day, "l j F")
             if not hours:
                 message = _("%(name)s does not work on %(day)s.") % {"name": name,
                                                                      "day": day_label}

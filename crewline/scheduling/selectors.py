@@ -3,8 +3,8 @@ waiting to be scheduled.
 
 ``board(...)`` returns a small value object the templates render without further queries: every
 block's position, colour, labels and conflicts are worked out here, once, in Python. Its query
-count is fixed (technicians, visits, crews, working hours, time off, conflicts, queue) whatever
-the number of visits.
+count is fixed (technicians, visits with their crews, working hours, time off, conflicts, queue)
+whatever the number of visits.
 
 Times are placed in the organization's time zone. A day is local midnight to the next local
 midnight, so a daylight-saving day is 23 or 25 hours long and a visit is placed by real elapsed
@@ -115,17 +115,6 @@ def visits_between(*, organization: Organization, start: dt.datetime, end: dt.da
                                 statuses=statuses)
             .order_by("start", "id")
             .values_list(*BOARD_VISIT_FIELDS, *site_coordinates("work_order__site__")))
-
-
-def crew_ids(visits: QuerySet[Visit]) -> dict[int, list[int]]:
-    """Member ids of each visit's crew, in one query (a subquery, not a list of ids)."""
-    through = Visit.crew.through
-    crews: dict[int, list[int]] = defaultdict(list)
-    rows = (through.objects.filter(visit__in=visits.order_by().values("pk"))
-            .values_list("visit_id", "member_id").order_by("visit_id", "member_id"))
-    for visit_id, member_id in rows:
-        crews[visit_id].append(member_id)
-    return crews
 
 
 def estimated_minutes(work_order: WorkOrder) -> int:
@@ -379,11 +368,20 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
     members = list(members)
     shown = {m.pk for m in members}
 
-    visits = [BoardVisit(*row) for row in visits_between(
-        organization=organization, start=range_start, end=range_end, statuses=statuses)]
     overlapping = _visits_overlapping(organization=organization, start=range_start,
                                       end=range_end, statuses=statuses)
-    crews = crew_ids(overlapping) if visits else {}
+    # One row per visit and crew member (none: no crew), so the crews come with the visits.
+    visits: list[BoardVisit] = []
+    crews: dict[int, list[int]] = {}
+    last = None
+    for *row, member_id in (overlapping.order_by("start", "id", "crew__id")
+                            .values_list(*BOARD_VISIT_FIELDS,
+                                         *site_coordinates("work_order__site__"), "crew__id")):
+        if row[0] != last:
+            visits.append(BoardVisit(*row))
+            last = row[0]
+        if member_id is not None:
+            crews.setdefault(last, []).append(member_id)
     day_visits = visits
     visits = [v for v in visits if not shown.isdisjoint(crews.get(v.pk, ()))]
     conflicts = _conflicts_by_visit(organization, visits, crews, members, overlapping)
