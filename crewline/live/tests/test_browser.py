@@ -1,0 +1,98 @@
+"""Live updates in a real browser: two people on the same work order; a note one adds appears
+on the other's page within 2 seconds, without a reload and without touching what they type.
+
+The stream needs an ASGI server (the test live server is WSGI), so the test starts uvicorn on a
+SQLite file of its own."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from crewline.live.tests.servers import (
+    seed,
+    server_env,
+    sqlite_database,
+    start_servers,
+    stop_servers,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    # One server for the module: migrating takes longer than the tests. Neither test depends
+    # on what the other changes.
+    tmp_path = tmp_path_factory.mktemp("live-browser")
+    env = server_env(tmp_path, LIVE_BROKER="memory")
+    sqlite_database(env, tmp_path)
+    data = seed(env)
+    [port], servers = start_servers(env, 1, "crewline.live.tests.asgi_static:application")
+    try:
+        yield f"http://127.0.0.1:{port}", data
+    finally:
+        stop_servers(servers)
+
+
+def _page(chromium, base: str, session: str):
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+def test_it_shows_a_note_added_on_one_page_on_the_other_without_reload(chromium, site):
+    base, data = site
+    url = f"{base}/work-orders/{data['number']}/"
+    watcher = _page(chromium, base, data["session"])
+    writer = _page(chromium, base, data["session"])
+    try:
+        watcher.goto(url)
+        writer.goto(url)
+        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        # Marks that a reload would lose: a flag in the page, a half-typed note, the scroll.
+        watcher.evaluate("window.notReloaded = true")
+        watcher.fill("#note-form textarea", "Half a thought")
+        watcher.focus("#note-form textarea")
+        watcher.evaluate("window.scrollTo(0, 200)")
+        scroll = watcher.evaluate("window.scrollY")
+
+        writer.fill("#note-form textarea", "Gate code is 4412")
+        writer.click("#note-form button[type=submit]")
+        writer.wait_for_selector("#timeline :text('Gate code is 4412')")
+        posted = time.monotonic()
+        watcher.wait_for_selector("#timeline :text('Gate code is 4412')", timeout=2_000)
+        assert time.monotonic() - posted < 2
+
+        assert watcher.evaluate("window.notReloaded") is True
+        assert watcher.input_value("#note-form textarea") == "Half a thought"
+        assert watcher.evaluate("document.activeElement.name") == "body"
+        assert watcher.evaluate("window.scrollY") == scroll
+    finally:
+        watcher.context.close()
+        writer.context.close()
+
+
+def test_it_updates_the_work_order_list_keeping_its_filters(chromium, site):
+    base, data = site
+    watcher = _page(chromium, base, data["session"])
+    writer = _page(chromium, base, data["session"])
+    try:
+        watcher.goto(f"{base}/work-orders/?q=Two")
+        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        assert watcher.locator("#wo-rows :text('Two processes')").count() == 1
+        # Cancelling the job takes it off the open list the watcher is looking at.
+        writer.goto(f"{base}/work-orders/{data['number']}/")
+        writer.click("button[data-bs-target='#reason-cancel']")
+        writer.fill("#reason-cancel-text", "Customer sold the house")
+        writer.click("#reason-cancel button[type=submit]")
+        writer.wait_for_load_state("networkidle")
+        watcher.wait_for_selector("#wo-rows :text('Two processes')", state="detached",
+                                  timeout=2_000)
+        assert watcher.input_value("input[name=q]") == "Two"
+    finally:
+        watcher.context.close()
+        writer.context.close()
