@@ -80,6 +80,7 @@ def _strings() -> dict[str, str]:
         "my_day": _("My day"), "today": _("Today"), "no_visits": _("No visits today."),
         "first_sync": _("Getting your visits…"),
         "online": _("Online"), "offline": _("Offline"), "syncing": _("Sending…"),
+        "unreachable": _("Cannot reach the office"), "min": _("min"),
         "login_again": _("Log in again to send your changes"), "log_in": _("Log in"),
         "not_sent": _("%(n)s not yet sent"), "all_sent": _("All sent"),
         "not_yet_sent": _("not yet sent"), "sync_now": _("Sync"),

@@ -56,7 +56,7 @@
   function renderStatus() {
     const n = state.outbox.length;
     const online = navigator.onLine && syncState !== "error";
-    let text = online ? T.online : T.offline;
+    let text = online ? T.online : (navigator.onLine ? T.unreachable : T.offline);
     if (syncState === "syncing") text = T.syncing;
     if (syncState === "login") text = T.login_again;
     bar.className = "field-status " + (n ? "pending" : (online ? "ok" : "off"));
@@ -206,7 +206,7 @@
     else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`;
     else if (e.kind === "signature") what = `${h(T.signed_by)} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(T.signature)}" src="${h(e.local_url || e.url)}">`;
     else if (e.kind === "part") what = `${h(T.part)}: ${h(d.quantity)} ${h(d.unit)} × ${h(d.name || e.body)}`;
-    else if (e.kind === "labor") what = `${h(T.labor)}: ${h(d.minutes)} min`;
+    else if (e.kind === "labor") what = `${h(T.labor)}: ${h(d.minutes)} ${h(T.min)}`;
     else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
     else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") + (e.body ? ": " + h(e.body) : "");
     else what = h(e.body || e.kind);
@@ -330,7 +330,7 @@
         <div class="col-4"><button class="btn btn-primary btn-lg w-100">${h(T.add)}</button></div></form></section>
       <section class="mb-3"><h2 class="h5">${h(T.labor)}</h2><form data-form="labor" class="d-flex gap-2">
         <input class="form-control form-control-lg" name="minutes" type="number" min="0" max="1440" inputmode="numeric" value="${h(laborMinutes(v))}" aria-label="${h(T.minutes)}" required>
-        <span class="align-self-center">min</span><button class="btn btn-primary btn-lg">${h(T.save)}</button></form></section>
+        <span class="align-self-center">${h(T.min)}</span><button class="btn btn-primary btn-lg">${h(T.save)}</button></form></section>
       <section class="mb-3" data-testid="signature"><h2 class="h5">${h(T.signature)}</h2>
         ${sig ? `<p>${h(T.signed_by)} ${h(sig.data.signer_name)}</p><img class="field-sig" alt="${h(T.signature)}" src="${h(sig.local_url || sig.url)}">` : ""}
         <form data-form="signature"><canvas id="field-sig-pad" class="field-sig-pad" width="640" height="280" aria-label="${h(T.sign_here)}"></canvas>
