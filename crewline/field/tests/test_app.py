@@ -110,3 +110,9 @@ def test_it_sends_visitors_without_a_login_to_log_in(client, db, name):
     response = client.get(reverse(f"field:{name}"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_offers_log_out_and_the_full_site_from_the_app(tech_client):
+    html = tech_client.get(reverse("field:app")).content.decode()
+    assert f'action="{reverse("logout")}"' in html
+    assert reverse("workorders:my_visits") in html
