@@ -96,3 +96,32 @@ def test_it_updates_the_work_order_list_keeping_its_filters(chromium, site):
     finally:
         watcher.context.close()
         writer.context.close()
+
+
+def test_it_leaves_a_part_holding_the_focus_until_the_focus_leaves(chromium, site):
+    base, data = site
+    url = f"{base}/work-orders/{data['number']}/"
+    watcher = _page(chromium, base, data["session"])
+    writer = _page(chromium, base, data["session"])
+    try:
+        watcher.goto(url)
+        writer.goto(url)
+        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        # The watcher is on one of the action buttons (about to press it).
+        watcher.evaluate("document.getElementById('wo-actions').dataset.mark = 'old'")
+        watcher.focus("#wo-actions button")
+
+        writer.fill("#note-form textarea", "Ladder left on site")
+        writer.click("#note-form button[type=submit]")
+        watcher.wait_for_selector("#timeline :text('Ladder left on site')", timeout=2_000)
+        # The rest of the page is current; the focused part waits, marked stale.
+        assert watcher.evaluate("document.getElementById('wo-actions').dataset.mark") == "old"
+        assert watcher.locator("[data-live-stale]").count() == 1
+
+        watcher.evaluate("document.activeElement.blur()")
+        watcher.wait_for_function(
+            "!document.getElementById('wo-actions').dataset.mark", timeout=2_000)
+        assert watcher.locator("[data-live-stale]").count() == 0
+    finally:
+        watcher.context.close()
+        writer.context.close()

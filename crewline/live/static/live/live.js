@@ -57,7 +57,7 @@
 
   function busy(el) {
     var sel = el.dataset.liveBusy;
-    return (sel && document.querySelector(sel)) || targets(el).some(holdsFocus);
+    return Boolean(sel && document.querySelector(sel));
   }
 
   function markStale(el) {
@@ -65,7 +65,7 @@
     el.dataset.liveStale = "1";
     var retry = function () {
       setTimeout(function () {
-        if (busy(el)) { return; }
+        if (busy(el) || targets(el).some(holdsFocus)) { return; }
         document.removeEventListener("focusout", retry, true);
         clearInterval(el._liveRetry);
         delete el.dataset.liveStale;
@@ -91,10 +91,11 @@
         return response.text();
       })
       .then(function (html) {
-        // The user may have started typing while the request was out.
         if (busy(el)) { markStale(el); return; }
         var x = window.scrollX, y = window.scrollY;
         if (fragment) {
+          // Someone typing in it (or who started while the request was out) keeps it as is.
+          if (holdsFocus(el)) { markStale(el); return; }
           el.innerHTML = html;
           if (window.htmx) { htmx.process(el); }
         } else {
@@ -102,6 +103,8 @@
           targets(el).forEach(function (old) {
             var fresh = old.id && doc.getElementById(old.id);
             if (!fresh) { return; }
+            // The other parts are swapped now; this one when the focus leaves it.
+            if (holdsFocus(old)) { markStale(el); return; }
             fresh = document.importNode(fresh, true);
             old.replaceWith(fresh);
             var at = regions.indexOf(old);
