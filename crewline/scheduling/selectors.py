@@ -404,14 +404,15 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
         start_local, end_local = visit.start.astimezone(tz), visit.end.astimezone(tz)
         minutes = round((visit.end - visit.start).total_seconds() / 60)
         crew = crews.get(visit.pk, [])
+        time = f"{start_local.hour:02d}:{start_local.minute:02d}"  # strftime("%H:%M"), faster
         base = {
             "visit_id": visit.pk, "status": visit.status,
             "status_label": statuses_labels.get(visit.status, visit.status),
             "reference": visit.reference, "number": visit.number, "title": visit.title,
             "customer": visit.customer, "address": visit.address,
-            "date": start_local.date().isoformat(), "time": start_local.strftime("%H:%M"),
-            "minutes": minutes,
-            "label": f"{start_local:%H:%M}–{end_local:%H:%M}", "crew_size": len(crew),
+            "date": start_local.date().isoformat(), "time": time, "minutes": minutes,
+            "label": f"{time}–{end_local.hour:02d}:{end_local.minute:02d}",
+            "crew_size": len(crew),
         }
         notes = conflicts.get(visit.pk, [])
         for member_id in crew:
