@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from crewline.core.models import AuditLog, Member, Organization
@@ -74,6 +76,54 @@ def entry_hash(entry: AuditLog) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+class _Head:
+    """The chain's head as written by this transaction: an entry's seq and hash, and the
+    on-commit marker registered with it (see ``_known_head``)."""
+
+    __slots__ = ("seq", "hash")
+
+    def __init__(self, seq: int, hash: str) -> None:
+        self.seq, self.hash = seq, hash
+
+    def __call__(self) -> None:  # run on commit: nothing to do, its presence is the signal
+        pass
+
+
+# Per connection and organization, the heads written by the open transaction, oldest first.
+_heads: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[int, list[_Head]]] = (
+    weakref.WeakKeyDictionary())
+# An open transaction holds few entries' worth of memory; older heads are only a fallback.
+_MAX_HEADS = 64
+
+
+def _known_head(connection: BaseDatabaseWrapper, organization_id: int) -> _Head | None:
+    """The chain's head written earlier in the open transaction, or None when unknown.
+
+    Each entry registers its ``_Head`` with ``transaction.on_commit``. Django drops on-commit
+    callbacks registered inside a savepoint that rolls back, and all of them when the
+    transaction commits or rolls back; so a head whose callback is still pending is an entry
+    that exists, in a transaction that still holds the organization's row lock taken before it
+    (a lock taken in a savepoint that rolled back would have taken that entry with it). Entries
+    rolled back are always the latest ones, so the stack is cut after the latest pending head.
+
+    Savepoints must come from ``transaction.atomic`` (as everywhere in Crewline): a bare
+    ``transaction.savepoint()`` is not tracked by on-commit callbacks, here as in Django.
+    """
+    stack = _heads.get(connection, {}).get(organization_id)
+    if not stack or not connection.in_atomic_block:
+        return None
+    # The latest pending head is the last of the stack's markers in the on-commit list (both
+    # are in the order of writing); usually the list's last entry.
+    index = {id(head): i for i, head in enumerate(stack)}
+    for _sids, func, _robust in reversed(connection.run_on_commit):
+        i = index.get(id(func))
+        if i is not None:
+            del stack[i + 1:]
+            return stack[i]
+    stack.clear()
+    return None
+
+
 def audit_record(
     *,
     organization: Organization,
@@ -89,19 +139,30 @@ def audit_record(
 
     Takes a row lock on the organization so that entries are chained one after the other even
     when several requests write at once; call it inside the transaction of the change it records.
+    Within one transaction the lock is taken and the head read once: later entries for the same
+    organization chain onto the head remembered from the previous one (forgotten when that
+    entry's savepoint rolls back, and at commit or rollback), so a batch of changes costs one
+    insert per entry.
     """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
         object_repr = object_repr or str(obj)
     info = _request_info.get()
-    with transaction.atomic():
-        Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").get()
-        last = (AuditLog.objects.filter(organization=organization)
-                .order_by("-seq").values("seq", "hash").first())
+    connection = transaction.get_connection()
+    # No savepoint of its own: a failed insert fails the change it records.
+    with transaction.atomic(savepoint=False):
+        head = _known_head(connection, organization.pk)
+        if head is None:
+            if not connection.run_on_commit:  # nothing pending: every remembered head is stale
+                _heads.pop(connection, None)
+            Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").get()
+            last = (AuditLog.objects.filter(organization=organization)
+                    .order_by("-seq").values("seq", "hash").first())
+            head = _Head(last["seq"], last["hash"]) if last else _Head(0, GENESIS_HASH)
         entry = AuditLog(
             organization=organization,
-            seq=(last["seq"] + 1) if last else 1,
+            seq=head.seq + 1,
             created_at=timezone.now(),
             actor=actor,
             actor_label=(actor.name if actor else "system")[:200],
@@ -112,10 +173,15 @@ def audit_record(
             changes=to_json_value(changes or {}),
             ip=info.ip if info else None,
             user_agent=(info.user_agent if info else "")[:300],
-            prev_hash=last["hash"] if last else GENESIS_HASH,
+            prev_hash=head.hash,
         )
         entry.hash = entry_hash(entry)
         entry.save(force_insert=True)
+        new_head = _Head(entry.seq, entry.hash)
+        stack = _heads.setdefault(connection, {}).setdefault(organization.pk, [])
+        stack.append(new_head)
+        del stack[:-_MAX_HEADS]
+        transaction.on_commit(new_head)
     return entry
 
 

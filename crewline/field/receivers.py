@@ -6,6 +6,9 @@ also write a timeline entry of the work order, which is logged here and covers i
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
@@ -18,9 +21,31 @@ from crewline.timesheets.models import TimeEntry
 from crewline.workorders.models import TimelineEntry, Visit, WorkOrder
 from crewline.workorders.signals import visit_changed
 
+_batch: contextvars.ContextVar[dict[tuple[int, str, int | None], None] | None] = (
+    contextvars.ContextVar("crewline_change_batch", default=None))
+
 
 def log_change(organization_id: int, kind: str, object_id: int | None) -> None:
+    batch = _batch.get()
+    if batch is not None:
+        batch[(organization_id, kind, object_id)] = None
+        return
     ChangeLog.objects.create(organization_id=organization_id, kind=kind, object_id=object_id)
+
+
+@contextmanager
+def changes_batched() -> Iterator[None]:
+    """Inside a transaction: write the block's change-log rows at its end, each change once, in
+    one insert (the sync push). Rows of a savepoint that rolled back inside the block are
+    written too: a phone is then sent an unchanged object again, which is harmless."""
+    pending: dict[tuple[int, str, int | None], None] = {}
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    ChangeLog.objects.bulk_create([ChangeLog(organization_id=org, kind=kind, object_id=pk)
+                                   for org, kind, pk in pending])
 
 
 @receiver(visit_changed, dispatch_uid="field.visit_changed")

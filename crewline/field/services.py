@@ -2,9 +2,11 @@
 appends a phone makes (photos, checklist answers, parts, labor, signatures) and resolving a
 rejected mutation. PROTOCOL.md describes the wire format.
 
-The push applies each mutation through the same service the office uses, in a transaction of
-its own that also advances the device's ``last_seq``: a mutation is applied exactly once however
-often it is delivered, and a mutation that breaks a rule is kept as a ``RejectedMutation``.
+The push applies a batch in one database transaction holding the device row's lock, each
+mutation through the same service the office uses inside a savepoint of its own, and advances
+the device's ``last_seq`` in that transaction: a mutation is applied exactly once however often
+it is delivered, and a mutation that breaks a rule is rolled back to its savepoint and kept as a
+``RejectedMutation``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.utils.translation import gettext as _
 from crewline.core.audit import audit_record
 from crewline.core.models import Member, Role
 from crewline.field.models import Device, RejectedMutation, Upload
+from crewline.field.receivers import changes_batched
 from crewline.notifications.models import Notification
 from crewline.timesheets import services as timesheets
 from crewline.timesheets.models import TimeSource
@@ -419,6 +422,10 @@ class Context:
     device: Device
     device_time: dt.datetime | None
     work_order_id: int | None = None
+    # Visits fetched for the batch, by id (see ``_visit``), and the work order of every visit
+    # of the batch in the member's organization.
+    visits: dict[int, Visit] = field(default_factory=dict)
+    in_organization: dict[int, int] = field(default_factory=dict)
 
 
 def _arg_uuid(args: dict, name: str = "client_id", *, required: bool = True
@@ -451,23 +458,50 @@ def _arg_b64(args: dict, name: str) -> bytes:
         raise BadArguments(_("“%(name)s” must be base64 data.") % {"name": name}) from exc
 
 
-def _visit(ctx: Context, args: dict) -> Visit:
+def _visits_query(member: Member):
+    return (Visit.objects.select_related("work_order__organization")
+            .annotate(on_crew=Exists(Visit.crew.through.objects.filter(
+                visit_id=OuterRef("pk"), member_id=member.pk)))
+            .filter(organization_id=member.organization_id))
+
+
+def _visit_id(args: dict) -> int:
     visit_id = args.get("visit_id")
     if not isinstance(visit_id, int) or isinstance(visit_id, bool):
         raise BadArguments(_("“visit_id” must be a number."))
-    visit = (Visit.objects.select_related("work_order__organization")
-             .annotate(on_crew=Exists(Visit.crew.through.objects.filter(
-                 visit_id=OuterRef("pk"), member_id=ctx.member.pk)))
-             .filter(organization_id=ctx.member.organization_id, pk=visit_id).first())
+    return visit_id
+
+
+def _visit(ctx: Context, args: dict) -> Visit:
+    """The visit named by ``args``, in the member's organization, with its work order and
+    whether the member is on its crew.
+
+    The push fetches the batch's visits at once; consecutive appends to one visit share that
+    copy. It is dropped after a status change (the services lock and change the visit and its
+    work order) and after a rejection, so a later mutation reads the visit as the batch left it.
+    """
+    visit_id = _visit_id(args)
+    visit = ctx.visits.get(visit_id)
+    if visit is None:
+        visit = _visits_query(ctx.member).filter(pk=visit_id).first()
     if visit is None:
         raise BadArguments(_("This visit does not exist."))
     ctx.work_order_id = visit.work_order_id
+    ctx.visits[visit_id] = visit
     return visit
 
 
 def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
     def apply(ctx: Context, args: dict) -> Any:
-        return service(visit=_visit(ctx, args), by=ctx.member, device_time=ctx.device_time)
+        visit_id = _visit_id(args)
+        if visit_id in ctx.in_organization:
+            # The service locks and reads the visit itself; only the organization is checked.
+            visit = Visit(pk=visit_id, organization_id=ctx.member.organization_id,
+                          work_order_id=ctx.in_organization[visit_id])
+            ctx.work_order_id = visit.work_order_id
+        else:
+            visit = _visit(ctx, args)
+        return service(visit=visit, by=ctx.member, device_time=ctx.device_time)
     return apply
 
 
@@ -621,11 +655,17 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _apply_one(device: Device, mutation: dict) -> tuple[str, str]:
-    """Apply one mutation; ``("applied", "")`` or ``("rejected", reason)`` (recorded)."""
+# Mutations that change the visit or its work order: the batch's copy is fetched again after.
+STATUS_MUTATIONS = frozenset({"visit_en_route", "visit_arrive", "visit_pause", "visit_resume",
+                              "visit_complete", "visit_incomplete"})
+
+
+def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
+    """Apply one mutation in a savepoint of the push's transaction; ``("applied", "")``, or
+    ``("rejected", reason)`` after rolling back to the savepoint and recording the rejection."""
     name = mutation.get("name")
     args = mutation.get("args") if isinstance(mutation.get("args"), dict) else {}
-    ctx = Context(member=device.member, device=device, device_time=None)
+    ctx.device_time, ctx.work_order_id = None, None
     try:
         ctx.device_time = parse_client_time(mutation.get("client_time"))
         handler = MUTATIONS.get(name) if isinstance(name, str) else None
@@ -634,8 +674,10 @@ def _apply_one(device: Device, mutation: dict) -> tuple[str, str]:
         with transaction.atomic():
             handler(ctx, args)
     except (BadArguments, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+        ctx.visits.clear()
         reason = _reason(exc)
         visit_id = args.get("visit_id")
+        device = ctx.device
         if ctx.work_order_id is None and isinstance(visit_id, int):
             ctx.work_order_id = (Visit.objects.filter(organization_id=device.organization_id,
                                                       pk=visit_id)
@@ -644,40 +686,53 @@ def _apply_one(device: Device, mutation: dict) -> tuple[str, str]:
                         client_time=ctx.device_time, reason=reason,
                         work_order_id=ctx.work_order_id)
         return "rejected", reason
+    if name in STATUS_MUTATIONS:
+        ctx.visits.clear()
     return "applied", ""
 
 
 def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
     """Apply ``mutations`` (each ``{seq, name, args, client_time}``, in seq order) in order.
 
-    One transaction per mutation, holding the device row's lock: a seq at or below
+    One transaction for the whole batch, holding the device row's lock: a seq at or below
     ``last_seq`` is a duplicate and skipped; a seq past ``last_seq + 1`` stops the push with
-    ``expected_seq`` set; otherwise the mutation is applied (or recorded as rejected) and
-    ``last_seq`` moves to it in the same transaction. Precondition: every ``seq`` is a positive
-    integer (the view checks the shape).
+    ``expected_seq`` set (what came before it is kept); otherwise the mutation is applied in a
+    savepoint of its own, or rolled back to it and recorded as rejected. ``last_seq`` is
+    written once, at the end, in the same transaction: an error that interrupts the batch rolls
+    all of it back and leaves ``last_seq`` alone, and the phone sends it again. Precondition:
+    every ``seq`` is a positive integer (the view checks the shape).
     """
     result = PushResult(last_seq=device.last_seq)
-    for mutation in mutations:
-        seq = mutation["seq"]
-        with transaction.atomic():
-            # The row lock serialises pushes of one device (two tabs, a resend racing the
-            # original): the second waits here and then sees the first's last_seq.
-            last_seq, revoked_at = (Device.objects.select_for_update().filter(pk=device.pk)
-                                    .values_list("last_seq", "revoked_at").get())
-            if revoked_at is not None:
-                raise PermissionDenied("This device was revoked.")
-            result.last_seq = last_seq
-            if seq <= last_seq:
-                result.results.append({"seq": seq, "status": "duplicate"})
-                continue
-            if seq > last_seq + 1:
-                result.expected_seq = last_seq + 1
-                return result
-            status, reason = _apply_one(device, mutation)
-            Device.objects.filter(pk=device.pk).update(last_seq=seq,
+    ctx = Context(member=device.member, device=device, device_time=None)
+    with transaction.atomic():
+        # The row lock serialises pushes of one device (two tabs, a resend racing the
+        # original): the second waits here and then sees the first's last_seq.
+        last_seq, revoked_at = (Device.objects.select_for_update().filter(pk=device.pk)
+                                .values_list("last_seq", "revoked_at").get())
+        if revoked_at is not None:
+            raise PermissionDenied("This device was revoked.")
+        first_seq = last_seq
+        visit_ids = {m["args"]["visit_id"] for m in mutations if m["seq"] > last_seq
+                     and isinstance(m.get("args"), dict)
+                     and isinstance(m["args"].get("visit_id"), int)}
+        if visit_ids:
+            ctx.visits = {v.pk: v for v in _visits_query(ctx.member).filter(pk__in=visit_ids)}
+            ctx.in_organization = {pk: v.work_order_id for pk, v in ctx.visits.items()}
+        with changes_batched():
+            for mutation in mutations:
+                seq = mutation["seq"]
+                if seq <= last_seq:
+                    result.results.append({"seq": seq, "status": "duplicate"})
+                    continue
+                if seq > last_seq + 1:
+                    result.expected_seq = last_seq + 1
+                    break
+                status, reason = _apply_one(ctx, mutation)
+                last_seq = seq
+                result.results.append({"seq": seq, "status": status,
+                                       **({"reason": reason} if reason else {})})
+        if last_seq != first_seq:
+            Device.objects.filter(pk=device.pk).update(last_seq=last_seq,
                                                        last_seen_at=timezone.now())
-            device.last_seq = seq
-            result.last_seq = seq
-            result.results.append({"seq": seq, "status": status,
-                                   **({"reason": reason} if reason else {})})
+        device.last_seq = result.last_seq = last_seq
     return result
