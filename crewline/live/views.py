@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections import deque
@@ -24,6 +25,16 @@ RETRY_MS = 1000
 
 def _heartbeat_seconds() -> float:
     return float(getattr(settings, "LIVE_HEARTBEAT_SECONDS", 15))
+
+
+def _poll_seconds(broker_name: str) -> float:
+    """How often a stream also reads the event log; 0 for never.
+
+    With the memory broker, changes made by another process (the background worker, a second
+    web worker) reach no stream of this one; reading the log every second still shows them
+    within the 2-second target. Redis and PostgreSQL carry them, so they don't poll."""
+    default = 1 if broker_name == "memory" else 0
+    return float(getattr(settings, "LIVE_POLL_SECONDS", None) or default)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -98,10 +109,19 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         async for frame in backlog():
             yield frame
+        heartbeat, poll = _heartbeat_seconds(), _poll_seconds(broker.name)
+        loop = asyncio.get_running_loop()
+        last_sent = loop.time()
         while True:
-            message = await sub.get(_heartbeat_seconds())
+            message = await sub.get(min(heartbeat, poll) if poll else heartbeat)
             if message is None:
-                yield ": heartbeat\n\n"
+                if poll:
+                    async for frame in backlog():
+                        last_sent = loop.time()
+                        yield frame
+                if loop.time() - last_sent >= heartbeat * 0.99:
+                    last_sent = loop.time()
+                    yield ": heartbeat\n\n"
                 continue
             if sub.lost:
                 sub.lost = False
@@ -111,6 +131,7 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
                 continue
             sent.append(message["id"])
             high = max(high or 0, message["id"])
+            last_sent = loop.time()
             yield _frame(message["id"], message["topic"], message.get("data") or {})
     finally:
         broker.unsubscribe(sub)

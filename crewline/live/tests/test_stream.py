@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def memory_broker(settings):
     settings.LIVE_BROKER = "memory"
+    # Events must come through the broker, not the stream's own reading of the log (tested
+    # on its own below).
+    settings.LIVE_POLL_SECONDS = 600
 
 
 @pytest.fixture
@@ -205,3 +208,26 @@ def test_it_sends_anonymous_visitors_to_log_in():
     response = async_to_sync(scenario)()
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_it_reads_the_log_for_changes_made_by_another_process(wo, office, monkeypatch, settings):
+    # With the memory broker a change made by the background worker or a second web process
+    # never reaches this process's hub; the stream finds it in the log.
+    from crewline.live import services
+
+    settings.LIVE_POLL_SECONDS = 0.1
+
+    class OtherProcess:
+        def publish(self, message):
+            pass
+
+    async def scenario():
+        stream = await _open(office, f"topics=wo:{wo.pk}")
+        monkeypatch.setattr(services, "get_broker", lambda: OtherProcess())
+        await sync_to_async(_note)(wo, office, "Raised by the worker")
+        events = await stream.events(1)
+        await stream.close()
+        return events
+
+    [event] = async_to_sync(scenario)()
+    assert event["data"]["kind"] == "note"
