@@ -103,18 +103,10 @@ class BoardVisit(NamedTuple):
 
 def _visits_overlapping(*, organization: Organization, start: dt.datetime, end: dt.datetime,
                         statuses: Sequence[str]) -> QuerySet[Visit]:
+    """Timed visits overlapping ``[start, end)`` (the board reads them as ``BoardVisit`` rows,
+    ``BOARD_VISIT_FIELDS`` and the site's coordinates, with their crews)."""
     return Visit.objects.filter(organization=organization, start__lt=end, end__gt=start,
                                 start__gte=start - LONGEST_VISIT, status__in=list(statuses))
-
-
-def visits_between(*, organization: Organization, start: dt.datetime, end: dt.datetime,
-                   statuses: Sequence[str] = DEFAULT_STATUSES) -> QuerySet[Visit]:
-    """Timed visits overlapping ``[start, end)`` as rows of ``BoardVisit``'s fields
-    (``BOARD_VISIT_FIELDS`` and the site's coordinates)."""
-    return (_visits_overlapping(organization=organization, start=start, end=end,
-                                statuses=statuses)
-            .order_by("start", "id")
-            .values_list(*BOARD_VISIT_FIELDS, *site_coordinates("work_order__site__")))
 
 
 def estimated_minutes(work_order: WorkOrder) -> int:
