@@ -151,6 +151,7 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     assert page.locator("[data-testid=timeline] [data-kind=photo]").count() == 2
     page.locator("[data-testid=timeline]").scroll_into_view_if_needed()
     shot(page, "visit-offline-timeline")
+    page.wait_for_load_state("networkidle")
     page.close()
     assert TimelineEntry.objects.filter(visit=visit).exclude(kind=EntryKind.SCHEDULE).count() == 0
 
@@ -191,6 +192,7 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     shifts = list(TimeEntry.objects.filter(member=technician))
     assert len(shifts) == 1 and shifts[0].end is not None
     assert shifts[0].latitude is not None
+    page.wait_for_load_state("networkidle")
     page.close()
 
 
@@ -256,6 +258,7 @@ def test_it_resends_from_the_expected_number_and_shows_rejected_changes(
     rejected = RejectedMutation.objects.get()
     assert rejected.name == "note_add" and rejected.args["visit_id"] == second.pk
     assert rejected.seq == 6
+    page.wait_for_load_state("networkidle")
     page.close()
 
 
@@ -299,4 +302,5 @@ def test_it_sends_heic_as_is_and_survives_a_revoked_device(phone, technician, ma
     with Image.open(photo.attachment) as image:
         assert image.format == "JPEG" and image.size == (640, 480)
     assert TimelineEntry.objects.filter(visit=visit, kind=EntryKind.NOTE).count() == 1
+    page.wait_for_load_state("networkidle")
     page.close()

@@ -47,10 +47,28 @@
     }, () => { syncState = "error"; }).then(async () => {
       syncing = null;
       await refresh(true);
+      if (syncState === "idle") prefetchFiles();
       if (again && syncState === "idle") { again = false; return sync(); }
       again = false;
     });
     return syncing;
+  }
+
+  /* Photos and attachments of the stored visits and site histories, fetched once so that the
+   * service worker keeps them for offline use. */
+  const prefetched = new Set();
+  function prefetchFiles() {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+    const urls = [];
+    state.visits.forEach((v) => {
+      (v.entries || []).forEach((e) => { if (e.url) urls.push(e.url); });
+      ((v.work_order || {}).attachments || []).forEach((a) => { if (a.url) urls.push(a.url); });
+    });
+    state.sites.forEach((site) => (site.history || []).forEach((j) => urls.push(...(j.photos || []))));
+    urls.filter((u) => !prefetched.has(u)).slice(0, 100).forEach((u) => {
+      prefetched.add(u);
+      fetch(u, { credentials: "same-origin" }).catch(() => prefetched.delete(u));
+    });
   }
 
   function renderStatus() {
