@@ -76,14 +76,18 @@ def test_it_shows_a_note_added_on_one_page_on_the_other_without_reload(chromium,
         writer.context.close()
 
 
-def test_it_updates_the_work_order_list_keeping_its_filters(chromium, site):
+def test_it_updates_the_work_order_list_and_the_board_queue(chromium, site):
     base, data = site
     watcher = _page(chromium, base, data["session"])
+    board = _page(chromium, base, data["session"])
     writer = _page(chromium, base, data["session"])
     try:
         watcher.goto(f"{base}/work-orders/?q=Two")
-        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        board.goto(f"{base}/schedule/")
+        for page in (watcher, board):
+            page.wait_for_function("document.documentElement.dataset.live === 'open'")
         assert watcher.locator("#wo-rows :text('Two processes')").count() == 1
+        assert board.locator("#board-queue :text('Two processes')").count() == 1
         # Cancelling the job takes it off the open list the watcher is looking at.
         writer.goto(f"{base}/work-orders/{data['number']}/")
         writer.click("button[data-bs-target='#reason-cancel']")
@@ -93,9 +97,11 @@ def test_it_updates_the_work_order_list_keeping_its_filters(chromium, site):
         watcher.wait_for_selector("#wo-rows :text('Two processes')", state="detached",
                                   timeout=2_000)
         assert watcher.input_value("input[name=q]") == "Two"
+        board.wait_for_selector("#board-queue :text('Two processes')", state="detached",
+                                timeout=2_000)
     finally:
-        watcher.context.close()
-        writer.context.close()
+        for page in (watcher, board, writer):
+            page.context.close()
 
 
 def test_it_leaves_a_part_holding_the_focus_until_the_focus_leaves(chromium, site):
