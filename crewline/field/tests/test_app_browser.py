@@ -192,6 +192,10 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     shifts = list(TimeEntry.objects.filter(member=technician))
     assert len(shifts) == 1 and shifts[0].end is not None
     assert shifts[0].latitude is not None
+    page.set_viewport_size({"width": 800, "height": 1280})  # a tablet
+    page.goto(f"{phone.base}/field/#visit/{visit.pk}")
+    page.wait_for_selector("[data-testid=visit-status]:has-text('Done')")
+    shot(page, "visit-tablet")
     page.wait_for_load_state("networkidle")
     page.close()
 
