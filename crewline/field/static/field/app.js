@@ -487,7 +487,9 @@
     db = await CS.openDb(CFG.member.id);
     await refresh();
     if (navigator.serviceWorker) {
-      navigator.serviceWorker.register(CFG.sw, { scope: CFG.scope }).catch(() => {});
+      navigator.serviceWorker.register(CFG.sw, { scope: CFG.scope }).then(() => navigator.serviceWorker.ready)
+        .then((reg) => reg.periodicSync && reg.periodicSync.register("field-sync", { minInterval: 15 * 60 * 1000 }))
+        .catch(() => { /* periodic sync needs an installed app; the page syncs every minute */ });
       navigator.serviceWorker.addEventListener("message", (ev) => {
         if (ev.data === "field-synced") refresh(true);
       });
