@@ -3,13 +3,8 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-
 from crewline.billing.services import billing_settings_for
+from crewline.core.access import role_required
 from crewline.core.models import Member
 
 
@@ -19,19 +14,6 @@ def member_sees_prices(member: Member) -> bool:
     return billing_settings_for(member.organization).technicians_see_prices
 
 
-def prices_required(view):
-    """Like ``member_required``, and a technician needs the organization's permission."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        member = getattr(request, "member", None)
-        if member is None:
-            raise PermissionDenied("You are not a member of any organization.")
-        if not member_sees_prices(member):
-            raise PermissionDenied("Your organization does not show prices to technicians.")
-        return view(request, *args, **kwargs)
-
-    wrapper.access = "member"
-    return wrapper
+# Like ``member_required``, and a technician needs the organization's permission.
+prices_required = role_required(member_sees_prices, "member",
+                                "Your organization does not show prices to technicians.")

@@ -21,7 +21,14 @@ M = TypeVar("M", bound=models.Model)
 View = Callable[..., HttpResponse]
 
 
-def _role_required(check: Callable[[Member], bool], level: str) -> Callable[[View], View]:
+def role_required(check: Callable[[Member], bool], level: str,
+                  refusal: str = "Your role does not allow this.") -> Callable[[View], View]:
+    """A decorator that lets a view run for a logged-in member passing ``check``.
+
+    ``level`` ("member", "office" or "owner") says who may open the view in principle; the tests
+    that walk every URL read it.
+    """
+
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -31,7 +38,7 @@ def _role_required(check: Callable[[Member], bool], level: str) -> Callable[[Vie
             if member is None:
                 raise PermissionDenied("You are not a member of any organization.")
             if not check(member):
-                raise PermissionDenied("Your role does not allow this.")
+                raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)
 
         # Who may open the view, for tests that walk every URL (crewline/core/tests).
@@ -41,9 +48,9 @@ def _role_required(check: Callable[[Member], bool], level: str) -> Callable[[Vie
     return decorator
 
 
-member_required = _role_required(lambda m: True, "member")
-office_required = _role_required(lambda m: m.is_office, "office")
-owner_required = _role_required(lambda m: m.is_owner, "owner")
+member_required = role_required(lambda m: True, "member")
+office_required = role_required(lambda m: m.is_office, "office")
+owner_required = role_required(lambda m: m.is_owner, "owner")
 
 
 def get_for_org_or_404(queryset: models.QuerySet[M] | type[M], organization: Organization,
