@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from crewline.billing.models import Invoice
 from crewline.billing.money import ZERO
+from crewline.core.csvimport import Echo
 
 QUICKBOOKS_COLUMNS = (
     "InvoiceNo", "Customer", "InvoiceDate", "DueDate", "Terms", "Location", "Memo",
@@ -40,11 +41,6 @@ PLAIN_COLUMNS = (
     "unit_price", "discount", "tax_rate", "net_amount", "tax_amount", "invoice_subtotal",
     "invoice_tax", "invoice_total",
 )
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _date(value: dt.date | None, country: str) -> str:
@@ -72,7 +68,7 @@ def _address(invoice: Invoice) -> list[str]:
 
 
 def quickbooks_rows(queryset: QuerySet[Invoice], *, payment_terms_days: int) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(QUICKBOOKS_COLUMNS)
     for inv in _invoices(queryset):
         country = inv.organization.country
@@ -91,7 +87,7 @@ def quickbooks_rows(queryset: QuerySet[Invoice], *, payment_terms_days: int) -> 
 
 
 def xero_rows(queryset: QuerySet[Invoice], *, account_code: str) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(XERO_COLUMNS)
     for inv in _invoices(queryset):
         country = inv.organization.country
@@ -117,7 +113,7 @@ def _xero_tax_type(rate: Decimal) -> str:
 
 
 def plain_rows(queryset: QuerySet[Invoice]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff" + writer.writerow(PLAIN_COLUMNS)
     for inv in _invoices(queryset):
         for position, line in enumerate(inv.lines.all(), start=1):

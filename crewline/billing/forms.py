@@ -17,7 +17,7 @@ from crewline.billing.models import (
     PriceBookItem,
     Quote,
 )
-from crewline.customers.importing import MAX_UPLOAD_BYTES
+from crewline.core.csvimport import MAX_UPLOAD_BYTES
 from crewline.customers.models import Customer, Site
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

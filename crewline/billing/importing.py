@@ -1,6 +1,6 @@
 """CSV import and export of the price book.
 
-Reads files the way the customer import does (``crewline.customers.importing``: UTF-8 with or
+Reads files like the customer import, through ``crewline.core.csvimport`` (UTF-8 with or
 without BOM, comma or semicolon, errors per row and column, a preview before anything is
 written). A row whose code already exists updates that item; a new code creates one, so
 importing an export changes nothing.
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,14 +22,9 @@ from django.utils.translation import gettext as _
 
 from crewline.billing import services
 from crewline.billing.models import ItemKind, PriceBookItem
+from crewline.core.csvimport import Echo, ImportFileError, RowError, open_csv
+from crewline.core.csvimport import ParseResult as BaseParseResult
 from crewline.core.models import Member, Organization
-from crewline.customers.importing import (
-    MAX_UPLOAD_BYTES,
-    ImportFileError,
-    RowError,
-    csv_delimiter,
-    decode_csv,
-)
 
 COLUMNS = ("code", "name", "description", "kind", "unit", "unit_price", "unit_cost",
            "tax_rate", "active")
@@ -48,11 +42,9 @@ class ParsedItem:
 
 
 @dataclass
-class ParseResult:
+class ParseResult(BaseParseResult):
+    row_class = ParsedItem
     rows: list[ParsedItem] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    total_rows: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def new_count(self) -> int:
@@ -62,27 +54,14 @@ class ParseResult:
     def update_count(self) -> int:
         return sum(1 for r in self.rows if r.existing_id is not None)
 
-    @property
-    def error_rows(self) -> int:
-        return len({e.row for e in self.errors})
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rows": [{"row": r.row, "values": {k: str(v) for k, v in r.values.items()},
-                          "existing_id": r.existing_id} for r in self.rows],
-                "errors": [asdict(e) for e in self.errors], "total_rows": self.total_rows,
-                "ignored_columns": self.ignored_columns}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ParseResult:
-        return cls(rows=[ParsedItem(**r) for r in data["rows"]],
-                   errors=[RowError(**e) for e in data["errors"]],
-                   total_rows=data["total_rows"], ignored_columns=data["ignored_columns"])
+    @staticmethod
+    def row_to_json(row: ParsedItem) -> dict[str, Any]:
+        return {"row": row.row, "values": {k: str(v) for k, v in row.values.items()},
+                "existing_id": row.existing_id}
 
 
-def _header(name: str) -> str:
-    key = re.sub(r"[\s\-]+", "_", (name or "").strip().lower())
-    return {"price": "unit_price", "cost": "unit_cost", "tax": "tax_rate", "type": "kind",
-            "is_active": "active", "sku": "code"}.get(key, key)
+HEADER_ALIASES = {"price": "unit_price", "cost": "unit_cost", "tax": "tax_rate", "type": "kind",
+                  "is_active": "active", "sku": "code"}
 
 
 def _decimal(value: str, column: str, row: int, errors: list[RowError],
@@ -132,53 +111,33 @@ def _active(value: str) -> bool | None:
 def parse_csv(data: bytes, *, organization: Organization) -> ParseResult:
     """Read and check an uploaded price list; nothing is written. Raises ``ImportFileError``
     when the file as a whole cannot be read."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportFileError(_("The file is larger than 5 MB. Split it into smaller files."))
-    text = decode_csv(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise ImportFileError(_("The file is empty.")) from exc
-    columns = [_header(h) for h in header]
-    missing = [c for c in REQUIRED if c not in columns]
+    table = open_csv(data, columns=COLUMNS, aliases=HEADER_ALIASES)
+    missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise ImportFileError(_("The first row must name the columns; missing: %(columns)s. "
                                 "Download the template to see them.")
                               % {"columns": ", ".join(missing)})
-    result = ParseResult(ignored_columns=[h for h, c in zip(header, columns, strict=True)
-                                          if c not in COLUMNS])
+    result = ParseResult(ignored_columns=table.ignored)
     existing = {code.lower(): pk for pk, code in PriceBookItem.objects.filter(
         organization=organization).values_list("pk", "code")}
     seen: dict[str, int] = {}
-    try:
-        for number, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
-                continue
-            result.total_rows += 1
-            if result.total_rows > MAX_ROWS:
-                raise ImportFileError(_("The file has more than %(n)d rows. Split it.")
-                                      % {"n": MAX_ROWS})
-            raw = dict.fromkeys(COLUMNS, "")
-            for column, cell in zip(columns, record, strict=False):
-                if column in raw and not raw[column]:
-                    raw[column] = cell.strip()
-            errors: list[RowError] = []
-            values = _row_values(number, raw, errors)
-            code = raw["code"].lower()
-            if code and code in seen:
-                errors.append(RowError(number, "code", _("Code %(code)s is also on row "
-                                                         "%(other)d.")
-                                       % {"code": raw["code"], "other": seen[code]}))
-            if code:
-                seen.setdefault(code, number)
-            if errors:
-                result.errors += errors
-            else:
-                result.rows.append(ParsedItem(number, values, existing.get(code)))
-    except csv.Error as exc:
-        raise ImportFileError(_("The file could not be read as CSV: %(error)s")
-                              % {"error": exc}) from exc
+    for number, raw in table.rows():
+        result.total_rows += 1
+        if result.total_rows > MAX_ROWS:
+            raise ImportFileError(_("The file has more than %(n)d rows. Split it.")
+                                  % {"n": MAX_ROWS})
+        errors: list[RowError] = []
+        values = _row_values(number, raw, errors)
+        code = raw["code"].lower()
+        if code and code in seen:
+            errors.append(RowError(number, "code", _("Code %(code)s is also on row %(other)d.")
+                                   % {"code": raw["code"], "other": seen[code]}))
+        if code:
+            seen.setdefault(code, number)
+        if errors:
+            result.errors += errors
+        else:
+            result.rows.append(ParsedItem(number, values, existing.get(code)))
     if not result.total_rows:
         raise ImportFileError(_("The file has a header but no rows."))
     return result
@@ -249,11 +208,6 @@ def apply_import(*, organization: Organization, by: Member | None,
     return result
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def template_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -266,7 +220,7 @@ def template_csv() -> str:
 
 
 def export_rows(items: QuerySet[PriceBookItem]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff" + writer.writerow(COLUMNS)
     for item in items.order_by("code", "id").iterator(chunk_size=500):
         yield writer.writerow([item.code, item.name, item.description, item.kind, item.unit,

@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,22 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from crewline.core.csvimport import (
+    MAX_UPLOAD_BYTES,
+    Echo,
+    ImportFileError,
+    RowError,
+    csv_delimiter,
+    decode_csv,
+    open_csv,
+)
+from crewline.core.csvimport import ParseResult as BaseParseResult
 from crewline.core.models import Member, Organization
 from crewline.customers import services
 from crewline.customers.models import Contact, Customer, CustomerKind, Site
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+__all__ = ["MAX_UPLOAD_BYTES", "ImportFileError", "RowError", "csv_delimiter", "decode_csv",
+           "parse_csv", "plan_import", "apply_import", "export_rows", "template_csv"]
 
 COLUMNS = (
     "customer_name", "customer_type", "email", "phone", "billing_address", "external_ref",
@@ -79,17 +90,6 @@ COLUMN_ALIASES = {"type": "customer_type", "kind": "customer_type", "name": "cus
                   "lon": "longitude"}
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message says why, in the user's words."""
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-
 @dataclass
 class ImportRow:
     """One valid row, normalised: values keyed by CSV column."""
@@ -107,82 +107,23 @@ class ImportRow:
 
 
 @dataclass
-class ParseResult:
+class ParseResult(BaseParseResult):
+    row_class = ImportRow
     rows: list[ImportRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    total_rows: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rows": [asdict(r) for r in self.rows], "errors": [asdict(e) for e in self.errors],
-                "total_rows": self.total_rows, "ignored_columns": self.ignored_columns}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ParseResult:
-        return cls(rows=[ImportRow(**r) for r in data["rows"]],
-                   errors=[RowError(**e) for e in data["errors"]],
-                   total_rows=data["total_rows"], ignored_columns=data["ignored_columns"])
 
 
 # Reading -----------------------------------------------------------------------------------
-
-def _normalise_header(name: str) -> str:
-    key = re.sub(r"[\s\-]+", "_", (name or "").strip().lower())
-    return COLUMN_ALIASES.get(key, key)
-
-
-def decode_csv(data: bytes) -> str:
-    """The uploaded bytes as text (UTF-8, with or without BOM); ``ImportFileError`` if not."""
-    if not data.strip():
-        raise ImportFileError(_("The file is empty."))
-    if b"\x00" in data[:4096]:
-        raise ImportFileError(_("This does not look like a CSV file. Save your spreadsheet as "
-                                "“CSV UTF-8” and upload that."))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(_("The file is not UTF-8 text. Save your spreadsheet as "
-                                "“CSV UTF-8” and upload that.")) from exc
-
-
-def csv_delimiter(text: str) -> str:
-    """Semicolon when the header has more of them than commas (European spreadsheets)."""
-    first_line = text.split("\n", 1)[0]
-    return ";" if first_line.count(";") > first_line.count(",") else ","
-
 
 def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
     """Header columns, ``(row number, values)`` pairs and ignored column names.
 
     Row numbers are as a spreadsheet shows them: the header is row 1.
     """
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportFileError(_("The file is larger than 5 MB. Split it into smaller files."))
-    text = decode_csv(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise ImportFileError(_("The file is empty.")) from exc
-    columns = [_normalise_header(h) for h in header]
-    if "customer_name" not in columns:
+    table = open_csv(data, columns=COLUMNS, aliases=COLUMN_ALIASES)
+    if "customer_name" not in table.columns:
         raise ImportFileError(_("The first row must name the columns, and one of them must be "
                                 "customer_name. Download the template to see the columns."))
-    ignored = [h for h, c in zip(header, columns, strict=True) if c not in COLUMNS]
-    rows = []
-    try:
-        for number, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
-                continue
-            values = dict.fromkeys(COLUMNS, "")
-            for column, cell in zip(columns, record, strict=False):
-                if column in values and not values[column]:
-                    values[column] = cell.strip()
-            rows.append((number, values))
-    except csv.Error as exc:
-        raise ImportFileError(_("The file could not be read as CSV: %(error)s")
-                              % {"error": exc}) from exc
-    return columns, rows, ignored
+    return table.columns, list(table.rows()), table.ignored
 
 
 # Validating --------------------------------------------------------------------------------
@@ -527,11 +468,6 @@ def pending_discard(*, organization: Organization, token: str | None) -> None:
 
 # Export ------------------------------------------------------------------------------------
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def template_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -553,7 +489,7 @@ def template_csv() -> str:
 def export_rows(customers: QuerySet[Customer]) -> Iterator[str]:
     """CSV lines for ``customers``: one per active site (one with no site columns for a
     customer without sites), in the import's columns, with the primary contact."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff" + writer.writerow(COLUMNS)
     customers = customers.prefetch_related("sites", "contacts").order_by("name", "id")
     for customer in _chunked(customers, 500):
