@@ -22,6 +22,18 @@ class NotificationKind(models.TextChoices):
     VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
     VISIT_REINSTATED = "visit_reinstated", _("Visit back on")
     CREW_CHANGED = "crew_changed", _("Crew changed")
+    # For the office (owners and office staff).
+    JOB_INCOMPLETE = "job_incomplete", _("A job could not be completed")
+    SYNC_REJECTED = "sync_rejected", _("A change from a phone was rejected")
+    QUOTE_APPROVED = "quote_approved", _("A quote was approved")
+
+
+TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNASSIGNED,
+                    NotificationKind.VISIT_MOVED, NotificationKind.VISIT_RESIZED,
+                    NotificationKind.VISIT_CANCELLED, NotificationKind.VISIT_REINSTATED,
+                    NotificationKind.CREW_CHANGED]
+OFFICE_KINDS = [NotificationKind.JOB_INCOMPLETE, NotificationKind.SYNC_REJECTED,
+                NotificationKind.QUOTE_APPROVED]
 
 
 class Notification(OrgOwned):
@@ -58,3 +70,34 @@ class Notification(OrgOwned):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class NotificationPreference(OrgOwned):
+    """A member's choice whether one kind of notification also goes by email (default: yes,
+    when the member has email notifications on at all)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE,
+                               related_name="notification_preferences")
+    kind = models.CharField(_("kind"), max_length=40)
+    email = models.BooleanField(_("by email"), default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "kind"],
+                                               name="notif_pref_unique_member_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.kind} email={self.email}"
+
+
+class PushSubscription(OrgOwned):
+    """A browser's Web Push subscription (``PushSubscription.toJSON()``) for one member."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE,
+                               related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return self.endpoint[:80]

@@ -16,8 +16,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crewline.core.audit import to_json_value
-from crewline.core.models import Member
-from crewline.notifications.models import Notification
+from crewline.core.models import Member, Role
+from crewline.notifications.models import (
+    OFFICE_KINDS,
+    TECHNICIAN_KINDS,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+)
 from crewline.notifications.wording import VisitLabel, describe_visit_change
 from crewline.workorders.models import Visit
 
@@ -118,9 +124,88 @@ def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
                 data=data, batch_key=key, created_at=now, updated_at=now,
             )
         written.append(notification)
-        if member.notify_by_email and member.user.email:
+        if wants_email(member, notification.kind):
             _enqueue_email(notification)
     return written
+
+
+def wants_email(member: Member, kind: str) -> bool:
+    """Whether ``member`` wants ``kind`` by email: email notifications on, an address, and this
+    kind not switched off on the notifications page."""
+    if not (member.is_active and member.notify_by_email and member.user.email):
+        return False
+    return not NotificationPreference.objects.filter(member=member, kind=kind,
+                                                     email=False).exists()
+
+
+def kinds_for(member: Member) -> list[str]:
+    """The kinds of notification a member of this role receives."""
+    return [*OFFICE_KINDS, *TECHNICIAN_KINDS] if member.is_office else list(TECHNICIAN_KINDS)
+
+
+def email_choices(*, member: Member) -> dict[str, bool]:
+    """For each kind the member receives, whether it goes by email (default: yes)."""
+    off = set(NotificationPreference.objects.filter(member=member, email=False)
+              .values_list("kind", flat=True))
+    return {kind: kind not in off for kind in kinds_for(member)}
+
+
+def notification_preferences_set(*, email_kinds: set[str], by: Member) -> dict[str, bool]:
+    """Save which kinds of notification ``by`` wants by email; the rest only in the app."""
+    from crewline.core.audit import audit_record
+
+    with transaction.atomic():
+        before = email_choices(member=by)
+        after = {kind: kind in email_kinds for kind in before}
+        for kind, email in after.items():
+            NotificationPreference.objects.update_or_create(
+                organization_id=by.organization_id, member=by, kind=kind,
+                defaults={"email": email})
+        changes = {kind: [before[kind], after[kind]] for kind in after
+                   if before[kind] != after[kind]}
+        if changes:
+            audit_record(organization=by.organization, actor=by,
+                         action="notification_preferences.update", obj=by, changes=changes)
+    return after
+
+
+def notify_office(*, organization_id: int, kind: str, title: str, body: str = "",
+                  url: str = "", data: Mapping[str, Any] | None = None,
+                  exclude: Member | None = None) -> list[Notification]:
+    """Tell every active owner and office member of the organization (except ``exclude``).
+
+    Call inside the transaction of the event; emails (for those who want this kind) are queued
+    once it commits."""
+    recipients = (Member.objects.select_related("user")
+                  .filter(organization_id=organization_id, is_active=True,
+                          role__in=[Role.OWNER, Role.OFFICE]))
+    if exclude is not None:
+        recipients = recipients.exclude(pk=exclude.pk)
+    now = timezone.now()
+    written = []
+    for member in recipients:
+        notification = Notification.objects.create(
+            organization_id=organization_id, recipient=member, kind=kind, title=title[:200],
+            body=body, url=url, data=dict(data or {}), created_at=now, updated_at=now)
+        written.append(notification)
+        if wants_email(member, kind):
+            _enqueue_email(notification)
+    return written
+
+
+def push_subscription_save(*, endpoint: str, p256dh: str, auth: str,
+                           by: Member) -> PushSubscription:
+    """Keep (or move to ``by``) a browser's push subscription."""
+    subscription, _created = PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"organization_id": by.organization_id, "member": by,
+                                     "p256dh": p256dh, "auth": auth})
+    return subscription
+
+
+def push_subscription_delete(*, endpoint: str, by: Member) -> int:
+    """Forget one of ``by``'s push subscriptions; returns how many were deleted."""
+    deleted, _ = PushSubscription.objects.filter(member=by, endpoint=endpoint).delete()
+    return deleted
 
 
 def _enqueue_email(notification: Notification) -> None:
@@ -133,6 +218,9 @@ def _enqueue_email(notification: Notification) -> None:
     from crewline.notifications.tasks import send_notification_email
 
     task = send_notification_email
+    if not notification.batch_key:
+        transaction.on_commit(lambda: task.enqueue(notification.pk))
+        return
     if task.get_backend().supports_defer:
         task = task.using(run_after=notification.updated_at + BATCH_WINDOW)
     task.enqueue(notification.pk)
