@@ -6,6 +6,8 @@ organization allows it (``prices_required``); another organization's object is a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -72,18 +74,24 @@ def _context(request: HttpRequest, tab: str, **extra: Any) -> dict[str, Any]:
             "can_edit": request.member.is_office, **extra}
 
 
+def _filtered_list(request: HttpRequest, tab: str, statuses, rows) -> dict[str, Any]:
+    """The context of a list filtered by ``?status=`` (one of ``statuses``) and ``?q=``."""
+    status = request.GET.get("status", "")
+    if status not in statuses.values:
+        status = ""
+    q = request.GET.get("q", "").strip()[:100]
+    page = _page(request, rows(request.organization, status=status, q=q))
+    return _context(request, tab, page=page, filters={"status": status, "q": q},
+                    statuses=statuses.choices)
+
+
 # Invoices ------------------------------------------------------------------------------------
 
 @prices_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
     org = request.organization
-    status = request.GET.get("status", "")
-    if status not in InvoiceStatus.values:
-        status = ""
-    q = request.GET.get("q", "").strip()[:100]
-    page = _page(request, selectors.invoices(org, status=status, q=q))
-    context = _context(request, "invoices", page=page, filters={"status": status, "q": q},
-                       statuses=InvoiceStatus.choices, currency=org.currency)
+    context = _filtered_list(request, "invoices", InvoiceStatus, selectors.invoices)
+    context["currency"] = org.currency
     if request.htmx:
         return render(request, "billing/_invoice_rows.html", context)
     if request.member.is_office:
@@ -130,13 +138,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @prices_required
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    from crewline.billing.pdf import invoice_pdf as render_pdf
-
-    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
-                                 request.organization, pk=pk)
-    response = HttpResponse(render_pdf(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.reference}.pdf"'
-    return response
+    return _pdf(request, pk, INVOICE)
 
 
 @office_required
@@ -162,35 +164,13 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @office_required
 @require_POST
 def invoice_line_add(request: HttpRequest, pk: int) -> HttpResponse:
-    org = request.organization
-    invoice = get_for_org_or_404(selectors.invoice_detail(org), org, pk=pk)
-    form = LineForm(request.POST, organization=org, prefix="line")
-    if form.is_valid():
-        try:
-            services.invoice_line_add(invoice=invoice, by=request.member, **form.values())
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            invoice = selectors.invoice_detail(org).get(pk=invoice.pk)
-            return _invoice_page(request, invoice,
-                                 line_form=LineForm(organization=org, prefix="line"))
-    return _invoice_page(request, invoice, line_form=form, status=422 if request.htmx else 200)
+    return _line_add(request, pk, INVOICE)
 
 
 @office_required
 @require_POST
 def invoice_line_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    org = request.organization
-    line = get_for_org_or_404(InvoiceLine.objects.select_related("invoice"), org, pk=pk)
-    try:
-        services.invoice_line_remove(line=line, by=request.member)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    invoice = selectors.invoice_detail(org).get(pk=line.invoice_id)
-    if request.htmx:
-        return _invoice_page(request, invoice,
-                             line_form=LineForm(organization=org, prefix="line"))
-    return redirect("billing:invoice", pk=invoice.pk)
+    return _line_remove(request, pk, INVOICE)
 
 
 @office_required
@@ -249,20 +229,7 @@ def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
 @office_required
 @require_POST
 def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
-                                 request.organization, pk=pk)
-    form = SendForm(request.POST)
-    if form.is_valid():
-        try:
-            services.invoice_send(invoice=invoice, by=request.member, to=form.cleaned_data["to"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The invoice is on its way to %(to)s.")
-                             % {"to": form.cleaned_data["to"]})
-    else:
-        messages.error(request, _("Enter a valid email address."))
-    return redirect("billing:invoice", pk=invoice.pk)
+    return _send(request, pk, INVOICE, _("The invoice is on its way to %(to)s."))
 
 
 EXPORTS = {"quickbooks": "QuickBooks Online", "xero": "Xero", "plain": "CSV"}
@@ -300,14 +267,7 @@ def invoice_export(request: HttpRequest) -> HttpResponse:
 
 @office_required
 def quote_list(request: HttpRequest) -> HttpResponse:
-    org = request.organization
-    status = request.GET.get("status", "")
-    if status not in QuoteStatus.values:
-        status = ""
-    q = request.GET.get("q", "").strip()[:100]
-    page = _page(request, selectors.quotes(org, status=status, q=q))
-    context = _context(request, "quotes", page=page, filters={"status": status, "q": q},
-                       statuses=QuoteStatus.choices)
+    context = _filtered_list(request, "quotes", QuoteStatus, selectors.quotes)
     if request.htmx:
         return render(request, "billing/_quote_rows.html", context)
     return render(request, "billing/quote_list.html", context)
@@ -378,66 +338,25 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @office_required
 def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    from crewline.billing.pdf import quote_pdf as render_pdf
-
-    quote = get_for_org_or_404(selectors.quote_detail(request.organization),
-                               request.organization, pk=pk)
-    response = HttpResponse(render_pdf(quote), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{quote.reference}.pdf"'
-    return response
+    return _pdf(request, pk, QUOTE)
 
 
 @office_required
 @require_POST
 def quote_line_add(request: HttpRequest, pk: int) -> HttpResponse:
-    org = request.organization
-    quote = get_for_org_or_404(selectors.quote_detail(org), org, pk=pk)
-    form = QuoteLineForm(request.POST, organization=org, prefix="line")
-    if form.is_valid():
-        try:
-            services.quote_line_add(quote=quote, by=request.member, **form.values())
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            quote = selectors.quote_detail(org).get(pk=quote.pk)
-            return _quote_page(request, quote,
-                               line_form=QuoteLineForm(organization=org, prefix="line"))
-    return _quote_page(request, quote, line_form=form, status=422 if request.htmx else 200)
+    return _line_add(request, pk, QUOTE)
 
 
 @office_required
 @require_POST
 def quote_line_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    org = request.organization
-    line = get_for_org_or_404(QuoteLine.objects.select_related("quote"), org, pk=pk)
-    try:
-        services.quote_line_remove(line=line, by=request.member)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    quote = selectors.quote_detail(org).get(pk=line.quote_id)
-    if request.htmx:
-        return _quote_page(request, quote,
-                           line_form=QuoteLineForm(organization=org, prefix="line"))
-    return redirect("billing:quote", pk=quote.pk)
+    return _line_remove(request, pk, QUOTE)
 
 
 @office_required
 @require_POST
 def quote_send(request: HttpRequest, pk: int) -> HttpResponse:
-    quote = get_for_org_or_404(selectors.quote_detail(request.organization),
-                               request.organization, pk=pk)
-    form = SendForm(request.POST)
-    if form.is_valid():
-        try:
-            services.quote_send(quote=quote, by=request.member, to=form.cleaned_data["to"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The quote is on its way to %(to)s.")
-                             % {"to": form.cleaned_data["to"]})
-    else:
-        messages.error(request, _("Enter a valid email address."))
-    return redirect("billing:quote", pk=quote.pk)
+    return _send(request, pk, QUOTE, _("The quote is on its way to %(to)s."))
 
 
 @office_required
@@ -453,6 +372,86 @@ def quote_convert(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("Work order %(ref)s raised from %(quote)s.")
                      % {"ref": work_order.reference, "quote": quote.reference})
     return redirect("workorders:detail", number=work_order.number)
+
+
+# Invoices and quotes alike --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Document:
+    """What differs between invoice and quote pages that handle lines and sending: ``name``
+    is the services' prefix (``invoice_line_add``...), the line's foreign key and the URL."""
+
+    name: str
+    detail: Callable[[Any], Any]
+    line_model: type
+    line_form: type
+    page: Callable[..., HttpResponse]
+
+    def service(self, verb: str) -> Callable[..., Any]:
+        return getattr(services, f"{self.name}_{verb}")
+
+
+INVOICE = _Document("invoice", selectors.invoice_detail, InvoiceLine, LineForm, _invoice_page)
+QUOTE = _Document("quote", selectors.quote_detail, QuoteLine, QuoteLineForm, _quote_page)
+
+
+def _pdf(request: HttpRequest, pk: int, kind: _Document) -> HttpResponse:
+    from crewline.billing import pdf
+
+    document = get_for_org_or_404(kind.detail(request.organization), request.organization,
+                                  pk=pk)
+    render_pdf = getattr(pdf, f"{kind.name}_pdf")
+    response = HttpResponse(render_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.reference}.pdf"'
+    return response
+
+
+def _line_add(request: HttpRequest, pk: int, kind: _Document) -> HttpResponse:
+    org = request.organization
+    document = get_for_org_or_404(kind.detail(org), org, pk=pk)
+    form = kind.line_form(request.POST, organization=org, prefix="line")
+    if form.is_valid():
+        try:
+            kind.service("line_add")(**{kind.name: document}, by=request.member,
+                                     **form.values())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            document = kind.detail(org).get(pk=document.pk)
+            return kind.page(request, document,
+                             line_form=kind.line_form(organization=org, prefix="line"))
+    return kind.page(request, document, line_form=form, status=422 if request.htmx else 200)
+
+
+def _line_remove(request: HttpRequest, pk: int, kind: _Document) -> HttpResponse:
+    org = request.organization
+    line = get_for_org_or_404(kind.line_model.objects.select_related(kind.name), org, pk=pk)
+    try:
+        kind.service("line_remove")(line=line, by=request.member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    document = kind.detail(org).get(pk=getattr(line, f"{kind.name}_id"))
+    if request.htmx:
+        return kind.page(request, document,
+                         line_form=kind.line_form(organization=org, prefix="line"))
+    return redirect(f"billing:{kind.name}", pk=document.pk)
+
+
+def _send(request: HttpRequest, pk: int, kind: _Document, sent_message: str) -> HttpResponse:
+    document = get_for_org_or_404(kind.detail(request.organization), request.organization,
+                                  pk=pk)
+    form = SendForm(request.POST)
+    if form.is_valid():
+        try:
+            kind.service("send")(**{kind.name: document}, by=request.member,
+                                 to=form.cleaned_data["to"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, sent_message % {"to": form.cleaned_data["to"]})
+    else:
+        messages.error(request, _("Enter a valid email address."))
+    return redirect(f"billing:{kind.name}", pk=document.pk)
 
 
 # Price book ----------------------------------------------------------------------------------
