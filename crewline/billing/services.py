@@ -246,6 +246,43 @@ def _require_quote_editable(quote: Quote) -> None:
                               % {"status": quote.get_status_display().lower()})
 
 
+def _next_position(document: Quote | Invoice) -> int:
+    last = document.lines.order_by("-position").values_list("position", flat=True).first()
+    return (last or 0) + 1
+
+
+def _line_insert(document: Quote | Invoice, line: QuoteLine | InvoiceLine,
+                 values: dict[str, Any], *, by: Member | None, action: str
+                 ) -> QuoteLine | InvoiceLine:
+    """Save the new ``line`` of the locked ``document`` and record it; in a transaction."""
+    _fill_line(line, document.organization, dict(values))
+    line.save(force_insert=True)
+    _retotal(document)
+    audit_record(organization=document.organization, actor=by, action=action,
+                 obj=document, changes={"line": [None, _line_snapshot(line)]})
+    return line
+
+
+def _line_save(document: Quote | Invoice, line: QuoteLine | InvoiceLine,
+               before: dict[str, Any], *, by: Member | None, action: str) -> None:
+    """Save a changed ``line`` of the locked ``document``, recording what changed."""
+    line.save()
+    _retotal(document)
+    changed = diff(before, _line_snapshot(line))
+    if changed:
+        audit_record(organization=document.organization, actor=by, action=action,
+                     obj=document, changes=changed)
+
+
+def _line_delete(document: Quote | Invoice, line: QuoteLine | InvoiceLine, *,
+                 by: Member | None, action: str) -> None:
+    before = _line_snapshot(line)
+    line.delete()
+    _retotal(document)
+    audit_record(organization=document.organization, actor=by, action=action,
+                 obj=document, changes={"line": [before, None]})
+
+
 def quote_create(*, organization: Organization, by: Member | None, customer: Customer,
                  title: str, site: Site | None = None, valid_until: dt.date | None = None,
                  notes: str = "") -> Quote:
@@ -296,16 +333,10 @@ def quote_line_add(*, quote: Quote, by: Member | None, is_optional: bool = False
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
         _require_quote_editable(locked)
-        last = locked.lines.order_by("-position").values_list("position", flat=True).first()
         line = QuoteLine(organization_id=locked.organization_id, quote=locked,
-                         position=(last or 0) + 1, is_optional=is_optional,
+                         position=_next_position(locked), is_optional=is_optional,
                          is_selected=not is_optional)
-        _fill_line(line, locked.organization, dict(values))
-        line.save(force_insert=True)
-        _retotal(locked)
-        audit_record(organization=locked.organization, actor=by, action="quote.line_add",
-                     obj=locked, changes={"line": [None, _line_snapshot(line)]})
-    return line
+        return _line_insert(locked, line, values, by=by, action="quote.line_add")
 
 
 def quote_line_update(*, line: QuoteLine, by: Member | None, is_optional: bool | None = None,
@@ -318,12 +349,7 @@ def quote_line_update(*, line: QuoteLine, by: Member | None, is_optional: bool |
         if is_optional is not None and is_optional != line.is_optional:
             line.is_optional = is_optional
             line.is_selected = not is_optional
-        line.save()
-        _retotal(quote)
-        changed = diff(before, _line_snapshot(line))
-        if changed:
-            audit_record(organization=quote.organization, actor=by, action="quote.line_update",
-                         obj=quote, changes=changed)
+        _line_save(quote, line, before, by=by, action="quote.line_update")
     return line
 
 
@@ -331,11 +357,7 @@ def quote_line_remove(*, line: QuoteLine, by: Member | None) -> None:
     with transaction.atomic():
         quote = Quote.objects.select_for_update().get(pk=line.quote_id)
         _require_quote_editable(quote)
-        before = _line_snapshot(line)
-        line.delete()
-        _retotal(quote)
-        audit_record(organization=quote.organization, actor=by, action="quote.line_remove",
-                     obj=quote, changes={"line": [before, None]})
+        _line_delete(quote, line, by=by, action="quote.line_remove")
 
 
 def quote_send(*, quote: Quote, by: Member | None, to: str) -> Quote:
@@ -663,15 +685,9 @@ def invoice_line_add(*, invoice: Invoice, by: Member | None, **values: Any) -> I
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         _require_invoice_editable(locked)
-        last = locked.lines.order_by("-position").values_list("position", flat=True).first()
         line = InvoiceLine(organization_id=locked.organization_id, invoice=locked,
-                           position=(last or 0) + 1)
-        _fill_line(line, locked.organization, dict(values))
-        line.save(force_insert=True)
-        _retotal(locked)
-        audit_record(organization=locked.organization, actor=by, action="invoice.line_add",
-                     obj=locked, changes={"line": [None, _line_snapshot(line)]})
-    return line
+                           position=_next_position(locked))
+        return _line_insert(locked, line, values, by=by, action="invoice.line_add")
 
 
 def invoice_line_update(*, line: InvoiceLine, by: Member | None, **values: Any) -> InvoiceLine:
@@ -680,12 +696,7 @@ def invoice_line_update(*, line: InvoiceLine, by: Member | None, **values: Any) 
         _require_invoice_editable(invoice)
         before = _line_snapshot(line)
         _fill_line(line, invoice.organization, dict(values))
-        line.save()
-        _retotal(invoice)
-        changed = diff(before, _line_snapshot(line))
-        if changed:
-            audit_record(organization=invoice.organization, actor=by,
-                         action="invoice.line_update", obj=invoice, changes=changed)
+        _line_save(invoice, line, before, by=by, action="invoice.line_update")
     return line
 
 
@@ -693,11 +704,7 @@ def invoice_line_remove(*, line: InvoiceLine, by: Member | None) -> None:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=line.invoice_id)
         _require_invoice_editable(invoice)
-        before = _line_snapshot(line)
-        line.delete()
-        _retotal(invoice)
-        audit_record(organization=invoice.organization, actor=by, action="invoice.line_remove",
-                     obj=invoice, changes={"line": [before, None]})
+        _line_delete(invoice, line, by=by, action="invoice.line_remove")
 
 
 def invoice_issue(*, invoice: Invoice, by: Member | None,
