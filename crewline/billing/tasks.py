@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -23,13 +25,9 @@ def send_quote_email(quote_id: int, to: str) -> str:
         return "gone"
     token = quote_link_token(quote=quote)
     link = settings.SITE_URL + reverse("billing_public:quote", args=[token])
-    context = {"quote": quote, "organization": quote.organization, "link": link}
-    subject = f"[{quote.organization.name}] {quote.reference} {quote.title}"
-    message = EmailMultiAlternatives(
-        subject, render_to_string("billing/email/quote.txt", context), None, [to],
-        reply_to=[quote.organization.email] if quote.organization.email else None)
-    message.attach(f"{quote.reference}.pdf", quote_pdf(quote), "application/pdf")
-    message.send()
+    _send_with_pdf(quote, to, subject=f"{quote.reference} {quote.title}",
+                   template="billing/email/quote.txt", pdf=quote_pdf(quote),
+                   context={"quote": quote, "link": link})
     return "sent"
 
 
@@ -43,12 +41,21 @@ def send_invoice_email(invoice_id: int, to: str) -> str:
                .filter(pk=invoice_id).first())
     if invoice is None:
         return "gone"
-    context = {"invoice": invoice, "organization": invoice.organization}
-    subject = f"[{invoice.organization.name}] {invoice.reference}"
-    message = EmailMultiAlternatives(
-        subject, render_to_string("billing/email/invoice.txt", context), None, [to],
-        reply_to=[invoice.organization.email] if invoice.organization.email else None)
-    message.attach(f"{invoice.reference}.pdf", invoice_pdf(invoice), "application/pdf")
-    message.send()
+    _send_with_pdf(invoice, to, subject=invoice.reference,
+                   template="billing/email/invoice.txt", pdf=invoice_pdf(invoice),
+                   context={"invoice": invoice})
     Invoice.objects.filter(pk=invoice.pk).update(sent_at=timezone.now())
     return "sent"
+
+
+def _send_with_pdf(document: Quote | Invoice, to: str, *, subject: str, template: str,
+                   pdf: bytes, context: dict[str, Any]) -> None:
+    """Email ``document`` as ``<reference>.pdf`` from its organization (replies go to the
+    organization's address)."""
+    organization = document.organization
+    message = EmailMultiAlternatives(
+        f"[{organization.name}] {subject}",
+        render_to_string(template, {**context, "organization": organization}), None, [to],
+        reply_to=[organization.email] if organization.email else None)
+    message.attach(f"{document.reference}.pdf", pdf, "application/pdf")
+    message.send()
