@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
@@ -46,6 +47,8 @@ def on_notification_created(sender: Any, instance: Notification, created: bool,
 def _enqueue_push(notification_id: int) -> None:
     from crewline.notifications.tasks import send_notification_push
 
+    if not settings.VAPID_PRIVATE_KEY:
+        return
     transaction.on_commit(lambda: send_notification_push.enqueue(notification_id))
 
 
