@@ -184,6 +184,7 @@ class State:
     frames: int = 0
     push_times: list[float] = field(default_factory=list)
     ready: int = 0
+    connections: int = 0  # the most database connections seen at once
     stopping: bool = False
 
     def error(self, kind: dict, what: str) -> None:
@@ -285,10 +286,28 @@ async def technician(client, n: int, tech: dict, headers: dict | None, state: St
             state.error(state.push_errors, f"push {results[0].get('status') if results else '?'}")
 
 
-async def load(base: str, world: dict, seconds: float) -> State:
+def count_connections(url: str) -> int:
+    """How many connections the benchmark's database holds now (the server's, mostly)."""
+    import psycopg
+
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = %s",
+                            [name]).fetchone()[0]
+
+
+async def watch_connections(url: str, state: State) -> None:
+    while True:
+        count = await asyncio.to_thread(count_connections, url)
+        state.connections = max(state.connections, count)
+        await asyncio.sleep(2)
+
+
+async def load(base: str, world: dict, seconds: float, url: str) -> State:
     import httpx
 
     state = State(streams=len(world["office"]))
+    watcher = asyncio.create_task(watch_connections(url, state))
     topics = f"list board:{world['day']}"
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as streams, \
@@ -318,6 +337,8 @@ async def load(base: str, world: dict, seconds: float) -> State:
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)
     return state
 
 
@@ -354,6 +375,7 @@ def report(state: State, broker: str, log: Path, seconds: float) -> bool:
         # Negative: the event reached the stream before the push's answer reached the phone.
         print(f"after the answer median/p95  {statistics.median(after) * 1000:.0f} / "
               f"{percentile(after, 0.95) * 1000:.0f} ms (the broker and the streams' part)")
+    print(f"database connections, most   {state.connections} (with {state.ready} streams open)")
     print(f"errors                       {errors}   target 0  {'yes' if not errors else 'NO'}")
     for what, n in sorted({**state.push_errors, **state.stream_errors}.items()):
         print(f"  {what}: {n}")
@@ -416,7 +438,8 @@ def main(argv: list[str]) -> int:
     log = common.VAR / "live-server.log"
     server = start_server(port, env, log)
     try:
-        state = asyncio.run(load(f"http://127.0.0.1:{port}", world, args.seconds))
+        state = asyncio.run(load(f"http://127.0.0.1:{port}", world, args.seconds,
+                                 args.postgres))
     finally:
         stop_server(server)
     return 0 if report(state, args.broker, log, args.seconds) else 1
