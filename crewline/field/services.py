@@ -134,9 +134,11 @@ def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID 
     """Append an entry to the visit's job timeline, once per ``client_id``."""
     visit_check_appendable(visit=visit, by=by)
     # Insert first and look for an earlier copy only when the unique client id refuses it:
-    # resends are rare, so the usual case costs one query less.
+    # resends are rare, so the usual case costs one query less. In a push, the mutation's own
+    # savepoint stands in for this one (see ``_apply_one``).
+    own_savepoint = not workorders.caller_savepoint.get()
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=own_savepoint):
             entry = TimelineEntry(
                 organization_id=visit.organization_id, work_order_id=visit.work_order_id,
                 visit=visit, kind=kind, author=by, body=body, visibility=visibility, data=data,
@@ -157,6 +159,8 @@ def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID 
                                   **{k: [None, v] for k, v in data.items()
                                      if not isinstance(v, dict | list)}})
     except IntegrityError:
+        if not own_savepoint:
+            raise
         # Sent before (or twice at once): the entry with this client id is the answer.
         existing = _existing(visit, client_id, kind)
         if existing is None:
@@ -477,8 +481,9 @@ def _visit(ctx: Context, args: dict) -> Visit:
     whether the member is on its crew.
 
     The push fetches the batch's visits at once; consecutive appends to one visit share that
-    copy. It is dropped after a status change (the services lock and change the visit and its
-    work order) and after a rejection, so a later mutation reads the visit as the batch left it.
+    copy. A status change replaces it with the visit as the service saved it (see ``_status``);
+    it is dropped after a visit could not be completed (its work order goes on hold) and after
+    a rejection, so a later mutation reads the visit as the batch left it.
     """
     visit_id = _visit_id(args)
     visit = ctx.visits.get(visit_id)
@@ -501,7 +506,16 @@ def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
             ctx.work_order_id = visit.work_order_id
         else:
             visit = _visit(ctx, args)
-        return service(visit=visit, by=ctx.member, device_time=ctx.device_time)
+        previous = ctx.visits.pop(visit_id, None)
+        service(visit=visit, by=ctx.member, device_time=ctx.device_time)
+        if previous is not None and previous.work_order_id == visit.work_order_id:
+            # The service left the visit as it saved it; the work order's fields that appends
+            # use (organization, reference, title, checklist) are not changed by a visit's
+            # status, so the batch's copy of it is kept: no need to read the visit again.
+            Visit.work_order.field.set_cached_value(visit, previous.work_order)
+            visit.on_crew = True if not ctx.member.is_office else previous.on_crew
+            ctx.visits[visit_id] = visit
+        return visit
     return apply
 
 
@@ -655,9 +669,9 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-# Mutations that change the visit or its work order: the batch's copy is fetched again after.
-STATUS_MUTATIONS = frozenset({"visit_en_route", "visit_arrive", "visit_pause", "visit_resume",
-                              "visit_complete", "visit_incomplete"})
+# Mutations that change the visit and its work order beyond their status: the batch's copies
+# are fetched again after. (The other status changes update the batch's copy: see ``_status``.)
+STATUS_MUTATIONS = frozenset({"visit_incomplete"})
 
 
 def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
@@ -671,8 +685,22 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
         handler = MUTATIONS.get(name) if isinstance(name, str) else None
         if handler is None:
             raise BadArguments(_("Unknown change “%(name)s”.") % {"name": name})
-        with transaction.atomic():
-            handler(ctx, args)
+        # The services skip savepoints of their own inside this one; a client id sent before
+        # surfaces as an IntegrityError, and the mutation is tried once more with them, which
+        # finds the earlier entry.
+        token = workorders.caller_savepoint.set(True)
+        try:
+            with transaction.atomic():
+                handler(ctx, args)
+        except IntegrityError:
+            workorders.caller_savepoint.reset(token)
+            token = None
+            ctx.visits.clear()
+            with transaction.atomic():
+                handler(ctx, args)
+        finally:
+            if token is not None:
+                workorders.caller_savepoint.reset(token)
     except (BadArguments, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
         ctx.visits.clear()
         reason = _reason(exc)

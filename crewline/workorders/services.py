@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -344,6 +345,17 @@ def work_order_update(*, work_order: WorkOrder, by: Member | None, **changes) ->
     return work_order
 
 
+# Set by a caller that wraps each service call in a savepoint of its own and rolls back to it
+# on any error, IntegrityError included (the technician app's push): the services below then
+# skip their own savepoint, and leave an IntegrityError to that caller.
+caller_savepoint: ContextVar[bool] = ContextVar("caller_savepoint", default=False)
+
+
+def _atomic():
+    """A savepoint, unless the caller holds one (``caller_savepoint``)."""
+    return transaction.atomic(savepoint=not caller_savepoint.get())
+
+
 def note_add(*, work_order: WorkOrder, by: Member | None, body: str,
              visibility: str = Visibility.INTERNAL, visit: Visit | None = None,
              client_id: uuid.UUID | None = None,
@@ -354,13 +366,11 @@ def note_add(*, work_order: WorkOrder, by: Member | None, body: str,
         raise ValidationError({"body": _("Write something before adding the note.")})
     if visibility not in Visibility.values:
         raise ValidationError({"visibility": _("Choose who may see the note.")})
-    if client_id is not None:
-        existing = TimelineEntry.objects.filter(organization_id=work_order.organization_id,
-                                                client_id=client_id).first()
-        if existing is not None:
-            return existing
+    # Insert first and look for an earlier copy only when the unique client id refuses it:
+    # resends are rare, so the usual case costs one query less.
+    own_savepoint = not caller_savepoint.get()
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=own_savepoint):
             entry = TimelineEntry.objects.create(
                 organization_id=work_order.organization_id, work_order=work_order, visit=visit,
                 kind=EntryKind.NOTE, author=by, body=body, visibility=visibility,
@@ -370,8 +380,8 @@ def note_add(*, work_order: WorkOrder, by: Member | None, body: str,
                          obj=work_order, changes={"note": [None, body[:500]],
                                                   "visibility": [None, visibility]})
     except IntegrityError:
-        # The same upload arrived twice at once: the other request stored it first.
-        if client_id is None:
+        # Sent before (or twice at once): the entry with this client id is the answer.
+        if client_id is None or not own_savepoint:
             raise
         return TimelineEntry.objects.get(organization_id=work_order.organization_id,
                                          client_id=client_id)
@@ -514,10 +524,10 @@ def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | 
 CLOSED_VISIT_MESSAGE = gettext_noop("This visit is %(status)s; it can no longer be changed.")
 
 
-def _lock_visit(visit: Visit) -> Visit:
+def _lock_visit(visit: Visit, related: tuple[str, ...] = ("work_order", "work_order__site",
+                                                         "work_order__organization")) -> Visit:
     """The visit, locked, with its work order; refuses closed visits and closed work orders."""
-    locked = (Visit.objects.select_for_update(of=("self",))
-              .select_related("work_order", "work_order__site", "work_order__organization")
+    locked = (Visit.objects.select_for_update(of=("self",)).select_related(*related)
               .get(pk=visit.pk))
     if not locked.is_open:
         raise ValidationError(_(CLOSED_VISIT_MESSAGE)
@@ -666,17 +676,13 @@ VISIT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 def visit_is_paused(visit: Visit) -> bool:
     """Whether the visit's latest pause or resume entry is a pause."""
-    last = (TimelineEntry.objects.filter(visit=visit, kind=EntryKind.VISIT_STATUS,
-                                         data__event__in=["pause", "resume"])
-            .order_by("-id").values_list("data__event", flat=True).first())
-    return last == "pause"
-
-
-def _check_on_crew(visit: Visit, by: Member | None) -> None:
-    if by is None or by.is_office:
-        return
-    if not visit.crew.filter(pk=by.pk).exists():
-        raise PermissionDenied(_("You are not on this visit's crew."))
+    # A visit has a few status entries: reading them costs less than a JSON lookup in SQL.
+    for data in (TimelineEntry.objects.filter(visit=visit, kind=EntryKind.VISIT_STATUS)
+                 .order_by("-id").values_list("data", flat=True)):
+        event = data.get("event") if isinstance(data, dict) else None
+        if event in ("pause", "resume"):
+            return event == "pause"
+    return False
 
 
 def _visit_transition(*, visit: Visit, event: str, by: Member | None,
@@ -685,9 +691,15 @@ def _visit_transition(*, visit: Visit, event: str, by: Member | None,
     sources, target = VISIT_TRANSITIONS[event]
     if device_time is not None and timezone.is_naive(device_time):
         raise ValueError("Times must be timezone-aware.")
-    with transaction.atomic():
-        locked = _lock_visit(visit)
-        _check_on_crew(locked, by)
+    with _atomic():
+        # What the timeline entry, the audit record and the receivers use: not the site.
+        locked = _lock_visit(visit, related=("work_order__organization",))
+        # One query for the crew (its ids, from the link table): who may act, and the
+        # before/after state.
+        crew_ids = list(Visit.crew.through.objects.filter(visit_id=locked.pk)
+                        .values_list("member_id", flat=True))
+        if by is not None and not by.is_office and by.pk not in crew_ids:
+            raise PermissionDenied(_("You are not on this visit's crew."))
         if locked.status not in sources:
             raise ValidationError(
                 _("This visit is %(status)s; it cannot be marked %(action)s.")
@@ -701,7 +713,6 @@ def _visit_transition(*, visit: Visit, event: str, by: Member | None,
             raise ValidationError(_("This visit is not paused."), code="not_paused")
         if before_save is not None:
             before_save(locked)
-        crew_ids = list(locked.crew.values_list("pk", flat=True))
         before = _visit_state(locked, crew_ids)
         now = timezone.now()
         fields = ["updated_at"]
@@ -733,8 +744,24 @@ def _visit_transition(*, visit: Visit, event: str, by: Member | None,
         wo = locked.work_order
         if event in ("en_route", "arrive") and wo.status in (Status.NEW, Status.SCHEDULED):
             work_order_start(work_order=wo, by=by)
-    visit.refresh_from_db()
+    _copy_saved(locked, visit)
     return visit
+
+
+def _copy_saved(locked: Visit, visit: Visit) -> None:
+    """``visit.refresh_from_db()`` without the query: the locked copy holds what was saved."""
+    for f in Visit._meta.concrete_fields:
+        value = getattr(locked, f.attname)
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)  # as read back from the database
+        setattr(visit, f.attname, value)
+        if f.is_relation and f.is_cached(visit):
+            f.delete_cached_value(visit)
+    for rel in Visit._meta.related_objects:
+        if rel.is_cached(visit):
+            rel.delete_cached_value(visit)
+    visit._prefetched_objects_cache = {}
+    visit._state.db = locked._state.db
 
 
 VISIT_EVENT_LABELS = {
@@ -823,7 +850,7 @@ def visit_incomplete(*, visit: Visit, by: Member | None, reason: str,
     status allows) and a system entry on the timeline says which visit needs one.
     """
     reason = _require_reason(reason, _("not completing the visit"))
-    with transaction.atomic():
+    with _atomic():
         visit = _visit_transition(visit=visit, event="incomplete", by=by,
                                   device_time=device_time, reason=reason)
         wo = WorkOrder.objects.get(pk=visit.work_order_id)
