@@ -67,8 +67,9 @@ def test_it_lets_technicians_see_all_when_the_organization_allows(phone, make_vi
 
 
 def test_it_sends_only_what_changed_after_the_cursor(phone, make_visit, technician, office):
-    one = make_visit(crew=[technician], hour=8)
-    two = make_visit(crew=[technician], hour=13)
+    # Tomorrow, so that the minutes the test moves the clock never carry "today" past midnight.
+    one = make_visit(crew=[technician], hour=8, days=1)
+    two = make_visit(crew=[technician], hour=13, days=1)
     with _later():
         cursor = phone.pull().json()["cursor"]
     with _later(2):
