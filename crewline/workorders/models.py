@@ -190,8 +190,6 @@ class Visit(OrgOwned):
         ]
         indexes = [
             models.Index(fields=["organization", "start"], name="visit_org_start_idx"),
-            # The board's queue and the dashboard look for work orders' open visits by status.
-            models.Index(fields=["organization", "status"], name="visit_org_status_idx"),
         ]
 
     def __str__(self) -> str:
