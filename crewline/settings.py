@@ -237,6 +237,9 @@ REDIS_URL = env_str("REDIS_URL", "")
 LIVE_BROKER = env_str("LIVE_BROKER", "redis" if REDIS_URL else (
     "postgres" if _db["ENGINE"] == "django.db.backends.postgresql" else "memory"))
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
+# Streams end after this and the browser reconnects (Last-Event-ID); short under tests, whose
+# threaded test server cannot stream and would otherwise wait on a stream forever.
+LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 3 if TESTING else 300, minimum=1)
 
 # Background work (emails, recurring plans, ...): django-tasks with its database backend; a worker
 # process (`crewline worker`, started by `crewline run`) runs them. Tests run tasks immediately.

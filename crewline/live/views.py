@@ -27,6 +27,13 @@ def _heartbeat_seconds() -> float:
     return float(getattr(settings, "LIVE_HEARTBEAT_SECONDS", 15))
 
 
+def _lifetime_seconds() -> float:
+    """How long one stream lasts before the server ends it; the browser reconnects at once with
+    Last-Event-ID and misses nothing. Recycling streams frees their database connection and keeps
+    a server that is not ASGI (the test server) from holding a thread on it forever."""
+    return float(getattr(settings, "LIVE_STREAM_SECONDS", 300))
+
+
 def _poll_seconds(broker_name: str) -> float:
     """How often a stream also reads the event log; 0 for never.
 
@@ -112,8 +119,9 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
         heartbeat, poll = _heartbeat_seconds(), _poll_seconds(broker.name)
         loop = asyncio.get_running_loop()
         last_sent = loop.time()
-        while True:
-            message = await sub.get(min(heartbeat, poll) if poll else heartbeat)
+        ends = last_sent + _lifetime_seconds()
+        while (left := ends - loop.time()) > 0:
+            message = await sub.get(min(heartbeat, poll, left) if poll else min(heartbeat, left))
             if message is None:
                 if poll:
                     async for frame in backlog():
