@@ -53,8 +53,18 @@ def app(request: HttpRequest) -> HttpResponse:
             "scope": reverse("field:app"),
             "login": reverse("login"),
             "member": {"id": request.member.pk, "name": request.member.name},
+            "push": _push_config(),
         },
     })
+
+
+def _push_config() -> dict[str, str] | None:
+    """Where the app keeps this phone's Web Push subscription, and the server's public key;
+    None when Web Push is not configured (the app then offers no alerts)."""
+    if not (settings.VAPID_PRIVATE_KEY and settings.VAPID_PUBLIC_KEY):
+        return None
+    return {"key": settings.VAPID_PUBLIC_KEY,
+            "url": reverse("notifications:push_subscription")}
 
 
 @member_required
@@ -114,6 +124,10 @@ def _strings() -> dict[str, str]:
         "timeline": _("What happened"), "history": _("Earlier jobs at this site"),
         "needs_answer": _("Answer “%(label)s” first."),
         "needs_signature": _("The customer's signature is required first."),
+        "push_offer": _("Get an alert on this phone when the office changes your visits."),
+        "push_on": _("Turn on alerts"), "not_now": _("Not now"),
+        "push_failed": _("Alerts could not be turned on. Try again when you have signal."),
+        "push_denied": _("Alerts are blocked for this site in the browser's settings."),
     }
 
 
@@ -153,7 +167,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     shell = reverse("field:app")
     config = {"version": _version(assets), "assets": assets, "shell": shell,
               "api": reverse("field:me").rsplit("me", 1)[0], "sync": static("field/sync.js"),
-              "static": settings.STATIC_URL, "login": reverse("login")}
+              "static": settings.STATIC_URL, "login": reverse("login"),
+              "icon": static("field/icon-192.png")}
     response = render(request, "field/sw.js", {"config_json": json.dumps(config)},
                       content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = shell

@@ -39,8 +39,11 @@ def on_visit_changed(sender: Any, *, visit, by, change, before, after, **kwargs:
 
 @receiver(post_save, sender=Notification, dispatch_uid="notifications.push_new")
 def on_notification_created(sender: Any, instance: Notification, created: bool,
-                            raw: bool = False, **kwargs: Any) -> None:
-    if created and not raw:
+                            raw: bool = False, update_fields=None, **kwargs: Any) -> None:
+    # A batch rewritten by a later change (assigned, then moved a minute later) pushes again;
+    # the phone replaces the alert it shows, which has the same tag.
+    rewritten = update_fields is not None and "title" in update_fields
+    if (created or rewritten) and not raw:
         _enqueue_push(instance.pk)
 
 

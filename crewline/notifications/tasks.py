@@ -70,10 +70,18 @@ PUSH_TTL = 24 * 60 * 60
 
 
 def push_payload(notification: Notification) -> dict[str, str]:
-    """What the phone's service worker shows: a title, a line of text and where a tap goes."""
+    """What the phone's service worker shows: a title, a line of text and where a tap goes.
+
+    A technician's visit change opens that visit in the phone app, which has it offline; the
+    rest open the notification's own page."""
+    from crewline.notifications.models import TECHNICIAN_KINDS
+
+    url = notification.url or "/"
+    visit = (notification.data or {}).get("visit")
+    if notification.kind in TECHNICIAN_KINDS and visit:
+        url = reverse("field:app") + f"#visit/{int(visit)}"
     return {"title": notification.title, "body": notification.body[:300],
-            "url": settings.SITE_URL + (notification.url or "/"),
-            "tag": f"notification-{notification.pk}"}
+            "url": settings.SITE_URL + url, "tag": f"notification-{notification.pk}"}
 
 
 @task()

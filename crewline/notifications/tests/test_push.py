@@ -3,87 +3,26 @@ a push service that the test runs, which decrypts the message as a browser would
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import http_ece
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.management import call_command
 from django.urls import reverse
 
 from crewline.notifications.models import Notification, PushSubscription
 from crewline.notifications.tasks import send_notification_push
 
 from .conftest import change, local
+from .push_service import PushService, b64url_decode, vapid_keys
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("notifications:push_subscription")
 
 
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-class PushService:
-    """A push service on 127.0.0.1 that keeps what it receives (headers, decrypted body)."""
-
-    def __init__(self, status: int = 201) -> None:
-        self.received: list[dict] = []
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                plain = http_ece.decrypt(body, private_key=service.private_key,
-                                         auth_secret=service.auth, version="aes128gcm")
-                service.received.append({"path": self.path, "headers": dict(self.headers),
-                                         "payload": json.loads(plain)})
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def subscription(self, name: str = "phone-1") -> dict:
-        public = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        return {"endpoint": f"{self.origin}/push/{name}",
-                "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)}}
-
-    def __enter__(self) -> PushService:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def vapid(settings, monkeypatch, capsys):
+def vapid(settings, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    call_command("vapid_keys")
-    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    lines = vapid_keys()
     settings.VAPID_PRIVATE_KEY = lines["VAPID_PRIVATE_KEY"]
     settings.VAPID_PUBLIC_KEY = lines["VAPID_PUBLIC_KEY"]
     settings.VAPID_SUBJECT = "mailto:ops@example.com"
@@ -105,7 +44,7 @@ def test_it_pushes_a_new_notification_to_the_technicians_phone_end_to_end(
     assert received["path"] == "/push/phone-1"
     assert received["payload"] == {
         "title": note.title, "body": note.body,
-        "url": f"https://crew.example.com/work-orders/my-visits/#visit-{visit.pk}",
+        "url": f"https://crew.example.com/field/#visit/{visit.pk}",
         "tag": f"notification-{note.pk}"}
     assert "WO-1042 at Maple Dental moved" in received["payload"]["title"]
     headers = {k.lower(): v for k, v in received["headers"].items()}
@@ -118,6 +57,22 @@ def test_it_pushes_a_new_notification_to_the_technicians_phone_end_to_end(
     claims = json.loads(b64url_decode(fields["t"].split(".")[1]))
     assert claims["aud"] == service.origin
     assert claims["sub"] == "mailto:ops@example.com"
+
+
+def test_it_pushes_again_when_a_later_change_rewrites_the_notification(
+        vapid, tech_client, technician, office, visit, django_capture_on_commit_callbacks):
+    with PushService() as service:
+        tech_client.post(URL, service.subscription(), content_type="application/json")
+        with django_capture_on_commit_callbacks(execute=True):
+            change(visit, by=office, change="moved", start=local(2026, 11, 24, 13),
+                   end=local(2026, 11, 24, 14))
+        with django_capture_on_commit_callbacks(execute=True):
+            change(visit, by=office, change="moved", start=local(2026, 11, 24, 15),
+                   end=local(2026, 11, 24, 16))
+        note = Notification.objects.get(recipient=technician)
+        assert [r["payload"]["tag"] for r in service.received] == [f"notification-{note.pk}"] * 2
+        assert service.received[-1]["payload"]["body"] == note.body
+        assert "to Tue 24 Nov 15:00–16:00" in note.body
 
 
 def test_it_forgets_a_subscription_the_push_service_says_is_gone(

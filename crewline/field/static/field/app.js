@@ -55,7 +55,8 @@
   }
 
   /* Photos and attachments of the stored visits and site histories, fetched once so that the
-   * service worker keeps them for offline use. */
+   * service worker keeps them for offline use; files of visits no longer on the phone are
+   * dropped from its cache, so the phone's storage does not grow job after job. */
   const prefetched = new Set();
   function prefetchFiles() {
     if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
@@ -65,10 +66,19 @@
       ((v.work_order || {}).attachments || []).forEach((a) => { if (a.url) urls.push(a.url); });
     });
     state.sites.forEach((site) => (site.history || []).forEach((j) => urls.push(...(j.photos || []))));
-    urls.filter((u) => !prefetched.has(u)).slice(0, 100).forEach((u) => {
+    const keep = new Set(urls.map((u) => new URL(u, location.href).href));
+    Array.from(keep).filter((u) => !prefetched.has(u)).slice(0, 100).forEach((u) => {
       prefetched.add(u);
       fetch(u, { credentials: "same-origin" }).catch(() => prefetched.delete(u));
     });
+    pruneFiles(keep).catch(() => {});
+  }
+
+  async function pruneFiles(keep) {
+    if (!window.caches) return;
+    const cache = await caches.open(CS.FILES_CACHE);
+    const stale = (await cache.keys()).filter((r) => !keep.has(r.url));
+    await Promise.all(stale.map((r) => { prefetched.delete(r.url); return cache.delete(r); }));
   }
 
   function renderStatus() {
@@ -135,6 +145,71 @@
     } catch (e) { /* not decodable here: keep the original bytes */ }
     const hash = await sha256(await blob.arrayBuffer());
     return { data: await readDataUrl(blob), sha256: hash };
+  }
+
+  /* ---- Alerts (Web Push) ---- */
+
+  // unsupported | off | on | denied | failed; "off" and "failed" show the offer on my day.
+  let pushState = "unsupported";
+  const PUSH_DISMISSED = "crewline-field-push-dismissed";
+
+  function keyBytes(b64url) {
+    const b64 = (b64url + "=".repeat((4 - b64url.length % 4) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  }
+
+  const sameKey = (sub) => {
+    const have = sub.options && sub.options.applicationServerKey;
+    if (!have) return true;
+    const a = new Uint8Array(have); const b = keyBytes(CFG.push.key);
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  };
+
+  async function savePush(sub) {
+    if (!client.csrf) client.csrf = (await client.call("me")).csrf_token;
+    const r = await fetch(CFG.push.url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": client.csrf },
+      body: JSON.stringify(sub.toJSON()) });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+  }
+
+  /* What this phone can do; a subscription the server may not have yet (a new login, a new
+   * key) is sent again, so alerts follow whoever uses the phone now. */
+  async function checkPush() {
+    if (!CFG.push || !navigator.serviceWorker || !("PushManager" in window) || !window.Notification) return;
+    if (Notification.permission === "denied") { pushState = "denied"; return; }
+    const reg = await navigator.serviceWorker.ready;
+    let sub = await reg.pushManager.getSubscription();
+    if (sub && !sameKey(sub)) { await sub.unsubscribe(); sub = null; }
+    if (sub && Notification.permission === "granted") {
+      pushState = "on";
+      if (navigator.onLine) savePush(sub).catch(() => {});
+    } else {
+      pushState = localStorage.getItem(PUSH_DISMISSED) ? "dismissed" : "off";
+    }
+  }
+
+  async function turnOnPush() {
+    try {
+      const permission = await Notification.requestPermission();
+      if (permission !== "granted") { pushState = permission === "denied" ? "denied" : "off"; return; }
+      const reg = await navigator.serviceWorker.ready;
+      const sub = await reg.pushManager.subscribe({ userVisibleOnly: true,
+        applicationServerKey: keyBytes(CFG.push.key) });
+      await savePush(sub);
+      pushState = "on";
+    } catch (err) {
+      pushState = "failed";
+    }
+  }
+
+  function pushCard() {
+    if (pushState !== "off" && pushState !== "failed") return "";
+    return `<section class="card field-card mb-3" data-testid="push"><div class="card-body">
+      <p class="mb-2">${h(pushState === "failed" ? T.push_failed : T.push_offer)}</p>
+      <div class="d-flex gap-2 align-items-center"><button type="button" class="btn btn-primary btn-lg flex-fill text-nowrap" data-do="push_on">${h(T.push_on)}</button>
+      <button type="button" class="btn btn-link text-nowrap" data-do="push_dismiss">${h(T.not_now)}</button></div>
+      </div></section>`;
   }
 
   /* ---- Views ---- */
@@ -207,7 +282,7 @@
       if (!groups.has(k)) groups.set(k, []);
       groups.get(k).push(v);
     });
-    let out = `<h1 class="visually-hidden">${h(T.my_day)}</h1>` + noticesCard() + clockCard();
+    let out = `<h1 class="visually-hidden">${h(T.my_day)}</h1>` + noticesCard() + pushCard() + clockCard();
     if (!groups.has(today)) out += `<h2 class="field-day">${h(T.today)}</h2><p class="text-muted">${h(state.kv.last_sync ? T.no_visits : T.first_sync)}</p>`;
     for (const [k, list] of groups) {
       out += `<h2 class="field-day">${h(k === today ? T.today : dayLabel(list[0].start))}</h2>` + list.map(visitCard).join("");
@@ -414,6 +489,14 @@
         label: item.label, answer: el.dataset.value === "true" });
     } else if (what === "sig-clear") {
       setupSignature();
+    } else if (what === "push_on") {
+      el.disabled = true;
+      await turnOnPush();
+      render();
+    } else if (what === "push_dismiss") {
+      localStorage.setItem(PUSH_DISMISSED, "1");
+      pushState = "dismissed";
+      render();
     }
   });
 
@@ -492,7 +575,10 @@
         .catch(() => { /* periodic sync needs an installed app; the page syncs every minute */ });
       navigator.serviceWorker.addEventListener("message", (ev) => {
         if (ev.data === "field-synced") refresh(true);
+        // A tapped alert: open what it is about (the worker sends only paths of this app).
+        else if (ev.data && ev.data.open) location.href = ev.data.open;
       });
+      checkPush().then(() => refresh(true), () => {});
     }
     if (navigator.onLine) await sync();
     setInterval(() => { if (navigator.onLine) sync(); }, 60000);

@@ -363,6 +363,9 @@
     return "ok";
   }
 
+  // The service worker's cache of job files (photos, attachments) fetched for offline use.
+  const FILES_CACHE = "field-files-v1";
+
   root.CrewlineSync = { openDb, tx, req, act, load, sync, Client, uuid, isoNow,
-    applyToVisit, NeedsLogin, HttpError };
+    applyToVisit, NeedsLogin, HttpError, FILES_CACHE };
 })(typeof self !== "undefined" ? self : window);

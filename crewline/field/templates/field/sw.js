@@ -1,11 +1,10 @@
-/* Crewline field app service worker: the app shell offline, files of jobs kept once seen, and
- * Background Sync of the outbox. Served from the app's own path so it controls /field/. */
+/* Crewline field app service worker: the app shell offline, files of jobs kept once seen,
+ * Background Sync of the outbox, and alerts by Web Push. Served from the app's own path so it controls /field/. */
 "use strict";
 const CONFIG = {{ config_json|safe }};
 const SHELL_CACHE = "field-shell-" + CONFIG.version;
-const FILES_CACHE = "field-files-v1";
-
 importScripts(CONFIG.sync);
+const FILES_CACHE = self.CrewlineSync.FILES_CACHE;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then(async (cache) => {
@@ -74,4 +73,32 @@ self.addEventListener("sync", (event) => {
 });
 self.addEventListener("periodicsync", (event) => {
   if (event.tag === "field-sync") event.waitUntil(backgroundSync());
+});
+
+/* An alert from the office (Web Push): show it, and fetch the change so the phone has it
+ * before the technician opens the app. Only paths of this site are opened on a tap. */
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (err) { data = { body: event.data.text() }; }
+  const target = new URL(data.url || CONFIG.shell, self.location.origin);
+  const path = target.pathname + target.search + target.hash;
+  event.waitUntil(Promise.all([
+    self.registration.showNotification(data.title || "Crewline", {
+      body: data.body || "", tag: data.tag, icon: CONFIG.icon, badge: CONFIG.icon,
+      data: { path } }),
+    backgroundSync().catch(() => { /* signed out or offline again: the app syncs on opening */ }),
+  ]));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const path = (event.notification.data && event.notification.data.path) || CONFIG.shell;
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => new URL(w.url).pathname.startsWith(CONFIG.shell));
+    if (open && path.startsWith(CONFIG.shell)) {
+      open.postMessage({ open: path });
+      return open.focus();
+    }
+    return self.clients.openWindow(path);
+  }));
 });
