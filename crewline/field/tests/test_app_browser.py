@@ -5,6 +5,7 @@ change, in order, on the right visit."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -308,3 +309,58 @@ def test_it_sends_heic_as_is_and_survives_a_revoked_device(phone, technician, ma
     assert TimelineEntry.objects.filter(visit=visit, kind=EntryKind.NOTE).count() == 1
     page.wait_for_load_state("networkidle")
     page.close()
+
+
+CACHED_FILES = """caches.open("field-files-v1").then((c) => c.keys())
+                  .then((keys) => keys.map((r) => new URL(r.url).pathname))"""
+
+
+def test_it_keeps_a_visits_files_offline_and_drops_them_when_the_visit_goes(
+        phone, technician, office, make_visit):
+    """Files of the visits on the phone are fetched once into the service worker's cache; when
+    the office takes the technician off the visit, its files leave the phone."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from crewline.core.models import Role
+    from crewline.factories import MemberFactory
+    from crewline.workorders.services import attachment_add, visit_schedule
+
+    visit = make_visit(crew=[technician], days=1, title="Rewire the plant room")
+    entry = attachment_add(work_order=visit.work_order, by=office,
+                           file=SimpleUploadedFile("wiring.pdf", b"%PDF-1.4 wiring diagram",
+                                                   content_type="application/pdf"))
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(phone.base + "/login/")
+    page.fill("input[name=username]", technician.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.evaluate("window.CrewlineField.sync()")
+    path = f"/field/api/files/{entry.pk}/"
+    assert wait_for(lambda: path in page.evaluate(CACHED_FILES), page)
+
+    phone.set_offline(True)  # kept for offline use: the file opens with no signal
+    body = page.evaluate(f"fetch({json.dumps(path)}).then((r) => r.text())")
+    assert body == "%PDF-1.4 wiring diagram"
+    phone.set_offline(False)
+
+    other = MemberFactory(organization=technician.organization, role=Role.TECHNICIAN)
+    visit_schedule(visit=visit, start=visit.start, end=visit.end, crew=[other], by=office,
+                   override=True)
+    page.evaluate("window.CrewlineField.sync()")
+    page.wait_for_function(f"!window.CrewlineField.state().visits.some((v) => v.id === {visit.pk})")
+    assert wait_for(lambda: path not in page.evaluate(CACHED_FILES), page)
+    page.wait_for_load_state("networkidle")
+    page.close()
+
+
+def wait_for(condition, page, seconds: float = 10) -> bool:
+    """Poll ``condition`` (for what a page's promise gives, which ``wait_for_function`` does
+    not wait on) until it holds or ``seconds`` pass; returns whether it held."""
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return True
+        page.wait_for_timeout(50)
+    return condition()
