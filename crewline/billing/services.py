@@ -35,7 +35,7 @@ from crewline.billing.models import (
     QuoteStatus,
 )
 from crewline.billing.money import ZERO, totals
-from crewline.core.audit import audit_record, diff, snapshot
+from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder, WorkOrderKind
@@ -550,6 +550,7 @@ def invoice_draft_from_work_order(*, work_order: WorkOrder, by: Member | None) -
     """
     org = work_order.organization
     with transaction.atomic():
+        organization_write_lock(work_order.organization_id)
         wo = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
         if wo.status != Status.COMPLETED:
             raise ValidationError(_("Only a completed work order can be invoiced."))

@@ -124,6 +124,48 @@ def _known_head(connection: BaseDatabaseWrapper, organization_id: int) -> _Head 
     return None
 
 
+class _OrgLocked:
+    """On-commit marker: this transaction holds the organization's row lock (see
+    ``organization_write_lock``). Dropped by Django with the savepoint that took it, whose
+    rollback also releases the lock."""
+
+    __slots__ = ("organization_id",)
+
+    def __init__(self, organization_id: int) -> None:
+        self.organization_id = organization_id
+
+    def __call__(self) -> None:
+        pass
+
+
+def _holds_org_lock(connection: BaseDatabaseWrapper, organization_id: int) -> bool:
+    return connection.in_atomic_block and any(
+        isinstance(func, _OrgLocked) and func.organization_id == organization_id
+        for _sids, func, _robust in connection.run_on_commit)
+
+
+def organization_write_lock(organization_id: int) -> None:
+    """Take the organization's row lock (the audit chain's) before the rows a change locks.
+
+    Every audited change holds this lock from its first audit entry until it commits. A
+    transaction that locks a row after that (a push of a phone's changes locks visit after
+    visit) would deadlock with one that locked such a row first and is now waiting to audit.
+    Every service that locks rows for a change calls this first, so all transactions lock in one
+    order: the phone's device row, the organization, then the rows. Call inside the change's
+    transaction; taken once per transaction. A no-op on SQLite, which lets one writer at a time.
+    """
+    connection = transaction.get_connection()
+    if not connection.features.has_select_for_update:
+        return
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "organization_write_lock() needs the change's transaction.")
+    if _holds_org_lock(connection, organization_id):
+        return
+    Organization.objects.select_for_update().filter(pk=organization_id).values("pk").get()
+    transaction.on_commit(_OrgLocked(organization_id))
+
+
 def audit_record(
     *,
     organization: Organization,
@@ -156,7 +198,7 @@ def audit_record(
         if head is None:
             if not connection.run_on_commit:  # nothing pending: every remembered head is stale
                 _heads.pop(connection, None)
-            Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").get()
+            organization_write_lock(organization.pk)
             last = (AuditLog.objects.filter(organization=organization)
                     .order_by("-seq").values("seq", "hash").first())
             head = _Head(last["seq"], last["hash"]) if last else _Head(0, GENESIS_HASH)

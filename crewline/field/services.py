@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crewline.core.audit import audit_record
+from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member, Role
 from crewline.field.models import Device, RejectedMutation, Upload
 from crewline.field.receivers import changes_batched
@@ -739,6 +739,8 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
                                 .values_list("last_seq", "revoked_at").get())
         if revoked_at is not None:
             raise PermissionDenied("This device was revoked.")
+        # Before any of the rows the mutations lock: see organization_write_lock.
+        organization_write_lock(device.organization_id)
         first_seq = last_seq
         visit_ids = {m["args"]["visit_id"] for m in mutations if m["seq"] > last_seq
                      and isinstance(m.get("args"), dict)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crewline.core.audit import audit_record, to_json_value
+from crewline.core.audit import audit_record, organization_write_lock, to_json_value
 from crewline.core.models import WEEKDAYS, Member
 from crewline.scheduling.models import TimeOff, WorkingHours
 
@@ -58,6 +58,7 @@ def working_hours_set(*, member: Member, hours: Mapping[int, Iterable[Span]] | N
                 rows.append(WorkingHours(organization_id=member.organization_id, member=member,
                                          weekday=weekday, start=start, end=end))
     with transaction.atomic():
+        organization_write_lock(member.organization_id)
         Member.objects.select_for_update().filter(pk=member.pk).values("pk").get()
         existing = WorkingHours.objects.filter(member=member)
         before = hours_summary(existing)

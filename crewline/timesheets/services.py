@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crewline.core.audit import audit_record
+from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member
 from crewline.timesheets.models import TimeEntry, TimeKind, TimeSource
 
@@ -64,6 +64,7 @@ def _open(member: Member, kind: str) -> TimeEntry | None:
 
 def _lock_member(member: Member) -> None:
     # Two phones of one member clocking at once: the second waits, then sees the first's entry.
+    organization_write_lock(member.organization_id)
     Member.objects.select_for_update().filter(pk=member.pk).values("pk").get()
 
 
@@ -233,6 +234,7 @@ def time_entry_update(*, entry: TimeEntry, by: Member, kind: str, start: dt.date
     _require_office(by, entry.organization_id)
     _check_span(kind, start, end)
     with transaction.atomic():
+        organization_write_lock(entry.organization_id)
         entry = TimeEntry.objects.select_for_update().select_related("member__organization") \
             .get(pk=entry.pk)
         _check_unlocked(member=entry.member, spans=[(entry.start, entry.end), (start, end)])
@@ -276,6 +278,7 @@ def time_entry_delete(*, entry: TimeEntry, by: Member) -> None:
 
     _require_office(by, entry.organization_id)
     with transaction.atomic():
+        organization_write_lock(entry.organization_id)
         entry = TimeEntry.objects.select_for_update().select_related("member__organization") \
             .get(pk=entry.pk)
         _check_unlocked(member=entry.member, spans=[(entry.start, entry.end)])

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from crewline.core.audit import audit_record, diff, snapshot
+from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
 from crewline.workorders.models import (
@@ -92,6 +92,7 @@ def allowed_transitions(work_order: WorkOrder) -> list[str]:
 
 
 def _lock(work_order: WorkOrder) -> WorkOrder:
+    organization_write_lock(work_order.organization_id)
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
 
@@ -441,6 +442,7 @@ def _lock_members(crew: list[Member]) -> None:
     """Lock the crew's member rows, in id order, so that two dispatchers cannot book the same
     person at the same time past each other's conflict check."""
     if crew:
+        organization_write_lock(crew[0].organization_id)
         list(Member.objects.select_for_update().filter(pk__in=[m.pk for m in crew])
              .order_by("pk").values_list("pk", flat=True))
 
@@ -527,6 +529,7 @@ CLOSED_VISIT_MESSAGE = gettext_noop("This visit is %(status)s; it can no longer 
 def _lock_visit(visit: Visit, related: tuple[str, ...] = ("work_order", "work_order__site",
                                                          "work_order__organization")) -> Visit:
     """The visit, locked, with its work order; refuses closed visits and closed work orders."""
+    organization_write_lock(visit.organization_id)
     locked = (Visit.objects.select_for_update(of=("self",)).select_related(*related)
               .get(pk=visit.pk))
     if not locked.is_open:
