@@ -5,7 +5,8 @@ open pages, through one real server process (uvicorn) on PostgreSQL.
     bench/run live --broker redis                  Redis pub/sub (REDIS_URL, default below)
     bench/run live --seconds 300                   a longer run
     bench/run live --postgres URL                  another PostgreSQL database (emptied first)
-    bench/run live --conn-max-age 0                the server's DATABASE_CONN_MAX_AGE
+    bench/run live --no-pool                       persistent connections, no pool (DATABASE_POOL)
+    bench/run live --conn-max-age 0                the same with DATABASE_CONN_MAX_AGE
 
 The database (default postgres://postgres@127.0.0.1:5432/crewline_bench_live) is created if
 missing, emptied, migrated and seeded each run: one organization, 200 technicians with one
@@ -398,8 +399,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--broker", choices=("postgres", "redis"), default="postgres")
     parser.add_argument("--seconds", type=float, default=90.0,
                         help="how long the technicians push (default 90)")
+    parser.add_argument("--no-pool", action="store_true",
+                        help="the server without its connection pool (DATABASE_POOL=false)")
     parser.add_argument("--conn-max-age", type=int, metavar="SECONDS",
-                        help="the server's DATABASE_CONN_MAX_AGE (default: the settings' own)")
+                        help="the server's DATABASE_CONN_MAX_AGE; implies --no-pool")
     args = parser.parse_args(argv)
     if not args.postgres.startswith(("postgres://", "postgresql://")):
         parser.error("--postgres needs a postgres:// URL")
@@ -428,6 +431,8 @@ def main(argv: list[str]) -> int:
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "LIVE_BROKER": args.broker,
            "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    if args.no_pool or args.conn_max_age is not None:
+        env["DATABASE_POOL"] = "false"
     if args.conn_max_age is not None:
         env["DATABASE_CONN_MAX_AGE"] = str(args.conn_max_age)
     if args.broker == "redis":

@@ -130,8 +130,35 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    # Under ASGI each request runs its ORM calls in a thread of its own, so persistent
+    # connections (CONN_MAX_AGE) pile up, one per thread that ever ran. A pool per process
+    # bounds them: a request takes a connection when it first needs one and gives it back when
+    # it ends. DATABASE_POOL=false returns to persistent connections, for a pooler in front
+    # (pgbouncer) that pools already. Tests run with the pool too: Django builds it on the first
+    # query, after pytest-django has pointed the connection at test_<name>, and closes it before
+    # dropping that database.
     _db["CONN_HEALTH_CHECKS"] = True
+    if env_bool("DATABASE_POOL", True):
+        if env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0):
+            raise ImproperlyConfigured(
+                "DATABASE_CONN_MAX_AGE applies only with DATABASE_POOL=false: pooled "
+                "connections are not persistent ones.")
+        _pool_min = env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0)
+        _pool_max = env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1)
+        if _pool_max < _pool_min:
+            raise ImproperlyConfigured(
+                f"DATABASE_POOL_MAX_SIZE={_pool_max} must be at least "
+                f"DATABASE_POOL_MIN_SIZE={_pool_min}.")
+        _db["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+        _db["OPTIONS"] = {**_db.get("OPTIONS", {}), "pool": {
+            "min_size": _pool_min,
+            "max_size": _pool_max,
+            # A request waiting longer than this for a free connection fails (PoolTimeout)
+            # instead of hanging while the pool is exhausted.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+        }}
+    else:
+        _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 else:
     raise ImproperlyConfigured(
         f"DATABASE_URL uses {_db['ENGINE']}; Crewline supports sqlite:// and postgres:// only."

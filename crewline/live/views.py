@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.utils import timezone
 
 from crewline.live.broker import get_broker
-from crewline.live.selectors import events_after, latest_event_id
+from crewline.live.selectors import aevents_after, latest_event_id
 from crewline.live.services import topic_allowed
 
 MAX_TOPICS = 40
@@ -29,8 +29,8 @@ def _heartbeat_seconds() -> float:
 
 def _lifetime_seconds() -> float:
     """How long one stream lasts before the server ends it; the browser reconnects at once with
-    Last-Event-ID and misses nothing. Recycling streams frees their database connection and keeps
-    a server that is not ASGI (the test server) from holding a thread on it forever."""
+    Last-Event-ID and misses nothing. Recycling streams keeps a server that is not ASGI (the
+    test server) from holding a thread on one forever."""
     return float(getattr(settings, "LIVE_STREAM_SECONDS", 300))
 
 
@@ -105,8 +105,10 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
 
     async def backlog() -> AsyncIterator[str]:
         nonlocal high
-        async for event in events_after(organization_id=org_id, topics=topics,
-                                        after_id=high, since=since if high is None else None):
+        # A list read at once, after which the connection is given back: between reads the
+        # stream holds none, though it stays open for minutes.
+        for event in await aevents_after(organization_id=org_id, topics=topics,
+                                         after_id=high, since=since if high is None else None):
             if event.id not in sent:
                 sent.append(event.id)
                 high = max(high or 0, event.id)

@@ -1,3 +1,4 @@
+import json
 import os
 import secrets
 import subprocess
@@ -10,6 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from crewline.env import env_bool, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parents[3]
+# Never connected to: settings are read without a database.
+POSTGRES_URL = "postgres://crew:secret@db.example.com:5432/crew?sslmode=require"
 
 
 def test_it_reads_strings_with_defaults_and_requires_missing_ones(monkeypatch):
@@ -90,12 +93,59 @@ def test_it_passes_the_deployment_checks_with_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_it_passes_the_deployment_checks_on_postgresql_with_the_pool(tmp_path):
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
+                            env=_production_env(tmp_path, DATABASE_URL=POSTGRES_URL),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+DATABASE_PROBE = """
+import django, json
+django.setup()
+from django.db import connection
+db = connection.settings_dict
+pool = connection.pool  # built (psycopg_pool installed, options accepted), not opened
+print(json.dumps({"conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"],
+                  "options": {k: v for k, v in db["OPTIONS"].items() if k != "pool"},
+                  "pool": pool and [pool.min_size, pool.max_size, pool.timeout]}))
+"""
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({}, {"conn_max_age": 0, "pool": [2, 20, 10]}),
+    ({"DATABASE_POOL_MIN_SIZE": "0", "DATABASE_POOL_MAX_SIZE": "5",
+      "DATABASE_POOL_TIMEOUT": "3", "DATABASE_CONN_MAX_AGE": "0"},
+     {"conn_max_age": 0, "pool": [0, 5, 3]}),
+    # Behind pgbouncer: no pool of our own, persistent connections as before.
+    ({"DATABASE_POOL": "false"}, {"conn_max_age": 60, "pool": None}),
+    ({"DATABASE_POOL": "false", "DATABASE_CONN_MAX_AGE": "0"}, {"conn_max_age": 0, "pool": None}),
+])
+def test_it_pools_postgresql_connections_unless_told_not_to(tmp_path, extra, expected):
+    result = subprocess.run([sys.executable, "-c", DATABASE_PROBE], cwd=ROOT,  # noqa: S603
+                            env=_production_env(tmp_path, DATABASE_URL=POSTGRES_URL, **extra),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {**expected, "health_checks": True, "options": {"sslmode": "require"}}
+
+
 @pytest.mark.parametrize(("extra", "named"), [
     ({"DEBUG": "maybe"}, "DEBUG"),
     ({"DATABASE_URL": "mysql://u:p@db/crew"}, "DATABASE_URL"),
     ({"SECRET_KEY": "too-short"}, "SECRET_KEY"),
     ({"LOGIN_FAILURE_LIMIT": "five"}, "LOGIN_FAILURE_LIMIT"),
     ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"}, "EMAIL_USE_SSL"),
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL": "maybe"}, "DATABASE_POOL"),
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL_MIN_SIZE": "-1"}, "DATABASE_POOL_MIN_SIZE"),
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL_MAX_SIZE": "lots"}, "DATABASE_POOL_MAX_SIZE"),
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL_MIN_SIZE": "30"}, "DATABASE_POOL_MAX_SIZE"),
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL_TIMEOUT": "0"}, "DATABASE_POOL_TIMEOUT"),
+    # Persistent connections are the fallback without the pool; with it they are a mistake.
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_CONN_MAX_AGE": "60"}, "DATABASE_CONN_MAX_AGE"),
+    ({"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL": "off", "DATABASE_CONN_MAX_AGE": "soon"},
+     "DATABASE_CONN_MAX_AGE"),
 ])
 def test_it_fails_loudly_on_bad_environment_values(tmp_path, extra, named):
     result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
