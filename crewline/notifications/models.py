@@ -26,6 +26,7 @@ class NotificationKind(models.TextChoices):
     JOB_INCOMPLETE = "job_incomplete", _("A job could not be completed")
     SYNC_REJECTED = "sync_rejected", _("A change from a phone was rejected")
     QUOTE_APPROVED = "quote_approved", _("A quote was approved")
+    JOB_LATE = "job_late", _("A visit is late or running over")
 
 
 TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNASSIGNED,
@@ -33,7 +34,7 @@ TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNAS
                     NotificationKind.VISIT_CANCELLED, NotificationKind.VISIT_REINSTATED,
                     NotificationKind.CREW_CHANGED]
 OFFICE_KINDS = [NotificationKind.JOB_INCOMPLETE, NotificationKind.SYNC_REJECTED,
-                NotificationKind.QUOTE_APPROVED]
+                NotificationKind.QUOTE_APPROVED, NotificationKind.JOB_LATE]
 
 
 class Notification(OrgOwned):
@@ -87,6 +88,35 @@ class NotificationPreference(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.kind} email={self.email}"
+
+
+class LateReason(models.TextChoices):
+    """The dashboard's two rules for late (``crewline.dashboard.selectors``)."""
+
+    ARRIVAL = "arrival", _("Nobody on site by the end of the window")
+    OVERRUN = "overrun", _("On site longer than planned")
+
+
+class LateVisitNotice(OrgOwned):
+    """The office has been told that this visit is late for this reason: once per visit and
+    reason, whoever runs the check and however often (the unique constraint decides between
+    concurrent runs). A visit late by the other rule later is told once more."""
+
+    visit = models.ForeignKey("workorders.Visit", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=LateReason.choices)
+    # When it became late: the end of the window, or when it should have finished.
+    late_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            # With the organization, so that it holds on a database sharded by organization.
+            models.UniqueConstraint(fields=["organization", "visit", "reason"],
+                                    name="late_notice_unique_visit_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"visit {self.visit_id} {self.reason}"
 
 
 class PushSubscription(OrgOwned):

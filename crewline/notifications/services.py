@@ -7,7 +7,7 @@ audit entry; the visit change a notification reports is audited by the service t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -16,15 +16,18 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crewline.core.audit import to_json_value
-from crewline.core.models import Member, Role
+from crewline.core.models import Member, Organization, Role
 from crewline.notifications.models import (
     OFFICE_KINDS,
     TECHNICIAN_KINDS,
+    LateReason,
+    LateVisitNotice,
     Notification,
+    NotificationKind,
     NotificationPreference,
     PushSubscription,
 )
-from crewline.notifications.wording import VisitLabel, describe_visit_change
+from crewline.notifications.wording import VisitLabel, describe_late_visit, describe_visit_change
 from crewline.workorders.models import Visit
 
 # Changes of the same visit for the same member closer together than this become one
@@ -169,13 +172,16 @@ def notification_preferences_set(*, email_kinds: set[str], by: Member) -> dict[s
     return after
 
 
-def notify_office(*, organization_id: int, kind: str, title: str, body: str = "",
+def notify_office(*, organization_id: int, kind: str, title: str = "", body: str = "",
                   url: str = "", data: Mapping[str, Any] | None = None,
-                  exclude: Member | None = None) -> list[Notification]:
+                  exclude: Member | None = None,
+                  words: Callable[[], tuple[str, str]] | None = None) -> list[Notification]:
     """Tell every active owner and office member of the organization (except ``exclude``).
 
-    Call inside the transaction of the event; emails (for those who want this kind) are queued
-    once it commits."""
+    ``words``, when given, is called under each recipient's language for the title and body
+    (once per language) instead of ``title`` and ``body``: for messages made without a request,
+    by a background task. Call inside the transaction of the event; emails (for those who want
+    this kind) are queued once it commits."""
     recipients = (Member.objects.select_related("user")
                   .filter(organization_id=organization_id, is_active=True,
                           role__in=[Role.OWNER, Role.OFFICE]))
@@ -183,7 +189,14 @@ def notify_office(*, organization_id: int, kind: str, title: str, body: str = ""
         recipients = recipients.exclude(pk=exclude.pk)
     now = timezone.now()
     written = []
+    by_language: dict[str, tuple[str, str]] = {}
     for member in recipients:
+        if words is not None:
+            language = member.language or settings.LANGUAGE_CODE
+            if language not in by_language:
+                with translation.override(language):
+                    by_language[language] = words()
+            title, body = by_language[language]
         notification = Notification.objects.create(
             organization_id=organization_id, recipient=member, kind=kind, title=title[:200],
             body=body, url=url, data=dict(data or {}), created_at=now, updated_at=now)
@@ -191,6 +204,74 @@ def notify_office(*, organization_id: int, kind: str, title: str, body: str = ""
         if wants_email(member, kind):
             _enqueue_email(notification)
     return written
+
+
+# A visit that became late longer ago than this is not told about: the first check after an
+# upgrade, or after the worker was down a day, does not bring up weeks of stale visits.
+LATE_NOTICE_WITHIN = dt.timedelta(hours=12)
+
+
+def late_visits_notify(*, organization: Organization,
+                       now: dt.datetime) -> list[LateVisitNotice]:
+    """Tell the office of each visit that became late since the last check.
+
+    Late is what the dashboard says (``late_arrivals``: nobody on site by the end of the window;
+    ``overruns``: on site longer than planned), and only if it became late within
+    ``LATE_NOTICE_WITHIN`` of ``now``. Each visit is told once per reason: a ``LateVisitNotice``
+    is written in the same transaction as the notifications, and a concurrent check that loses
+    the race for its unique key tells nobody. Returns the notices written by this call.
+    """
+    from crewline.dashboard.selectors import late_arrivals, overruns
+
+    since = now - LATE_NOTICE_WITHIN
+    late: list[tuple[str, Visit, dt.datetime]] = [
+        (LateReason.ARRIVAL, visit, visit.end)
+        for visit in late_arrivals(organization, now).filter(end__gte=since)]
+    late += [(LateReason.OVERRUN, visit, visit.due_at)
+             for visit in overruns(organization, now) if visit.due_at >= since]
+    if not late:
+        return []
+    told = _late_notices(organization, {visit.pk for _reason, visit, _at in late})
+    written = []
+    for reason, visit, late_at in late:
+        if (visit.pk, reason) in told:
+            continue
+        with transaction.atomic():
+            notice, created = LateVisitNotice.objects.get_or_create(
+                organization=organization, visit=visit, reason=reason,
+                defaults={"late_at": late_at, "created_at": now})
+            if not created:  # another check got there first
+                continue
+            _notify_late(organization=organization, visit=visit, reason=reason,
+                         late_at=late_at)
+        written.append(notice)
+    return written
+
+
+def _late_notices(organization: Organization, visit_ids: set[int]) -> set[tuple[int, str]]:
+    """(visit, reason) pairs the office has already been told about."""
+    return set(LateVisitNotice.objects.filter(organization=organization, visit_id__in=visit_ids)
+               .values_list("visit_id", "reason"))
+
+
+def _notify_late(*, organization: Organization, visit: Visit, reason: str,
+                 late_at: dt.datetime) -> None:
+    wo = visit.work_order
+    label = VisitLabel(reference=wo.reference, title=wo.title, customer=wo.customer.name)
+
+    def words() -> tuple[str, str]:
+        message = describe_late_visit(
+            reason=reason, status=visit.status, label=label, start=visit.start, end=visit.end,
+            arrived_at=visit.arrived_at, due_at=late_at,
+            crew=[member.name for member in visit.crew.all()], tz=organization.tzinfo)
+        return message.title, message.body
+
+    notify_office(
+        organization_id=organization.pk, kind=NotificationKind.JOB_LATE, words=words,
+        url=reverse("workorders:detail", kwargs={"number": wo.number}),
+        data={"work_order": wo.number, "visit": visit.pk, "reason": reason,
+              "late_at": to_json_value(_utc(late_at))},
+    )
 
 
 def push_subscription_save(*, endpoint: str, p256dh: str, auth: str,

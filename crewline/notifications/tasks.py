@@ -1,4 +1,11 @@
-"""Background work for notifications: the email about a (batch of) change(s), Web Push."""
+"""Background work for notifications: the email about a (batch of) change(s), Web Push, and
+the check for late visits.
+
+The late check runs every ``LATE_CHECK_EVERY`` without cron, as the maintenance plans' daily run
+does: ``late_visits_check`` queues its own next run when it finishes, and ``ensure_late_check``
+(called after every ``migrate``, which ``crewline run`` does on each start) queues one if none
+is waiting. Backends that cannot defer (the immediate backend of the tests) get no periodic run.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,8 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -123,3 +131,66 @@ def send_notification_push(notification_id: int) -> str:
             else:
                 logger.warning("Push to %s failed: %s", subscription.endpoint[:60], exc)
     return f"sent {sent} of {len(subscriptions)}"
+
+
+# How often the office's "late" notifications are looked for.
+LATE_CHECK_EVERY = dt.timedelta(minutes=5)
+
+
+def check_late_visits_now(now: dt.datetime | None = None) -> dict:
+    """``late_visits_notify`` for every organization that may have a late visit. One
+    organization failing is logged and does not stop the others."""
+    from crewline.core.models import Organization
+    from crewline.notifications.services import LATE_NOTICE_WITHIN, late_visits_notify
+    from crewline.workorders.models import Visit, VisitStatus
+
+    now = now or timezone.now()
+    # A cheap superset of the organizations with a late visit (the dashboard's rules decide
+    # which visits are), so that organizations with nothing going on cost nothing.
+    maybe_late = (Visit.objects.filter(
+        Q(status__in=[VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE],
+          end__lt=now, end__gte=now - LATE_NOTICE_WITHIN)
+        | Q(status=VisitStatus.ON_SITE, arrived_at__isnull=False))
+        .order_by().values("organization_id").distinct())
+    totals = {"organizations": 0, "notified": 0, "failed": 0}
+    for organization in Organization.objects.filter(pk__in=maybe_late).order_by("pk"):
+        try:
+            notices = late_visits_notify(organization=organization, now=now)
+        except Exception:
+            logger.exception("Late visits of organization %s could not be checked",
+                             organization.pk)
+            totals["failed"] += 1
+            continue
+        totals["organizations"] += 1
+        totals["notified"] += len(notices)
+    return totals
+
+
+@task()
+def late_visits_check() -> dict:
+    """The periodic run: tell the office of newly late visits, then queue the next run."""
+    try:
+        return check_late_visits_now()
+    finally:
+        ensure_late_check()
+
+
+def ensure_late_check(now: dt.datetime | None = None) -> bool:
+    """Queue the late check for ``LATE_CHECK_EVERY`` from now unless one is already waiting.
+    True if queued."""
+    backend = late_visits_check.get_backend()
+    if not backend.supports_defer:
+        return False
+    try:
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(task_path=late_visits_check.module_path,
+                                              status=TaskResultStatus.READY).exists()
+    except (ImportError, DatabaseError):
+        logger.warning("Could not look for a waiting late visit check", exc_info=True)
+        return False
+    if waiting:
+        return False
+    late_visits_check.using(run_after=(now or timezone.now()) + LATE_CHECK_EVERY).enqueue()
+    return True

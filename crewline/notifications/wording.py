@@ -4,6 +4,9 @@
 after them, from one member's point of view, and says what changed with the old and new values
 in the organization's time zone. It returns None when nothing changed for that member (a move
 and a move back, an assignment undone), so a batch of changes that cancel out says nothing.
+
+``describe_late_visit`` says to the office that a visit is late, by one of the dashboard's
+two rules.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from typing import Any
 from django.utils import dateformat
 from django.utils.translation import gettext as _
 
-from crewline.notifications.models import NotificationKind
+from crewline.dashboard.templatetags.dashboard import duration
+from crewline.notifications.models import LateReason, NotificationKind
+from crewline.workorders.models import VisitStatus
 
 CANCELLED = "cancelled"
 
@@ -170,3 +175,45 @@ def describe_visit_change(*, member_id: int, before: Mapping[str, Any],
             % {"place": place, "when": new, "crew": crew_text},
         )
     return None
+
+
+def format_time(value: dt.datetime, tz: zoneinfo.ZoneInfo, *,
+                day_of: dt.datetime | None = None) -> str:
+    """``09:30`` on the local day of ``day_of`` (or with no ``day_of``), else ``Tue 24 Nov
+    09:30``."""
+    value = value.astimezone(tz)
+    if day_of is None or day_of.astimezone(tz).date() == value.date():
+        return dateformat.format(value, "H:i")
+    return dateformat.format(value, "D j M H:i")
+
+
+def describe_late_visit(*, reason: str, status: str, label: VisitLabel, start: dt.datetime,
+                        end: dt.datetime, arrived_at: dt.datetime | None,
+                        due_at: dt.datetime, crew: list[str],
+                        tz: zoneinfo.ZoneInfo) -> Message:
+    """The office's message about a visit that is late by ``reason`` (a ``LateReason``).
+
+    ``due_at`` is when it became late: the end of the window for a late arrival, the arrival
+    plus the planned length for an overrun. ``crew`` is the crew's names.
+    """
+    what = f"{label.reference} {label.title}".strip()
+    params = {"place": label.place, "what": what, "when": format_window(start, end, tz),
+              "crew": ", ".join(crew) if crew else _("nobody")}
+    if reason == LateReason.OVERRUN:
+        params.update(arrived=format_time(arrived_at or start, tz, day_of=start),
+                      length=duration(end - start),
+                      due=format_time(due_at, tz, day_of=arrived_at or start))
+        return Message(
+            NotificationKind.JOB_LATE,
+            _("Running over: %(place)s") % params,
+            _("%(what)s: on site since %(arrived)s, planned for %(length)s, so due to finish "
+              "by %(due)s. Crew: %(crew)s.") % params,
+        )
+    params["due"] = format_time(due_at, tz, day_of=start)
+    if status == VisitStatus.EN_ROUTE:
+        body = _("%(what)s, %(when)s: the crew was still on the way at %(due)s. "
+                 "Crew: %(crew)s.")
+    else:
+        body = _("%(what)s, %(when)s: nobody was on site by %(due)s. Crew: %(crew)s.")
+    return Message(NotificationKind.JOB_LATE, _("Late arrival: %(place)s") % params,
+                   body % params)

@@ -121,3 +121,22 @@ def test_it_tells_the_office_when_a_quote_is_approved_once(
     quote.refresh_from_db()
     quote.save()
     assert office_notes("quote_approved").count() == 2
+
+
+def test_it_words_a_message_made_without_a_request_in_each_members_language(org, owner, office):
+    from django.utils import translation
+
+    from crewline.notifications.services import notify_office
+
+    office.language = "fr"
+    office.save(update_fields=["language"])
+    calls = []
+
+    def words():
+        calls.append(translation.get_language())
+        return f"title in {translation.get_language()}", "body"
+
+    notes = notify_office(organization_id=org.pk, kind="job_late", words=words)
+    assert {n.recipient.pk: n.title for n in notes} == {owner.pk: "title in en",
+                                                        office.pk: "title in fr"}
+    assert sorted(calls) == ["en", "fr"]  # once per language
