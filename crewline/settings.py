@@ -129,6 +129,15 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA mmap_size=268435456;"
         ),
     }
+    if TESTING:
+        # A file, not Django's shared-cache in-memory database: shared cache locks whole tables
+        # and answers "database table is locked" at once, ignoring the busy timeout, whenever the
+        # live server's thread and the test's thread touch one table together. One file per
+        # process (pytest-xdist workers add their own suffix), so concurrent runs never meet.
+        import tempfile
+
+        _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir())
+                                   / f"crewline-test-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI each request runs its ORM calls in a thread of its own, so persistent
     # connections (CONN_MAX_AGE) pile up, one per thread that ever ran. A pool per process
