@@ -120,14 +120,25 @@ class LateVisitNotice(OrgOwned):
 
 
 class PushSubscription(OrgOwned):
-    """A browser's Web Push subscription (``PushSubscription.toJSON()``) for one member."""
+    """A browser's Web Push subscription (``PushSubscription.toJSON()``) for one member.
+
+    Unique per member, not per endpoint: a phone shared by two technicians holds one endpoint
+    for both, and a row is never handed from one member to another (see
+    ``push_subscription_save``).
+    """
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE,
                                related_name="push_subscriptions")
-    endpoint = models.URLField(max_length=1000, unique=True)
+    endpoint = models.URLField(max_length=1000)
     p256dh = models.CharField(max_length=200)
     auth = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "endpoint"],
+                                    name="push_subscription_unique_member_endpoint"),
+        ]
 
     def __str__(self) -> str:
         return self.endpoint[:80]

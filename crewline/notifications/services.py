@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -275,12 +275,33 @@ def _notify_late(*, organization: Organization, visit: Visit, reason: str,
 
 
 def push_subscription_save(*, endpoint: str, p256dh: str, auth: str,
-                           by: Member) -> PushSubscription:
-    """Keep (or move to ``by``) a browser's push subscription."""
-    subscription, _created = PushSubscription.objects.update_or_create(
-        endpoint=endpoint, defaults={"organization_id": by.organization_id, "member": by,
-                                     "p256dh": p256dh, "auth": auth})
-    return subscription
+                           by: Member) -> PushSubscription | None:
+    """Keep ``by``'s browser push subscription; subscribing again updates its keys.
+
+    Never takes a subscription from another member. Where someone else keeps this endpoint,
+    ``by`` gets a row of their own only if the browser shows that subscription's keys, so it
+    holds it (a phone that two technicians share). With other keys nothing is stored and None
+    is returned; the caller answers as if it were stored, so an endpoint learnt elsewhere tells
+    nothing and brings nobody's alerts.
+    """
+    with transaction.atomic():
+        own = (PushSubscription.objects.select_for_update()
+               .filter(member=by, endpoint=endpoint).first())
+        if own is not None:
+            if (own.p256dh, own.auth) != (p256dh, auth):
+                own.p256dh, own.auth = p256dh, auth
+                own.save(update_fields=["p256dh", "auth"])
+            return own
+        others = PushSubscription.objects.filter(endpoint=endpoint).exclude(member=by)
+        if others.exists() and not others.filter(p256dh=p256dh, auth=auth).exists():
+            return None
+        try:
+            with transaction.atomic():
+                return PushSubscription.objects.create(
+                    organization_id=by.organization_id, member=by, endpoint=endpoint,
+                    p256dh=p256dh, auth=auth)
+        except IntegrityError:  # the same browser, twice at once
+            return PushSubscription.objects.get(member=by, endpoint=endpoint)
 
 
 def push_subscription_delete(*, endpoint: str, by: Member) -> int:

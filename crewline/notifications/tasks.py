@@ -127,7 +127,8 @@ def send_notification_push(notification_id: int) -> str:
         except WebPushException as exc:
             status = getattr(exc.response, "status_code", None)
             if status in (404, 410):
-                subscription.delete()
+                # Gone for every member who shares that browser.
+                PushSubscription.objects.filter(endpoint=subscription.endpoint).delete()
             else:
                 logger.warning("Push to %s failed: %s", subscription.endpoint[:60], exc)
     return f"sent {sent} of {len(subscriptions)}"

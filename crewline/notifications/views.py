@@ -11,11 +11,12 @@ from django.core.paginator import Paginator
 from django.core.validators import URLValidator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crewline.core.access import member_required
+from crewline.core.redirects import safe_url
 from crewline.notifications import selectors, services
 from crewline.notifications.forms import EmailChoicesForm
 
@@ -86,9 +87,10 @@ def push_subscription(request: HttpRequest) -> HttpResponse:
             and 0 < len(auth) <= 100):
         return JsonResponse({"error": _("A subscription needs its keys p256dh and auth.")},
                             status=400)
-    subscription = services.push_subscription_save(endpoint=endpoint, p256dh=p256dh,
-                                                   auth=auth, by=request.member)
-    return JsonResponse({"id": subscription.pk}, status=201)
+    # The same answer whether it was stored or refused as someone else's.
+    services.push_subscription_save(endpoint=endpoint, p256dh=p256dh, auth=auth,
+                                    by=request.member)
+    return JsonResponse({"endpoint": endpoint}, status=201)
 
 
 @member_required
@@ -104,10 +106,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification's link; opening it is reading it."""
     notification = selectors.notification_for_member_or_404(member=request.member, pk=pk)
     services.notification_mark_read(notification=notification, by=request.member)
-    if notification.url and url_has_allowed_host_and_scheme(
-            notification.url, allowed_hosts={request.get_host()}):
-        return redirect(notification.url)
-    return redirect("notifications:list")
+    return redirect(safe_url(request, notification.url, reverse("notifications:list")))
 
 
 @member_required

@@ -158,6 +158,12 @@ def test_it_turns_alerts_on_and_shows_the_office_change_on_the_phone(
                 page.wait_for_timeout(50)
             assert PushSubscription.objects.filter(member=technician).count() == 1
             assert page.locator("[data-testid=push]").count() == 0
+
+            # Logging out ends this member's alerts on the phone.
+            page.click(".field-menu")
+            page.click("form[data-logout] button")
+            page.wait_for_url("**/login/**")
+            assert not PushSubscription.objects.filter(member=technician).exists()
         finally:
             context.close()
 

@@ -159,3 +159,52 @@ def test_it_needs_a_member_and_a_csrf_token(client, outsider_client, technician)
                                  "keys": {"p256dh": "k", "auth": "a"}},
                            content_type="application/json")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("taker", ["outsider", "office"])
+def test_it_never_hands_a_subscription_to_someone_who_learnt_its_endpoint(
+        request, vapid, taker, tech_client, technician, office, visit,
+        django_capture_on_commit_callbacks):
+    """A member of another organization, or another member of the same one, who posts a
+    technician's endpoint with keys of their own is answered as for a new subscription, and
+    gets nothing: the row stays the technician's and their alerts still reach their phone."""
+    taker_client = request.getfixturevalue(f"{taker}_client")
+    with PushService() as service:
+        mine = service.subscription()
+        assert tech_client.post(URL, mine, content_type="application/json").status_code == 201
+        stolen = {"endpoint": mine["endpoint"],
+                  "keys": {"p256dh": "BOtherKeyOfTheTaker", "auth": "takers-auth"}}
+        fresh = {"endpoint": "https://push.example.com/new-phone",
+                 "keys": {"p256dh": "BOtherKeyOfTheTaker", "auth": "takers-auth"}}
+        answer = taker_client.post(URL, stolen, content_type="application/json")
+        new = taker_client.post(URL, fresh, content_type="application/json")
+        assert (answer.status_code, answer.json().keys()) == (new.status_code,
+                                                              new.json().keys())
+        rows = PushSubscription.objects.filter(endpoint=mine["endpoint"])
+        assert [(s.member, s.p256dh, s.auth) for s in rows] == [
+            (technician, mine["keys"]["p256dh"], mine["keys"]["auth"])]
+        # Deleting it is not theirs to do either.
+        taker_client.delete(URL, {"endpoint": mine["endpoint"]},
+                            content_type="application/json")
+        assert rows.count() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            change(visit, by=office, change="moved", start=local(2026, 11, 24, 13),
+                   end=local(2026, 11, 24, 14))
+        assert [r["path"] for r in service.received] == ["/push/phone-1"]
+        assert "WO-1042" in service.received[0]["payload"]["title"]
+
+
+def test_it_keeps_a_shared_phone_for_each_member_who_proves_they_hold_it(
+        tech_client, office_client, technician, office):
+    """The same browser (the same keys) posted by a second member of the team: each member
+    gets a row of their own; the first one's is not moved or changed."""
+    subscription = {"endpoint": "https://push.example.com/shared",
+                    "keys": {"p256dh": "BSHAREDKEY", "auth": "SHAREDAUTH"}}
+    tech_client.post(URL, subscription, content_type="application/json")
+    office_client.post(URL, subscription, content_type="application/json")
+    rows = PushSubscription.objects.filter(endpoint=subscription["endpoint"]).order_by("pk")
+    assert [(s.member, s.auth) for s in rows] == [(technician, "SHAREDAUTH"),
+                                                   (office, "SHAREDAUTH")]
+    office_client.delete(URL, {"endpoint": subscription["endpoint"]},
+                         content_type="application/json")
+    assert [s.member for s in rows.all()] == [technician]

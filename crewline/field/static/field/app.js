@@ -561,6 +561,26 @@
     }
   });
 
+  /* Logging out ends this member's alerts on this phone, so a shared phone alerts only whoever
+   * logs in next (their login sends the subscription again, under their name). */
+  const logout = document.querySelector("form[data-logout]");
+  if (logout) logout.addEventListener("submit", async (ev) => {
+    if (!CFG.push || !navigator.serviceWorker || !("PushManager" in window)) return;
+    ev.preventDefault();
+    try {
+      const reg = await navigator.serviceWorker.getRegistration(CFG.scope);
+      const sub = reg && await reg.pushManager.getSubscription();
+      if (sub) {
+        await fetch(CFG.push.url, { method: "DELETE", credentials: "same-origin", keepalive: true,
+          signal: AbortSignal.timeout(3000),
+          headers: { "Content-Type": "application/json",
+                     "X-CSRFToken": logout.elements.csrfmiddlewaretoken.value },
+          body: JSON.stringify({ endpoint: sub.endpoint }) });
+      }
+    } catch (err) { /* offline: the server forgets it when the push service says it is gone */ }
+    logout.submit();
+  });
+
   window.addEventListener("hashchange", () => { setFlash(""); render(); window.scrollTo(0, 0); });
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", renderStatus);
