@@ -48,6 +48,7 @@ from crewline.billing.models import (
 from crewline.billing.money import ROUNDING_RULE
 from crewline.core.access import get_for_org_or_404, office_required
 from crewline.core.models import Member
+from crewline.core.redirects import next_url
 from crewline.workorders.models import WorkOrder
 
 PER_PAGE = 50
@@ -510,7 +511,7 @@ def price_item_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_for_org_or_404(PriceBookItem, request.organization, pk=pk)
     services.price_item_update(item=item, by=request.member,
                                is_active=request.POST.get("active") == "1")
-    return redirect(request.POST.get("next") or reverse("billing:price_book"))
+    return redirect(next_url(request, reverse("billing:price_book")))
 
 
 @office_required

@@ -22,6 +22,7 @@ from crewline.core.access import (
     owner_required,
 )
 from crewline.core.models import Member
+from crewline.core.redirects import next_url
 from crewline.timesheets import selectors, services
 from crewline.timesheets.forms import TimeEntryForm, TimesheetSettingsForm
 from crewline.timesheets.hours import week_start_for
@@ -189,7 +190,7 @@ def approve(request: HttpRequest, pk: int, week: str) -> HttpResponse:
     start = _parse_week(request, week, selectors.settings_for(request.organization).week_start)
     services.timesheet_approve(member=member, week_start=start, by=request.member)
     messages.success(request, _("The week was approved."))
-    return redirect(request.POST.get("next") or _week_url(member, start))
+    return redirect(next_url(request, _week_url(member, start)))
 
 
 @office_required
