@@ -115,12 +115,15 @@ def visit_check_appendable(*, visit: Visit, by: Member | None) -> None:
         raise PermissionDenied(_("You are not on this visit's crew."))
 
 
-def _existing(visit: Visit, client_id: uuid.UUID | None, kind: str) -> TimelineEntry | None:
+def _existing(visit: Visit, client_id: uuid.UUID | None, kind: str,
+              by: Member | None) -> TimelineEntry | None:
     if client_id is None:
         return None
     entry = TimelineEntry.objects.filter(organization_id=visit.organization_id,
                                          client_id=client_id).first()
-    if entry is not None and (entry.kind != kind or entry.visit_id != visit.pk):
+    if entry is not None and (entry.kind != kind or entry.visit_id != visit.pk
+                              or entry.author_id != (by.pk if by else None)):
+        # Someone else's entry is never answered as this one's.
         raise ValidationError(_("This change's id is already used by another entry."),
                               code="client_id_taken")
     return entry
@@ -162,7 +165,7 @@ def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID 
         if not own_savepoint:
             raise
         # Sent before (or twice at once): the entry with this client id is the answer.
-        existing = _existing(visit, client_id, kind)
+        existing = _existing(visit, client_id, kind, by)
         if existing is None:
             raise
         return existing
@@ -248,12 +251,14 @@ def photo_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID,
     if visibility not in Visibility.values:
         raise ValidationError({"visibility": _("Choose who may see the photo.")})
     visit_check_appendable(visit=visit, by=by)
-    existing = _existing(visit, client_id, EntryKind.PHOTO)
+    existing = _existing(visit, client_id, EntryKind.PHOTO, by)
     if existing is not None:
         return existing
     name = f"photo-{client_id.hex[:8]}.jpg"
     if upload is not None:
-        if upload.organization_id != visit.organization_id:
+        # Only the phone's own upload: another member's upload id is as good as unknown.
+        if upload.organization_id != visit.organization_id or (
+                by is not None and upload.member_id != by.pk):
             raise ValidationError(_("The photo was not found."), code="upload_missing")
         return _append(visit=visit, by=by, kind=EntryKind.PHOTO, client_id=client_id,
                        device_time=device_time, action="photo.add", body=caption.strip(),

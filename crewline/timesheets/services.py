@@ -33,6 +33,13 @@ def _check_actor(member: Member, by: Member | None) -> None:
         raise PermissionDenied(_("Only the office may record time for someone else."))
 
 
+def _check_same_member(existing: TimeEntry, member: Member) -> None:
+    """A resent change answers with what it did the first time, never with someone else's."""
+    if existing.member_id != member.pk:
+        raise ValidationError(_("This change's id is already used by another entry."),
+                              code="client_id_taken")
+
+
 def _when(at: dt.datetime | None) -> dt.datetime:
     now = timezone.now()
     if at is None:
@@ -79,6 +86,7 @@ def _start(*, member: Member, by: Member | None, kind: str, action: str, at, cli
             existing = TimeEntry.objects.filter(organization_id=member.organization_id,
                                                 client_id=client_id).first()
             if existing is not None:
+                _check_same_member(existing, member)
                 return existing
         if kind == TimeKind.SHIFT:
             if _open(member, TimeKind.SHIFT) is not None:
@@ -110,6 +118,7 @@ def _end(*, member: Member, by: Member | None, kind: str, action: str, at, clien
             existing = TimeEntry.objects.filter(organization_id=member.organization_id,
                                                 end_client_id=client_id).first()
             if existing is not None:
+                _check_same_member(existing, member)
                 return existing
         entry = _open(member, kind)
         if entry is None:

@@ -384,8 +384,13 @@ def note_add(*, work_order: WorkOrder, by: Member | None, body: str,
         # Sent before (or twice at once): the entry with this client id is the answer.
         if client_id is None or not own_savepoint:
             raise
-        return TimelineEntry.objects.get(organization_id=work_order.organization_id,
-                                         client_id=client_id)
+        existing = TimelineEntry.objects.get(organization_id=work_order.organization_id,
+                                             client_id=client_id)
+        if existing.kind != EntryKind.NOTE or existing.author_id != (by.pk if by else None):
+            # Someone else's entry is never answered as this one's.
+            raise ValidationError(_("This change's id is already used by another entry."),
+                                  code="client_id_taken") from None
+        return existing
     return entry
 
 
