@@ -63,7 +63,11 @@ def test_it_carries_a_change_from_one_server_process_to_a_stream_on_another(two_
     posted = time.monotonic()
     frame = ""
     while '"kind":"note"' not in frame:
-        frame = response.readline().decode()
+        # A stream that ends (after LIVE_STREAM_SECONDS) or stalls fails the test, never hangs.
+        line = response.readline()  # the connection's 10 s timeout bounds each read
+        assert line, "the stream ended before the note arrived"
+        assert time.monotonic() - started < 10, "no note on the stream within 10 s"
+        frame = line.decode()
     arrived = time.monotonic()
     stream.close()
     assert frame.startswith("data: ")
