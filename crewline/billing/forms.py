@@ -141,12 +141,45 @@ class BillingSettingsForm(forms.ModelForm):
     class Meta:
         model = BillingSettings
         fields = ["technicians_see_prices", "payment_terms_days", "quote_valid_days",
-                  "sales_account_code"]
+                  "sales_account_code", "free_text_product"]
 
 
 class RateForm(forms.Form):
     hourly_rate = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0,
                                      required=False, label=_("Hourly rate"))
+
+
+class DefaultLaborRateForm(forms.Form):
+    hourly_rate = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, label=_("Default labor rate (per hour)"),
+        help_text=_("Billed for labor of anyone without a rate of their own."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}))
+
+    def clean_hourly_rate(self):
+        rate = self.cleaned_data["hourly_rate"]
+        if rate == 0:
+            raise forms.ValidationError(_("Give the rate you bill an hour of labor at; zero "
+                                          "would bill labor at nothing."))
+        return rate
+
+
+class XeroTaxTypesForm(forms.Form):
+    """One text field per tax rate: the name of the matching tax rate in Xero."""
+
+    def __init__(self, *args, rates: list[str], tax_types: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rates = rates
+        for index, rate in enumerate(rates):
+            self.fields[f"rate_{index}"] = forms.CharField(
+                label=f"{rate}%", max_length=50, required=False,
+                initial=tax_types.get(rate, ""))
+
+    def rows(self):
+        return [(rate, self[f"rate_{index}"]) for index, rate in enumerate(self.rates)]
+
+    def tax_types(self) -> dict[str, str]:
+        return {rate: self.cleaned_data.get(f"rate_{index}", "")
+                for index, rate in enumerate(self.rates)}
 
 
 class ImportForm(forms.Form):

@@ -33,6 +33,7 @@ from crewline.billing.models import (
     Quote,
     QuoteLine,
     QuoteStatus,
+    tax_rate_key,
 )
 from crewline.billing.money import ZERO, totals
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
@@ -68,9 +69,11 @@ def billing_settings_for(organization: Organization) -> BillingSettings:
 def billing_settings_update(*, organization: Organization, by: Member | None,
                             **changes: Any) -> BillingSettings:
     allowed = {"technicians_see_prices", "payment_terms_days", "quote_valid_days",
-               "sales_account_code"}
+               "sales_account_code", "free_text_product", "xero_tax_types"}
     if set(changes) - allowed:
         raise TypeError(f"Not editable: {', '.join(sorted(set(changes) - allowed))}")
+    if "xero_tax_types" in changes:
+        changes["xero_tax_types"] = _clean_tax_types(changes["xero_tax_types"])
     with transaction.atomic():
         settings = billing_settings_for(organization)
         settings = BillingSettings.objects.select_for_update().get(pk=settings.pk)
@@ -84,6 +87,23 @@ def billing_settings_update(*, organization: Organization, by: Member | None,
             audit_record(organization=organization, actor=by, action="billing.settings",
                          obj=settings, object_repr="Billing settings", changes=changed)
     return settings
+
+
+def _clean_tax_types(value: Any) -> dict[str, str]:
+    """``{rate: Xero tax type}`` with rates written as ``tax_rate_key`` does; empty types are
+    dropped (the rate is then unset)."""
+    if not isinstance(value, dict):
+        raise ValidationError({"xero_tax_types": _("Give a tax type per tax rate.")})
+    cleaned: dict[str, str] = {}
+    for rate, tax_type in value.items():
+        key = tax_rate_key(_decimal(rate, "xero_tax_types"))
+        tax_type = str(tax_type or "").strip()
+        if len(tax_type) > 50:
+            raise ValidationError({"xero_tax_types": _(
+                "Keep the tax type of %(rate)s%% under 50 characters.") % {"rate": key}})
+        if tax_type:
+            cleaned[key] = tax_type
+    return cleaned
 
 
 def _take_number(organization: Organization, field: str) -> int:
@@ -156,6 +176,23 @@ def labor_item_for(organization: Organization, by: Member | None = None) -> Pric
                                  name=_("Labor"), kind=ItemKind.SERVICE, unit="hour",
                                  unit_price=ZERO)
     return item
+
+
+def default_labor_rate_set(*, organization: Organization, hourly_rate: Decimal,
+                           by: Member | None) -> PriceBookItem:
+    """Set the default labor rate: the LABOR item's price, billed for members without a rate
+    of their own. Zero means "not set": an invoice draft will not price labor at it."""
+    if hourly_rate is None or hourly_rate < 0:
+        raise ValidationError({"hourly_rate": _("Give the hourly rate, zero or more.")})
+    return price_item_update(item=labor_item_for(organization, by), by=by,
+                             unit_price=hourly_rate)
+
+
+def labor_rate_is_set(organization: Organization) -> bool:
+    """Whether labor can be priced: a default labor rate above zero, or any member's rate."""
+    labor = (PriceBookItem.objects.filter(organization=organization, code__iexact=LABOR_CODE)
+             .values_list("unit_price", flat=True).first())
+    return bool(labor) or MemberRate.objects.filter(organization=organization).exists()
 
 
 def member_rate_set(*, member: Member, hourly_rate: Decimal | None, by: Member | None
@@ -543,7 +580,9 @@ def invoice_draft_from_work_order(*, work_order: WorkOrder, by: Member | None) -
 
     Lines, in order: the quote's approved lines (if the work order came from a quote); labor
     from the timeline's labor entries (``data: {minutes, member_id, description}``) at the
-    member's hourly rate, or the LABOR item's price for members without one; parts from the
+    member's hourly rate, or the LABOR item's price (the default labor rate) for members without
+    one; refused with code ``labor_rate_missing`` when that default is zero, so that labor is
+    never billed at nothing unnoticed (a member's own rate of zero is a choice); parts from the
     timeline's part entries (``data: {price_book_item_id or name, quantity, unit}``) at the
     price book's price (a part not in the price book comes in at zero for the office to price).
     Refused for a work order that is not completed or that already has an invoice (not void).
@@ -602,6 +641,7 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
                    .select_related("user")}
         rates = dict(MemberRate.objects.filter(organization_id=org_id, member_id__in=member_ids)
                      .values_list("member_id", "hourly_rate"))
+        unpriced: dict[int | None, str] = {}
         for entry in labor:
             minutes = _number(entry.data.get("minutes"))
             if minutes is None or minutes <= 0:
@@ -611,11 +651,19 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
             text = str(entry.data.get("description") or entry.body or "").strip()
             who = member.name if member else ""
             description = " — ".join(p for p in (labor_item.name, who, text) if p)[:500]
+            rate = rates.get(member_id, labor_item.unit_price)
+            if member_id not in rates and not labor_item.unit_price:
+                unpriced[member_id] = who or _("a former member")
+                continue
             lines.append(new_line(
                 source=LineSource.LABOR, source_id=entry.pk, item=labor_item,
                 description=description, quantity=_hours(minutes), unit=labor_item.unit,
-                unit_price=rates.get(member_id, labor_item.unit_price),
-                tax_rate=labor_item.tax_rate))
+                unit_price=rate, tax_rate=labor_item.tax_rate))
+        if unpriced:
+            raise ValidationError(
+                _("Labor would be billed at 0.00: %(names)s has no hourly rate and the default "
+                  "labor rate is not set. Set the labor rate, then make the invoice again.")
+                % {"names": ", ".join(sorted(unpriced.values()))}, code="labor_rate_missing")
 
     if parts:
         item_ids = {_int(e.data.get("price_book_item_id")) for e in parts} - {None}

@@ -21,6 +21,8 @@ from crewline.workorders.models import Status
 def invoice(owner, completed_wo, filter_item, technician):
     add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=2)
     add_labor(completed_wo, technician, 60)
+    services.default_labor_rate_set(organization=completed_wo.organization,
+                                    hourly_rate=Decimal("75"), by=owner)
     return services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
 
 
@@ -370,3 +372,49 @@ def test_it_sets_member_rates(office_client, technician):
     from crewline.billing.models import MemberRate
 
     assert not MemberRate.objects.filter(member=technician).exists()
+
+
+# Labor rate and export settings --------------------------------------------------------------
+
+def test_the_first_invoice_draft_stops_with_a_link_to_set_the_labor_rate(
+        owner_client, completed_wo, technician):
+    add_labor(completed_wo, technician, 45)
+    response = owner_client.post(reverse("billing:invoice_from_work_order",
+                                         args=[completed_wo.pk]), follow=True)
+    page = response.content.decode()
+    assert "Labor would be billed at 0.00" in page
+    assert f'href="{reverse("billing:settings")}#labor-rates"' in page
+    assert not completed_wo.invoices.exists()
+    settings_page = owner_client.get(reverse("billing:settings")).content.decode()
+    assert "No labor rate is set yet" in settings_page
+
+
+def test_the_office_sets_the_default_labor_rate_with_errors_next_to_the_field(
+        org, office_client):
+    response = office_client.post(reverse("billing:labor_rate"), {"hourly_rate": "abc"})
+    assert response.status_code == 400
+    assert "Enter a number." in response.content.decode()
+    response = office_client.post(reverse("billing:labor_rate"), {"hourly_rate": "0"})
+    assert response.status_code == 400
+    assert "would bill labor at nothing" in response.content.decode()
+    response = office_client.post(reverse("billing:labor_rate"), {"hourly_rate": "92.50"})
+    assert response.status_code == 302
+    assert services.labor_item_for(org).unit_price == Decimal("92.50")
+    assert "No labor rate is set yet" not in office_client.get(
+        reverse("billing:settings")).content.decode()
+
+
+def test_only_the_owner_sets_the_xero_tax_types(org, owner_client, office_client, tech_client,
+                                                filter_item):
+    url = reverse("billing:xero_tax_types")
+    page = owner_client.get(reverse("billing:settings")).content.decode()
+    assert "Tax 8.25%" in page and "Tax 0%" in page
+    assert office_client.post(url, {"rate_0": "x"}).status_code == 403
+    assert tech_client.post(url, {"rate_0": "x"}).status_code == 403
+    response = owner_client.post(url, {"rate_0": "Tax Exempt", "rate_1": "x" * 51})
+    assert response.status_code == 400
+    assert 'value="Tax Exempt"' in response.content.decode()  # nothing typed is lost
+    assert owner_client.post(url, {"rate_0": "Tax Exempt", "rate_1": "Tax on Sales"}
+                             ).status_code == 302
+    assert services.billing_settings_for(org).xero_tax_types == {
+        "0": "Tax Exempt", "8.25": "Tax on Sales"}
