@@ -48,12 +48,22 @@ class QuoteForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(
-            organization=organization, archived_at__isnull=True).only("id", "name")
-        self.fields["site"].queryset = Site.objects.filter(
-            organization=organization, archived_at__isnull=True).select_related("customer")
+        customers = Customer.objects.filter(organization=organization, archived_at__isnull=True)
+        self.fields["customer"].queryset = customers.only("id", "name")
+        # Only the chosen customer's sites: the list reloads when the customer changes
+        # (workorders:site_options), and a site of anyone else is refused as not a choice.
+        raw = (self.data.get(self.add_prefix("customer")) if self.is_bound
+               else getattr(self.initial.get("customer"), "pk", self.initial.get("customer"))
+               or self.instance.customer_id)
+        chosen = str(raw) if raw not in (None, "") else ""
+        self.fields["site"].queryset = (
+            Site.objects.filter(organization=organization, customer_id=int(chosen),
+                                archived_at__isnull=True) if chosen.isdigit()
+            else Site.objects.none())
         self.fields["site"].label_from_instance = (
-            lambda s: f"{s.customer.name} — {s.one_line_address}")
+            lambda s: f"{s.one_line_address} ({s.name})" if s.name else s.one_line_address)
+        self.fields["site"].empty_label = (_("Choose a site…") if chosen.isdigit()
+                                           else _("No sites: choose a customer first"))
         self.fields["valid_until"].required = False
         self.fields["valid_until"].help_text = _("Empty: the organization's usual validity.")
 

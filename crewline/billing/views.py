@@ -305,7 +305,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
             _form_errors(form, exc)
         else:
             return redirect("billing:quote", pk=quote.pk)
-    return render(request, "billing/form.html", _context(
+    return render(request, "billing/quote_form.html", _context(
         request, "quotes", form=form, title=_("New quote"),
         cancel_url=reverse("billing:quotes")))
 
@@ -325,7 +325,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_errors(form, exc)
         else:
             return redirect("billing:quote", pk=quote.pk)
-    return render(request, "billing/form.html", _context(
+    return render(request, "billing/quote_form.html", _context(
         request, "quotes", form=form, title=_("Edit %(ref)s") % {"ref": quote.reference},
         cancel_url=reverse("billing:quote", args=[quote.pk])))
 

@@ -418,3 +418,26 @@ def test_only_the_owner_sets_the_xero_tax_types(org, owner_client, office_client
                              ).status_code == 302
     assert services.billing_settings_for(org).xero_tax_types == {
         "0": "Tax Exempt", "8.25": "Tax on Sales"}
+
+
+def test_the_new_quotes_site_list_holds_only_the_chosen_customers_sites(org, office_client,
+                                                                         site):
+    other = SiteFactory(customer__organization=org, address_line1="99 Elsewhere Rd")
+    mine = SiteFactory(customer=site.customer, address_line1="7 Second St")
+    page = office_client.get(reverse("billing:quote_create"),
+                             {"customer": site.customer.pk}).content.decode()
+    assert site.address_line1 in page and "7 Second St" in page
+    assert "99 Elsewhere Rd" not in page
+    assert f'hx-get="{reverse("workorders:site_options")}"' in page
+    # Before a customer is chosen, no sites at all.
+    blank = office_client.get(reverse("billing:quote_create")).content.decode()
+    assert site.address_line1 not in blank and "No sites: choose a customer first" in blank
+    # Another customer's site is refused next to the field, the rest kept.
+    response = office_client.post(reverse("billing:quote_create"), {
+        "customer": site.customer.pk, "site": other.pk, "title": "Roof unit"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Select a valid choice" in html and 'value="Roof unit"' in html
+    response = office_client.post(reverse("billing:quote_create"), {
+        "customer": site.customer.pk, "site": mine.pk, "title": "Roof unit"})
+    assert response.status_code == 302
