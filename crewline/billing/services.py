@@ -423,6 +423,7 @@ def quote_send(*, quote: Quote, by: Member | None, to: str) -> Quote:
         locked.save(update_fields=["status", "sent_at", "sent_to", "updated_at"])
         audit_record(organization=locked.organization, actor=by, action="quote.send",
                      obj=locked, changes={"status": [before, locked.status], "to": [None, to]})
+        _quote_changed(locked)
         quote_id = locked.pk
         transaction.on_commit(lambda: send_quote_email.enqueue(quote_id, to))
     return locked
@@ -480,6 +481,14 @@ def _validate_signature(png: bytes) -> None:
         raise ValidationError({"signature": _("Sign in the box before approving.")})
 
 
+def _quote_changed(quote: Quote) -> None:
+    """Tell the quote's open office pages (crewline.live), in the transaction of the change."""
+    from crewline.live.services import event_record
+
+    event_record(organization_id=quote.organization_id, topics=[f"quote:{quote.pk}"],
+                 payload={"quote": quote.pk, "what": "quote", "status": quote.status})
+
+
 def _require_open_for_customer(quote: Quote) -> None:
     if quote.status != QuoteStatus.SENT or quote.is_expired:
         raise ValidationError(_("This quote can no longer be answered."))
@@ -518,6 +527,7 @@ def quote_approve(*, quote: Quote, name: str, signature_png: bytes,
                                           "optional_lines": [None, sorted(
                                               line.pk for line in optional
                                               if line.pk in chosen)]})
+        _quote_changed(locked)
     return locked
 
 
@@ -537,6 +547,7 @@ def quote_decline(*, quote: Quote, reason: str) -> Quote:
         audit_record(organization=locked.organization, actor=None, action="quote.decline",
                      obj=locked, changes={"status": [QuoteStatus.SENT, locked.status],
                                           "reason": [None, reason]})
+        _quote_changed(locked)
     return locked
 
 
@@ -560,6 +571,7 @@ def quote_convert(*, quote: Quote, by: Member | None) -> WorkOrder:
         audit_record(organization=locked.organization, actor=by, action="quote.convert",
                      obj=locked, changes={"status": [QuoteStatus.APPROVED, locked.status],
                                           "work_order": [None, work_order.pk]})
+        _quote_changed(locked)
     return work_order
 
 
