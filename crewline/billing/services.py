@@ -36,6 +36,7 @@ from crewline.billing.models import (
     tax_rate_key,
 )
 from crewline.billing.money import ZERO, totals
+from crewline.billing.quantities import quantity_with_unit
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
@@ -563,7 +564,8 @@ def quote_convert(*, quote: Quote, by: Member | None) -> WorkOrder:
         work_order = work_order_create(
             organization=locked.organization, by=by, customer=locked.customer, site=locked.site,
             title=locked.title, kind=WorkOrderKind.QUOTED,
-            instructions="\n".join(f"{line.quantity.normalize():f} × {line.description}"
+            instructions="\n".join(f"{quantity_with_unit(line.quantity, line.unit)} × "
+                                   f"{line.description}"
                                    for line in locked.lines.filter(is_selected=True)))
         locked.work_order = work_order
         locked.status = QuoteStatus.CONVERTED
