@@ -459,3 +459,15 @@ def test_the_customers_answer_is_a_live_event_for_the_open_quote_page(
     stream = reverse("live:stream")
     assert office_client.get(stream, {"topics": f"quote:{quote.pk}"}).status_code == 200
     assert tech_client.get(stream, {"topics": f"quote:{quote.pk}"}).status_code == 403
+
+
+def test_emails_to_customers_carry_the_companys_reply_to_address(
+        org, owner, quote, mailoutbox, django_capture_on_commit_callbacks):
+    from crewline.core.services import organization_update
+
+    organization_update(organization=org, by=owner, email="office@northside.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    [message] = mailoutbox
+    assert message.to == ["rosa@maple.example"]
+    assert message.reply_to == ["office@northside.example"]
