@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -614,7 +615,8 @@ def _settings_page(request: HttpRequest, *, form=None, labor_form=None, tax_form
     return render(request, "billing/settings.html", _context(
         request, "settings", form=form or BillingSettingsForm(instance=settings),
         labor_form=labor_form or DefaultLaborRateForm(
-            initial={"hourly_rate": labor_item.unit_price or None}),
+            initial={"hourly_rate": labor_item.unit_price.quantize(Decimal("0.01"))
+                     if labor_item.unit_price else None}),
         tax_form=tax_form or XeroTaxTypesForm(rates=selectors.tax_rates_in_use(org),
                                               tax_types=settings.xero_tax_types),
         members=members, labor_item=labor_item, currency=org.currency,
