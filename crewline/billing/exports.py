@@ -18,9 +18,10 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from crewline.billing.models import Invoice
+from crewline.billing.models import BillingSettings, Invoice, InvoiceLine, tax_rate_key
 from crewline.billing.money import ZERO
 from crewline.core.csvimport import Echo
+from crewline.customers.addresses import postal_address
 
 QUICKBOOKS_COLUMNS = (
     "InvoiceNo", "Customer", "InvoiceDate", "DueDate", "Terms", "Location", "Memo",
@@ -57,17 +58,27 @@ def _qty(value: Decimal) -> str:
     return f"{Decimal(value).normalize():f}"
 
 
-def _invoices(queryset: QuerySet[Invoice]) -> Iterator[Invoice]:
-    queryset = (queryset.select_related("customer", "work_order", "organization")
+def _invoices(queryset: QuerySet[Invoice], *, sites: bool = False) -> Iterator[Invoice]:
+    queryset = (queryset.select_related("customer", "work_order__site", "organization")
                 .prefetch_related("lines__item").order_by("number", "id"))
+    if sites:
+        queryset = queryset.prefetch_related("customer__sites")
     return queryset.iterator(chunk_size=200)
 
 
-def _address(invoice: Invoice) -> list[str]:
-    return [x.strip() for x in invoice.customer.billing_address.splitlines() if x.strip()]
+def unmapped_tax_rates(queryset: QuerySet[Invoice], settings: BillingSettings) -> list[str]:
+    """The tax rates (as keys, ``"8.25"``) on the lines of ``queryset`` that have no Xero tax
+    type in ``settings``: an export with them would not import."""
+    rates = (InvoiceLine.objects.filter(invoice__in=queryset)
+             .values_list("tax_rate", flat=True).distinct())
+    keys = {tax_rate_key(rate) for rate in rates}
+    return sorted((k for k in keys if not settings.xero_tax_type(Decimal(k))), key=Decimal)
 
 
-def quickbooks_rows(queryset: QuerySet[Invoice], *, payment_terms_days: int) -> Iterator[str]:
+def quickbooks_rows(queryset: QuerySet[Invoice], *, payment_terms_days: int,
+                    free_text_product: str = "") -> Iterator[str]:
+    """One row per line. ``InvoiceNo`` is the invoice's reference as printed (INV-1001); a line
+    without a price book item gets ``free_text_product`` as its product/service."""
     writer = csv.writer(Echo())
     yield writer.writerow(QUICKBOOKS_COLUMNS)
     for inv in _invoices(queryset):
@@ -76,9 +87,10 @@ def quickbooks_rows(queryset: QuerySet[Invoice], *, payment_terms_days: int) -> 
             inv.issue_date else f"Net {payment_terms_days}"
         for line in inv.lines.all():
             yield writer.writerow([
-                inv.number, inv.customer.name, _date(inv.issue_date, country),
+                inv.reference, inv.customer.name, _date(inv.issue_date, country),
                 _date(inv.due_date, country), terms, "", inv.notes[:1000],
-                line.item.name if line.item else "", line.description, _qty(line.quantity),
+                line.item.name if line.item else free_text_product, line.description,
+                _qty(line.quantity),
                 _num(line.net_amount / line.quantity if line.quantity else line.unit_price, 4)
                 if line.discount else _num(line.unit_price, 4),
                 _num(line.net_amount), "Y" if line.tax_rate > 0 else "N",
@@ -86,30 +98,32 @@ def quickbooks_rows(queryset: QuerySet[Invoice], *, payment_terms_days: int) -> 
             ])
 
 
-def xero_rows(queryset: QuerySet[Invoice], *, account_code: str) -> Iterator[str]:
+def xero_rows(queryset: QuerySet[Invoice], *, settings: BillingSettings) -> Iterator[str]:
+    """One row per line. The postal address comes in Xero's parts (lines, city, region, postal
+    code, country; see ``customers.addresses``); the tax type is the one the billing settings
+    give the line's rate (check ``unmapped_tax_rates`` first)."""
     writer = csv.writer(Echo())
     yield writer.writerow(XERO_COLUMNS)
-    for inv in _invoices(queryset):
+    for inv in _invoices(queryset, sites=True):
         country = inv.organization.country
-        address = _address(inv) + ["", "", "", ""]
+        site = inv.work_order.site if inv.work_order_id else None
+        address = postal_address(inv.customer, sites=inv.customer.sites.all(), site=site,
+                                 default_country=country)
+        lines = [*address.lines[:3], ", ".join(address.lines[3:])] + ["", "", "", ""]
         reference = inv.work_order.reference if inv.work_order_id else ""
         for line in inv.lines.all():
             gross = line.quantity * line.unit_price
             discount_percent = (line.discount / gross * 100) if gross and line.discount else ZERO
             yield writer.writerow([
-                inv.customer.name, inv.customer.email, *address[:4], "", "", "", "",
-                f"INV-{inv.number}", reference, _date(inv.issue_date, country),
+                inv.customer.name, inv.customer.email, *lines[:4], address.city,
+                address.region, address.postal_code, address.country,
+                inv.reference, reference, _date(inv.issue_date, country),
                 _date(inv.due_date, country), _num(inv.total),
                 line.item.code if line.item else "", line.description, _qty(line.quantity),
                 _num(line.unit_price, 4), _num(discount_percent) if line.discount else "",
-                account_code, _xero_tax_type(line.tax_rate), _num(line.tax_amount),
-                "", "", "", "", inv.currency, "",
+                settings.sales_account_code, settings.xero_tax_type(line.tax_rate),
+                _num(line.tax_amount), "", "", "", "", inv.currency, "",
             ])
-
-
-def _xero_tax_type(rate: Decimal) -> str:
-    # Xero matches the tax rate by its display name in the organisation's settings.
-    return "Tax Exempt" if rate == 0 else f"Tax on Sales {rate.normalize():f}%"
 
 
 def plain_rows(queryset: QuerySet[Invoice]) -> Iterator[str]:

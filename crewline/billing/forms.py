@@ -48,12 +48,22 @@ class QuoteForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(
-            organization=organization, archived_at__isnull=True).only("id", "name")
-        self.fields["site"].queryset = Site.objects.filter(
-            organization=organization, archived_at__isnull=True).select_related("customer")
+        customers = Customer.objects.filter(organization=organization, archived_at__isnull=True)
+        self.fields["customer"].queryset = customers.only("id", "name")
+        # Only the chosen customer's sites: the list reloads when the customer changes
+        # (workorders:site_options), and a site of anyone else is refused as not a choice.
+        raw = (self.data.get(self.add_prefix("customer")) if self.is_bound
+               else getattr(self.initial.get("customer"), "pk", self.initial.get("customer"))
+               or self.instance.customer_id)
+        chosen = str(raw) if raw not in (None, "") else ""
+        self.fields["site"].queryset = (
+            Site.objects.filter(organization=organization, customer_id=int(chosen),
+                                archived_at__isnull=True) if chosen.isdigit()
+            else Site.objects.none())
         self.fields["site"].label_from_instance = (
-            lambda s: f"{s.customer.name} — {s.one_line_address}")
+            lambda s: f"{s.one_line_address} ({s.name})" if s.name else s.one_line_address)
+        self.fields["site"].empty_label = (_("Choose a site…") if chosen.isdigit()
+                                           else _("No sites: choose a customer first"))
         self.fields["valid_until"].required = False
         self.fields["valid_until"].help_text = _("Empty: the organization's usual validity.")
 
@@ -141,12 +151,45 @@ class BillingSettingsForm(forms.ModelForm):
     class Meta:
         model = BillingSettings
         fields = ["technicians_see_prices", "payment_terms_days", "quote_valid_days",
-                  "sales_account_code"]
+                  "sales_account_code", "free_text_product"]
 
 
 class RateForm(forms.Form):
     hourly_rate = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0,
                                      required=False, label=_("Hourly rate"))
+
+
+class DefaultLaborRateForm(forms.Form):
+    hourly_rate = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, label=_("Default labor rate (per hour)"),
+        help_text=_("Billed for labor of anyone without a rate of their own."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}))
+
+    def clean_hourly_rate(self):
+        rate = self.cleaned_data["hourly_rate"]
+        if rate == 0:
+            raise forms.ValidationError(_("Give the rate you bill an hour of labor at; zero "
+                                          "would bill labor at nothing."))
+        return rate
+
+
+class XeroTaxTypesForm(forms.Form):
+    """One text field per tax rate: the name of the matching tax rate in Xero."""
+
+    def __init__(self, *args, rates: list[str], tax_types: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rates = rates
+        for index, rate in enumerate(rates):
+            self.fields[f"rate_{index}"] = forms.CharField(
+                label=f"{rate}%", max_length=50, required=False,
+                initial=tax_types.get(rate, ""))
+
+    def rows(self):
+        return [(rate, self[f"rate_{index}"]) for index, rate in enumerate(self.rates)]
+
+    def tax_types(self) -> dict[str, str]:
+        return {rate: self.cleaned_data.get(f"rate_{index}", "")
+                for index, rate in enumerate(self.rates)}
 
 
 class ImportForm(forms.Form):

@@ -42,6 +42,14 @@ class BillingSettings(OrgOwned):
     sales_account_code = models.CharField(
         _("sales account code"), max_length=20, default="200",
         help_text=_("The income account invoices are coded to in your accounting system."))
+    free_text_product = models.CharField(
+        _("product/service for free-text lines"), max_length=100, default="Services",
+        blank=True,
+        help_text=_("QuickBooks needs a product or service on every line: lines typed by hand "
+                    "(and parts not in the price book) are exported as this one."))
+    # Xero's tax type for each tax rate used, keyed by the rate as written ("8.25", "0"):
+    # Xero matches the name exactly, so it is set by the office, never guessed.
+    xero_tax_types = models.JSONField(_("Xero tax types"), default=dict, blank=True)
     next_quote_number = models.PositiveIntegerField(default=1001, editable=False)
     next_invoice_number = models.PositiveIntegerField(default=1001, editable=False)
 
@@ -51,6 +59,16 @@ class BillingSettings(OrgOwned):
 
     def __str__(self) -> str:
         return f"Billing settings of {self.organization_id}"
+
+    def xero_tax_type(self, rate: Decimal) -> str:
+        """The Xero tax type set for ``rate``; empty when none is set."""
+        return str((self.xero_tax_types or {}).get(tax_rate_key(rate), "")).strip()
+
+
+def tax_rate_key(rate: Decimal) -> str:
+    """A tax rate as written in settings and exports: ``Decimal("8.250")`` → ``"8.25"``."""
+    text = f"{Decimal(rate).normalize():f}"
+    return "0" if Decimal(text) == 0 else text
 
 
 class ItemKind(models.TextChoices):

@@ -17,7 +17,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from crewline.billing.models import Invoice, InvoiceStatus, Quote
-from crewline.billing.money import ROUNDING_RULE
+from crewline.billing.quantities import quantity_with_unit
 from crewline.core.models import Organization
 
 TEMPLATE = Path(__file__).resolve().parent / "typst" / "document.typ"
@@ -25,11 +25,6 @@ TEMPLATE = Path(__file__).resolve().parent / "typst" / "document.typ"
 
 def money(value: Decimal) -> str:
     return f"{Decimal(value).quantize(Decimal('0.01')):,.2f}"
-
-
-def quantity(value: Decimal) -> str:
-    text = f"{Decimal(value).normalize():f}"
-    return text
 
 
 def rate(value: Decimal) -> str:
@@ -52,8 +47,9 @@ def _org(org: Organization) -> dict[str, Any]:
 
 
 def _line(line, note: str = "") -> dict[str, str]:
-    return {"description": line.description, "note": note, "quantity": quantity(line.quantity),
-            "unit": line.unit, "unit_price": money(line.unit_price),
+    return {"description": line.description, "note": note,
+            "quantity": quantity_with_unit(line.quantity, line.unit),
+            "unit_price": money(line.unit_price),
             "discount": money(line.discount) if line.discount else "",
             "tax_rate": rate(line.tax_rate), "net": money(line.net_amount)}
 
@@ -96,9 +92,9 @@ def _logo(org: Organization, files: dict[str, Path | bytes]) -> str | None:
 
 
 def _base(org: Organization) -> dict[str, Any]:
+    # The rounding rule stays on the office's pages: customers get the amounts, not the rule.
     return {"org": _org(org), "paper": "us-letter" if org.country in ("US", "CA") else "a4",
-            "lang": translation.get_language()[:2] or "en", "labels": _labels(),
-            "rounding_rule": _(ROUNDING_RULE)}
+            "lang": translation.get_language()[:2] or "en", "labels": _labels()}
 
 
 def quote_pdf(quote: Quote) -> bytes:

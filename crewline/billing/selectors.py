@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from crewline.billing.models import Invoice, InvoiceStatus, PriceBookItem, Quote
@@ -70,3 +72,19 @@ def work_orders_to_invoice(organization: Organization) -> QuerySet[WorkOrder]:
         status=InvoiceStatus.VOID)
     return (WorkOrder.objects.filter(organization=organization, status=Status.COMPLETED)
             .filter(~Exists(invoiced)).select_related("customer").order_by("-completed_at"))
+
+
+def tax_rates_in_use(organization: Organization) -> list[str]:
+    """The tax rates (as ``tax_rate_key`` writes them) an export may meet: those of active
+    price book items and of invoice lines, those already given a Xero tax type, and zero."""
+    from crewline.billing.models import BillingSettings, InvoiceLine, tax_rate_key
+
+    rates = set(PriceBookItem.objects.filter(organization=organization, is_active=True)
+                .values_list("tax_rate", flat=True).distinct())
+    rates |= set(InvoiceLine.objects.filter(organization=organization)
+                 .values_list("tax_rate", flat=True).distinct())
+    keys = {tax_rate_key(rate) for rate in rates} | {"0"}
+    mapped = (BillingSettings.objects.filter(organization=organization)
+              .values_list("xero_tax_types", flat=True).first()) or {}
+    keys |= set(mapped)
+    return sorted(keys, key=Decimal)

@@ -33,8 +33,10 @@ from crewline.billing.models import (
     Quote,
     QuoteLine,
     QuoteStatus,
+    tax_rate_key,
 )
 from crewline.billing.money import ZERO, totals
+from crewline.billing.quantities import quantity_with_unit
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
@@ -68,9 +70,11 @@ def billing_settings_for(organization: Organization) -> BillingSettings:
 def billing_settings_update(*, organization: Organization, by: Member | None,
                             **changes: Any) -> BillingSettings:
     allowed = {"technicians_see_prices", "payment_terms_days", "quote_valid_days",
-               "sales_account_code"}
+               "sales_account_code", "free_text_product", "xero_tax_types"}
     if set(changes) - allowed:
         raise TypeError(f"Not editable: {', '.join(sorted(set(changes) - allowed))}")
+    if "xero_tax_types" in changes:
+        changes["xero_tax_types"] = _clean_tax_types(changes["xero_tax_types"])
     with transaction.atomic():
         settings = billing_settings_for(organization)
         settings = BillingSettings.objects.select_for_update().get(pk=settings.pk)
@@ -84,6 +88,23 @@ def billing_settings_update(*, organization: Organization, by: Member | None,
             audit_record(organization=organization, actor=by, action="billing.settings",
                          obj=settings, object_repr="Billing settings", changes=changed)
     return settings
+
+
+def _clean_tax_types(value: Any) -> dict[str, str]:
+    """``{rate: Xero tax type}`` with rates written as ``tax_rate_key`` does; empty types are
+    dropped (the rate is then unset)."""
+    if not isinstance(value, dict):
+        raise ValidationError({"xero_tax_types": _("Give a tax type per tax rate.")})
+    cleaned: dict[str, str] = {}
+    for rate, tax_type in value.items():
+        key = tax_rate_key(_decimal(rate, "xero_tax_types"))
+        tax_type = str(tax_type or "").strip()
+        if len(tax_type) > 50:
+            raise ValidationError({"xero_tax_types": _(
+                "Keep the tax type of %(rate)s%% under 50 characters.") % {"rate": key}})
+        if tax_type:
+            cleaned[key] = tax_type
+    return cleaned
 
 
 def _take_number(organization: Organization, field: str) -> int:
@@ -156,6 +177,23 @@ def labor_item_for(organization: Organization, by: Member | None = None) -> Pric
                                  name=_("Labor"), kind=ItemKind.SERVICE, unit="hour",
                                  unit_price=ZERO)
     return item
+
+
+def default_labor_rate_set(*, organization: Organization, hourly_rate: Decimal,
+                           by: Member | None) -> PriceBookItem:
+    """Set the default labor rate: the LABOR item's price, billed for members without a rate
+    of their own. Zero means "not set": an invoice draft will not price labor at it."""
+    if hourly_rate is None or hourly_rate < 0:
+        raise ValidationError({"hourly_rate": _("Give the hourly rate, zero or more.")})
+    return price_item_update(item=labor_item_for(organization, by), by=by,
+                             unit_price=hourly_rate)
+
+
+def labor_rate_is_set(organization: Organization) -> bool:
+    """Whether labor can be priced: a default labor rate above zero, or any member's rate."""
+    labor = (PriceBookItem.objects.filter(organization=organization, code__iexact=LABOR_CODE)
+             .values_list("unit_price", flat=True).first())
+    return bool(labor) or MemberRate.objects.filter(organization=organization).exists()
 
 
 def member_rate_set(*, member: Member, hourly_rate: Decimal | None, by: Member | None
@@ -386,6 +424,7 @@ def quote_send(*, quote: Quote, by: Member | None, to: str) -> Quote:
         locked.save(update_fields=["status", "sent_at", "sent_to", "updated_at"])
         audit_record(organization=locked.organization, actor=by, action="quote.send",
                      obj=locked, changes={"status": [before, locked.status], "to": [None, to]})
+        _quote_changed(locked)
         quote_id = locked.pk
         transaction.on_commit(lambda: send_quote_email.enqueue(quote_id, to))
     return locked
@@ -443,6 +482,14 @@ def _validate_signature(png: bytes) -> None:
         raise ValidationError({"signature": _("Sign in the box before approving.")})
 
 
+def _quote_changed(quote: Quote) -> None:
+    """Tell the quote's open office pages (crewline.live), in the transaction of the change."""
+    from crewline.live.services import event_record
+
+    event_record(organization_id=quote.organization_id, topics=[f"quote:{quote.pk}"],
+                 payload={"quote": quote.pk, "what": "quote", "status": quote.status})
+
+
 def _require_open_for_customer(quote: Quote) -> None:
     if quote.status != QuoteStatus.SENT or quote.is_expired:
         raise ValidationError(_("This quote can no longer be answered."))
@@ -481,6 +528,7 @@ def quote_approve(*, quote: Quote, name: str, signature_png: bytes,
                                           "optional_lines": [None, sorted(
                                               line.pk for line in optional
                                               if line.pk in chosen)]})
+        _quote_changed(locked)
     return locked
 
 
@@ -500,6 +548,7 @@ def quote_decline(*, quote: Quote, reason: str) -> Quote:
         audit_record(organization=locked.organization, actor=None, action="quote.decline",
                      obj=locked, changes={"status": [QuoteStatus.SENT, locked.status],
                                           "reason": [None, reason]})
+        _quote_changed(locked)
     return locked
 
 
@@ -515,7 +564,8 @@ def quote_convert(*, quote: Quote, by: Member | None) -> WorkOrder:
         work_order = work_order_create(
             organization=locked.organization, by=by, customer=locked.customer, site=locked.site,
             title=locked.title, kind=WorkOrderKind.QUOTED,
-            instructions="\n".join(f"{line.quantity.normalize():f} × {line.description}"
+            instructions="\n".join(f"{quantity_with_unit(line.quantity, line.unit)} × "
+                                   f"{line.description}"
                                    for line in locked.lines.filter(is_selected=True)))
         locked.work_order = work_order
         locked.status = QuoteStatus.CONVERTED
@@ -523,6 +573,7 @@ def quote_convert(*, quote: Quote, by: Member | None) -> WorkOrder:
         audit_record(organization=locked.organization, actor=by, action="quote.convert",
                      obj=locked, changes={"status": [QuoteStatus.APPROVED, locked.status],
                                           "work_order": [None, work_order.pk]})
+        _quote_changed(locked)
     return work_order
 
 
@@ -543,7 +594,9 @@ def invoice_draft_from_work_order(*, work_order: WorkOrder, by: Member | None) -
 
     Lines, in order: the quote's approved lines (if the work order came from a quote); labor
     from the timeline's labor entries (``data: {minutes, member_id, description}``) at the
-    member's hourly rate, or the LABOR item's price for members without one; parts from the
+    member's hourly rate, or the LABOR item's price (the default labor rate) for members without
+    one; refused with code ``labor_rate_missing`` when that default is zero, so that labor is
+    never billed at nothing unnoticed (a member's own rate of zero is a choice); parts from the
     timeline's part entries (``data: {price_book_item_id or name, quantity, unit}``) at the
     price book's price (a part not in the price book comes in at zero for the office to price).
     Refused for a work order that is not completed or that already has an invoice (not void).
@@ -602,6 +655,7 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
                    .select_related("user")}
         rates = dict(MemberRate.objects.filter(organization_id=org_id, member_id__in=member_ids)
                      .values_list("member_id", "hourly_rate"))
+        unpriced: dict[int | None, str] = {}
         for entry in labor:
             minutes = _number(entry.data.get("minutes"))
             if minutes is None or minutes <= 0:
@@ -611,11 +665,19 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
             text = str(entry.data.get("description") or entry.body or "").strip()
             who = member.name if member else ""
             description = " — ".join(p for p in (labor_item.name, who, text) if p)[:500]
+            rate = rates.get(member_id, labor_item.unit_price)
+            if member_id not in rates and not labor_item.unit_price:
+                unpriced[member_id] = who or _("a former member")
+                continue
             lines.append(new_line(
                 source=LineSource.LABOR, source_id=entry.pk, item=labor_item,
                 description=description, quantity=_hours(minutes), unit=labor_item.unit,
-                unit_price=rates.get(member_id, labor_item.unit_price),
-                tax_rate=labor_item.tax_rate))
+                unit_price=rate, tax_rate=labor_item.tax_rate))
+        if unpriced:
+            raise ValidationError(
+                _("Labor would be billed at 0.00: %(names)s has no hourly rate and the default "
+                  "labor rate is not set. Set the labor rate, then make the invoice again.")
+                % {"names": ", ".join(sorted(unpriced.values()))}, code="labor_rate_missing")
 
     if parts:
         item_ids = {_int(e.data.get("price_book_item_id")) for e in parts} - {None}

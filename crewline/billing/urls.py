@@ -39,5 +39,7 @@ urlpatterns = [
     path("price-book/<int:pk>/edit/", views.price_item_edit, name="price_item_edit"),
     path("price-book/<int:pk>/active/", views.price_item_deactivate, name="price_item_active"),
     path("settings/", views.billing_settings, name="settings"),
+    path("settings/labor-rate/", views.default_labor_rate, name="labor_rate"),
+    path("settings/xero-tax-types/", views.xero_tax_types, name="xero_tax_types"),
     path("rates/<int:pk>/", views.member_rate, name="member_rate"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +27,7 @@ from crewline.billing import exports, importing, selectors, services
 from crewline.billing.access import member_sees_prices, prices_required
 from crewline.billing.forms import (
     BillingSettingsForm,
+    DefaultLaborRateForm,
     ImportForm,
     InvoiceForm,
     LineForm,
@@ -35,6 +38,7 @@ from crewline.billing.forms import (
     RateForm,
     ReasonForm,
     SendForm,
+    XeroTaxTypesForm,
 )
 from crewline.billing.models import (
     UNITS,
@@ -46,7 +50,7 @@ from crewline.billing.models import (
     QuoteStatus,
 )
 from crewline.billing.money import ROUNDING_RULE
-from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.access import get_for_org_or_404, office_required, owner_required
 from crewline.core.models import Member
 from crewline.core.redirects import next_url
 from crewline.workorders.models import WorkOrder
@@ -108,7 +112,12 @@ def invoice_from_work_order(request: HttpRequest, pk: int) -> HttpResponse:
         invoice = services.invoice_draft_from_work_order(work_order=work_order,
                                                          by=request.member)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        if getattr(exc, "code", None) == "labor_rate_missing":
+            messages.error(request, format_html(
+                '{} <a href="{}#labor-rates">{}</a>', " ".join(exc.messages),
+                reverse("billing:settings"), _("Set the labor rate")))
+        else:
+            messages.error(request, " ".join(exc.messages))
         return redirect("billing:invoices")
     messages.success(request, _("Draft invoice made from %(wo)s.")
                      % {"wo": work_order.reference})
@@ -253,9 +262,17 @@ def invoice_export(request: HttpRequest) -> HttpResponse:
             invoices = invoices.filter(**{lookup: value})
     settings = services.billing_settings_for(org)
     if kind == "quickbooks":
-        rows = exports.quickbooks_rows(invoices, payment_terms_days=settings.payment_terms_days)
+        rows = exports.quickbooks_rows(invoices, payment_terms_days=settings.payment_terms_days,
+                                       free_text_product=settings.free_text_product)
     elif kind == "xero":
-        rows = exports.xero_rows(invoices, account_code=settings.sales_account_code)
+        missing = exports.unmapped_tax_rates(invoices, settings)
+        if missing:
+            # Xero refuses a whole file whose tax type it does not know: ask for it first.
+            messages.error(request, _("Set the Xero tax type of %(rates)s in the billing "
+                                      "settings before exporting for Xero.")
+                           % {"rates": ", ".join(f"{rate}%" for rate in missing)})
+            return redirect(reverse("billing:settings") + "#xero-tax-types")
+        rows = exports.xero_rows(invoices, settings=settings)
     else:
         rows = exports.plain_rows(invoices)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
@@ -289,7 +306,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
             _form_errors(form, exc)
         else:
             return redirect("billing:quote", pk=quote.pk)
-    return render(request, "billing/form.html", _context(
+    return render(request, "billing/quote_form.html", _context(
         request, "quotes", form=form, title=_("New quote"),
         cancel_url=reverse("billing:quotes")))
 
@@ -309,7 +326,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_errors(form, exc)
         else:
             return redirect("billing:quote", pk=quote.pk)
-    return render(request, "billing/form.html", _context(
+    return render(request, "billing/quote_form.html", _context(
         request, "quotes", form=form, title=_("Edit %(ref)s") % {"ref": quote.reference},
         cancel_url=reverse("billing:quote", args=[quote.pk])))
 
@@ -584,21 +601,11 @@ def price_book_confirm(request: HttpRequest) -> HttpResponse:
 
 # Settings and labor rates --------------------------------------------------------------------
 
-@office_required
-def billing_settings(request: HttpRequest) -> HttpResponse:
+def _settings_page(request: HttpRequest, *, form=None, labor_form=None, tax_form=None,
+                   status: int = 200) -> HttpResponse:
     org = request.organization
     settings = services.billing_settings_for(org)
-    form = BillingSettingsForm(request.POST or None, instance=settings)
-    if request.method == "POST":
-        if not request.member.is_owner:
-            raise_owner = _("Only the owner can change billing settings.")
-            messages.error(request, raise_owner)
-            return redirect("billing:settings")
-        if form.is_valid():
-            services.billing_settings_update(organization=org, by=request.member,
-                                             **form.cleaned_data)
-            messages.success(request, _("Billing settings saved."))
-            return redirect("billing:settings")
+    labor_item = services.labor_item_for(org, request.member)
     members = list(Member.objects.filter(organization=org, is_active=True)
                    .select_related("user").order_by("user__full_name"))
     rates = dict(MemberRate.objects.filter(organization=org)
@@ -606,9 +613,71 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
     for member in members:
         member.rate = rates.get(member.pk)
     return render(request, "billing/settings.html", _context(
-        request, "settings", form=form, members=members,
-        labor_item=services.labor_item_for(org, request.member),
-        currency=org.currency))
+        request, "settings", form=form or BillingSettingsForm(instance=settings),
+        labor_form=labor_form or DefaultLaborRateForm(
+            initial={"hourly_rate": labor_item.unit_price.quantize(Decimal("0.01"))
+                     if labor_item.unit_price else None}),
+        tax_form=tax_form or XeroTaxTypesForm(rates=selectors.tax_rates_in_use(org),
+                                              tax_types=settings.xero_tax_types),
+        members=members, labor_item=labor_item, currency=org.currency,
+        labor_rate_set=services.labor_rate_is_set(org)), status=status)
+
+
+@office_required
+def billing_settings(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    if request.method != "POST":
+        return _settings_page(request)
+    if not request.member.is_owner:
+        messages.error(request, _("Only the owner can change billing settings."))
+        return redirect("billing:settings")
+    form = BillingSettingsForm(request.POST, instance=services.billing_settings_for(org))
+    if form.is_valid():
+        try:
+            services.billing_settings_update(organization=org, by=request.member,
+                                             **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Billing settings saved."))
+            return redirect("billing:settings")
+    return _settings_page(request, form=form, status=400)
+
+
+@office_required
+@require_POST
+def default_labor_rate(request: HttpRequest) -> HttpResponse:
+    form = DefaultLaborRateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.default_labor_rate_set(organization=request.organization,
+                                            hourly_rate=form.cleaned_data["hourly_rate"],
+                                            by=request.member)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Default labor rate saved."))
+            return redirect(next_url(request, reverse("billing:settings") + "#labor-rates"))
+    return _settings_page(request, labor_form=form, status=400)
+
+
+@owner_required
+@require_POST
+def xero_tax_types(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    settings = services.billing_settings_for(org)
+    form = XeroTaxTypesForm(request.POST, rates=selectors.tax_rates_in_use(org),
+                            tax_types=settings.xero_tax_types)
+    if form.is_valid():
+        try:
+            services.billing_settings_update(organization=org, by=request.member,
+                                             xero_tax_types=form.tax_types())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Xero tax types saved."))
+            return redirect(reverse("billing:settings") + "#xero-tax-types")
+    return _settings_page(request, tax_form=form, status=400)
 
 
 @office_required

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, vDuration, vText
 
 from crewline.calendars.models import CalendarFeed
 from crewline.workorders.models import Visit, VisitStatus
@@ -33,16 +33,21 @@ def visit_uid(visit: Visit, host: str | None = None) -> str:
     return f"visit-{visit.pk}@{host or site_host()}"
 
 
-def job_url(visit: Visit) -> str:
-    return settings.SITE_URL + reverse("workorders:detail",
-                                       kwargs={"number": visit.work_order.number})
+def job_url(visit: Visit, *, for_office: bool = True) -> str:
+    """Where the event's link goes: the work order page for the office; for a technician,
+    the visit in their app (the office page is closed to them)."""
+    if for_office:
+        return settings.SITE_URL + reverse("workorders:detail",
+                                           kwargs={"number": visit.work_order.number})
+    return settings.SITE_URL + reverse("field:app") + f"#visit/{visit.pk}"
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def visit_event(visit: Visit, *, host: str, with_crew_in_summary: bool) -> Event:
+def visit_event(visit: Visit, *, host: str, with_crew_in_summary: bool,
+                for_office: bool = True) -> Event:
     wo = visit.work_order
     site = wo.site
     crew = [m.name for m in visit.crew.all()]
@@ -64,7 +69,7 @@ def visit_event(visit: Visit, *, host: str, with_crew_in_summary: bool) -> Event
         lines += ["", _("Instructions:"), wo.instructions]
     if visit.notes:
         lines += ["", _("Notes for the crew:"), visit.notes]
-    url = job_url(visit)
+    url = job_url(visit, for_office=for_office)
     lines += ["", _("Job: %(url)s") % {"url": url}]
 
     event = Event()
@@ -99,10 +104,14 @@ def feed_calendar(*, feed: CalendarFeed, visits: Iterable[Visit]) -> bytes:
             else _("%(org)s — all visits") % {"org": org.name})
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", org.time_zone)
-    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
+    # icalendar does not know these two properties and would write a timedelta as text
+    # ("0:15:00"), which calendar apps ignore; as durations they read PT15M.
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
     host = site_host()
+    for_office = feed.member is None or feed.member.is_office
     for visit in visits:
         cal.add_component(visit_event(visit, host=host,
-                                      with_crew_in_summary=feed.member_id is None))
+                                      with_crew_in_summary=feed.member_id is None,
+                                      for_office=for_office))
     return cal.to_ical()

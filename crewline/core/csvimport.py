@@ -26,9 +26,15 @@ class ImportFileError(Exception):
 
 @dataclass
 class RowError:
+    """A problem with one cell: the row as a spreadsheet numbers it, the column, what is wrong,
+    and for the preview the cell's value as written and what the row is about (a customer's
+    name), so that the problem can be found in the file."""
+
     row: int
     column: str
     message: str
+    value: str = ""
+    label: str = ""
 
 
 @dataclass

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
-from functools import cache
+import json
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crewline.core import timezones
 from crewline.core.models import WEEKDAYS, Member, Organization, Role, Skill, User
 from crewline.core.services import MAX_LOGO_BYTES
 from crewline.workorders.models import JobType
@@ -22,11 +23,11 @@ DAY_NAMES = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"),
              "sun": _("Sunday")}
 
 
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    names = sorted(z for z in zoneinfo.available_timezones()
-                   if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
-    return [(z, z.replace("_", " ")) for z in [*names, "UTC"]]
+def time_zone_field(**kwargs) -> forms.ChoiceField:
+    """A select of canonical time zones grouped by region; ``core/timezone.js`` preselects
+    the browser's zone where the select says ``data-browser-zone``."""
+    return forms.ChoiceField(label=_("Time zone"), widget=forms.Select(attrs={
+        "data-aliases": json.dumps(timezones.aliases(), separators=(",", ":"))}), **kwargs)
 
 
 class LoginForm(AuthenticationForm):
@@ -65,9 +66,16 @@ def _password_fields():
 
 class SignupForm(PasswordPairMixin, forms.Form):
     organization_name = forms.CharField(label=_("Company name"), max_length=200)
-    time_zone = forms.ChoiceField(label=_("Time zone"), initial="America/New_York",
-                                  help_text=_("Schedules and reports use it; you can change "
-                                              "it later."))
+    time_zone = time_zone_field(initial="America/New_York",
+                                help_text=_("Schedules and reports use it; you can change "
+                                            "it later."))
+    labor_rate = forms.DecimalField(
+        label=_("Labor rate per hour"), required=False, max_digits=12, decimal_places=2,
+        min_value=Decimal(0),
+        help_text=_("What an hour of labor is billed at on invoices. Each technician can have "
+                    "a rate of their own later."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal",
+                                        "placeholder": "95.00"}))
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("Email address"),
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
@@ -75,7 +83,17 @@ class SignupForm(PasswordPairMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["time_zone"].choices = timezones.grouped_choices()
+        if not self.is_bound:
+            # Nobody has chosen yet: the browser's own zone is a better guess than ours.
+            self.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
+
+    def clean_labor_rate(self):
+        rate = self.cleaned_data.get("labor_rate")
+        if rate == 0:
+            raise ValidationError(_("Zero would bill labor at nothing: give your hourly rate, "
+                                    "or leave it empty and set it later."))
+        return rate
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -150,18 +168,23 @@ class ProfileForm(forms.Form):
 
 
 class OrganizationForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("Time zone"))
+    time_zone = time_zone_field()
     currency = forms.ChoiceField(label=_("Currency"))
 
     class Meta:
         model = Organization
         fields = ["name", "time_zone", "currency", "email", "phone", "address"]
-        labels = {"email": _("Contact email"), "phone": _("Contact phone")}
+        labels = {"email": _("Reply-to email"), "phone": _("Phone")}
+        help_texts = {
+            "email": _("Printed on quotes, invoices and reports; customers' replies to the "
+                       "emails Crewline sends for you go here."),
+            "address": _("Printed on quotes, invoices and reports."),
+        }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["time_zone"].choices = timezones.choices_with(self.instance.time_zone)
         currencies = list(CURRENCIES)
         if self.instance.currency and self.instance.currency not in currencies:
             currencies.append(self.instance.currency)

@@ -53,6 +53,11 @@ def validate_business_hours(value: object) -> None:
                                   params={"day": day})
 
 
+# Member colours, told apart on the board and in calendars; each dark enough for white text.
+MEMBER_COLOURS = ("#0d6efd", "#c2255c", "#2b8a3e", "#d9480f", "#6741d9", "#0b7285",
+                  "#a61e4d", "#5c940d", "#862e9c", "#1864ab", "#b35c00", "#495057")
+
+
 class Organization(models.Model):
     """A contractor's business: the tenant every other row belongs to."""
 
@@ -68,6 +73,8 @@ class Organization(models.Model):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)
+    # When the owner dismissed the getting-started list (None: it is still offered).
+    getting_started_hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The next work order number; taken under a row lock by workorders.services.
     next_work_order_number = models.PositiveIntegerField(default=1001, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -175,7 +182,8 @@ class Member(OrgOwned):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    colour = models.CharField(_("colour"), max_length=7, default="#0d6efd")
+    # New members get a colour no one else has (services.next_member_colour).
+    colour = models.CharField(_("colour"), max_length=7, default=MEMBER_COLOURS[0])
     skills = models.ManyToManyField(Skill, blank=True, related_name="members",
                                     verbose_name=_("skills"))
     home_base = models.CharField(_("home base"), max_length=300, blank=True)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from crewline.core.models import AuditLog, Invitation, Member, Organization, Skill
+from crewline.core.models import (
+    AuditLog,
+    Invitation,
+    Member,
+    Organization,
+    Skill,
+    default_business_hours,
+)
 from crewline.workorders.models import JobType
 
 
@@ -60,3 +70,55 @@ def audit_log_list(*, organization: Organization, actor_id: int | None = None,
 def audit_actions(*, organization: Organization) -> list[str]:
     return list(AuditLog.objects.for_org(organization).order_by("action")
                 .values_list("action", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One line of the getting-started list."""
+
+    key: str
+    title: str
+    help: str
+    url: str
+    done: bool
+
+
+def getting_started_steps(*, organization: Organization) -> list[SetupStep]:
+    """What a new company sets up first, each with where to do it and whether it is done."""
+    from crewline.billing.models import PriceBookItem
+    from crewline.billing.services import LABOR_CODE, labor_rate_is_set
+    from crewline.customers.models import Customer
+    from crewline.scheduling.models import TimeOff, WorkingHours
+
+    org = organization
+    org_id = org.pk
+    team = (Member.objects.filter(organization_id=org_id).count() > 1
+            or Invitation.objects.filter(organization_id=org_id).exists())
+    hours = (WorkingHours.objects.filter(organization_id=org_id).exists()
+             or TimeOff.objects.filter(organization_id=org_id).exists()
+             or org.business_hours != default_business_hours())
+    return [
+        SetupStep("company", _("Company details"),
+                  _("Address, phone and the reply-to email printed on quotes and invoices."),
+                  reverse("core:settings"), bool(org.address and org.phone and org.email)),
+        SetupStep("labor_rate", _("Labor rate"),
+                  _("What an hour of labor is billed at; a rate per technician if they "
+                    "differ."),
+                  reverse("billing:settings") + "#labor-rates", labor_rate_is_set(org)),
+        SetupStep("customers", _("Import your customers"),
+                  _("From a spreadsheet (CSV): customers, their sites and contacts."),
+                  reverse("customers:import"),
+                  Customer.objects.filter(organization_id=org_id).exists()),
+        SetupStep("team", _("Invite your team"),
+                  _("Office staff and technicians get an email to join."),
+                  reverse("core:member_invite"), team),
+        SetupStep("hours", _("Working hours"),
+                  _("When each technician works, and their time off, so that visits are "
+                    "booked when they are there."),
+                  reverse("scheduling:availability_summary"), hours),
+        SetupStep("price_book", _("Price book"),
+                  _("The services and parts you sell, with their prices."),
+                  reverse("billing:price_book"),
+                  PriceBookItem.objects.filter(organization_id=org_id)
+                  .exclude(code__iexact=LABOR_CODE).exists()),
+    ]

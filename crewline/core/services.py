@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, diff, snapshot
 from crewline.core.models import (
+    MEMBER_COLOURS,
     Invitation,
     Member,
     Organization,
@@ -53,8 +55,13 @@ def _unique_slug(name: str) -> str:
 
 
 def organization_signup(*, organization_name: str, time_zone: str, full_name: str, email: str,
-                        password: str) -> Member:
-    """Create an organization and its first owner. The password must already be validated."""
+                        password: str, labor_rate: Decimal | None = None) -> Member:
+    """Create an organization and its first owner. The password must already be validated.
+
+    The owner's address is the organization's reply-to address until they set another, so that
+    customers' replies reach someone from the first email on; ``labor_rate`` (if given) is the
+    default hourly labor rate.
+    """
     validate_timezone(time_zone)
     email = email.strip().lower()
     with transaction.atomic():
@@ -63,18 +70,39 @@ def organization_signup(*, organization_name: str, time_zone: str, full_name: st
                                               "exists. Log in instead.")})
         organization = Organization.objects.create(
             name=organization_name.strip(), slug=_unique_slug(organization_name),
-            time_zone=time_zone,
+            time_zone=time_zone, email=email,
         )
         user = User.objects.create_user(email=email, password=password,
                                         full_name=full_name.strip())
-        member = Member.objects.create(organization=organization, user=user, role=Role.OWNER)
+        member = Member.objects.create(organization=organization, user=user, role=Role.OWNER,
+                                       colour=next_member_colour(organization))
         audit_record(organization=organization, actor=member, action="organization.create",
                      obj=organization,
                      changes={"name": [None, organization.name],
-                              "time_zone": [None, organization.time_zone]})
+                              "time_zone": [None, organization.time_zone],
+                              "email": [None, email]})
         audit_record(organization=organization, actor=member, action="member.create",
                      obj=member, changes={"email": [None, email], "role": [None, Role.OWNER]})
+        if labor_rate:
+            from crewline.billing.services import default_labor_rate_set
+
+            default_labor_rate_set(organization=organization, hourly_rate=labor_rate,
+                                   by=member)
     return member
+
+
+def organization_hide_getting_started(*, organization: Organization, by: Member
+                                      ) -> Organization:
+    """The owner has seen enough of the getting-started list: stop offering it."""
+    with transaction.atomic():
+        if organization.getting_started_hidden_at is None:
+            organization.getting_started_hidden_at = timezone.now()
+            organization.save(update_fields=["getting_started_hidden_at"])
+            audit_record(organization=organization, actor=by,
+                         action="organization.getting_started_hidden", obj=organization,
+                         changes={"getting_started_hidden_at":
+                                  [None, organization.getting_started_hidden_at]})
+    return organization
 
 
 def organization_update(*, organization: Organization, by: Member, **changes) -> Organization:
@@ -257,7 +285,8 @@ def invitation_accept(*, invitation: Invitation, user: User | None = None,
                                   % {"org": organization.name})
         if member is None:
             member = Member.objects.create(organization=organization, user=user,
-                                           role=invitation.role)
+                                           role=invitation.role,
+                                           colour=next_member_colour(organization))
             changes = {"email": [None, user.email], "role": [None, invitation.role]}
         else:
             changes = {"is_active": [False, True], "role": [member.role, invitation.role]}
@@ -274,6 +303,18 @@ def invitation_accept(*, invitation: Invitation, user: User | None = None,
 
 
 # Members ---------------------------------------------------------------------------------------
+
+def next_member_colour(organization: Organization) -> str:
+    """A colour of ``MEMBER_COLOURS`` that no active member has yet (the board and the
+    calendars tell people apart by it); past twelve people the palette goes round again."""
+    used = set(Member.objects.filter(organization=organization, is_active=True)
+               .values_list("colour", flat=True))
+    for colour in MEMBER_COLOURS:
+        if colour not in used:
+            return colour
+    count = Member.objects.filter(organization=organization).count()
+    return MEMBER_COLOURS[count % len(MEMBER_COLOURS)]
+
 
 def _guard_last_owner(member: Member) -> None:
     """Refuse a change that would leave the organization without an active owner."""

@@ -8,6 +8,8 @@ app_name = "core"
 
 urlpatterns: list = [
     path("signup/", views.signup, name="signup"),
+    path("getting-started/", views.getting_started, name="getting_started"),
+    path("getting-started/hide/", views.getting_started_hide, name="getting_started_hide"),
     path("invite/<str:token>/", views.invite_accept, name="invite_accept"),
     path("team/", views.members, name="members"),
     path("team/invite/", views.member_invite, name="member_invite"),

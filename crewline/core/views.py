@@ -98,16 +98,35 @@ def signup(request: HttpRequest) -> HttpResponse:
         def call():
             result["member"] = services.organization_signup(
                 organization_name=data["organization_name"], time_zone=data["time_zone"],
-                full_name=data["full_name"], email=data["email"], password=data["password1"])
+                full_name=data["full_name"], email=data["email"], password=data["password1"],
+                labor_rate=data.get("labor_rate"))
 
         if _apply(form, call):
             member = result["member"]
             login(request, member.user, backend=MODEL_BACKEND)
             request.session[SESSION_ORG_KEY] = member.organization_id
-            messages.success(request, _("Welcome to Crewline! Invite your team from the Team "
-                                        "page."))
-            return redirect("home")
+            messages.success(request, _("Welcome to Crewline! Here is what to set up first."))
+            return redirect("core:getting_started")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@owner_required
+def getting_started(request: HttpRequest) -> HttpResponse:
+    """The first screen after sign-up: what to set up, each a link, ticked once done."""
+    steps = selectors.getting_started_steps(organization=request.organization)
+    return render(request, "core/getting_started.html", {
+        "steps": steps, "done": sum(1 for step in steps if step.done), "tab": "getting_started",
+    })
+
+
+@owner_required
+@require_POST
+def getting_started_hide(request: HttpRequest) -> HttpResponse:
+    services.organization_hide_getting_started(organization=request.organization,
+                                               by=request.member)
+    messages.info(request, _("The getting-started list is hidden. It stays under Organization "
+                             "settings."))
+    return redirect("home")
 
 
 class PasswordResetView(auth_views.PasswordResetView):

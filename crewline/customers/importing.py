@@ -202,6 +202,9 @@ def validate_row(number: int, values: dict[str, str]) -> list[RowError]:
             missing = "longitude" if values["latitude"] else "latitude"
             errors.append(RowError(number, missing,
                                    _("Give both latitude and longitude, or neither.")))
+    for error in errors:
+        error.value = values.get(error.column, "")
+        error.label = values.get("customer_name", "")
     return errors
 
 

@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 KEEP = dt.timedelta(days=1)
 # Old events are pruned by the process that writes every PRUNE_EVERY-th one: no scheduled job.
 PRUNE_EVERY = 500
-TOPIC_RE = re.compile(r"^(?:wo:\d+|board:\d{4}-\d{2}-\d{2}|list|member:\d+)$")
-OFFICE_PREFIXES = ("wo:", "board:", "list")
+TOPIC_RE = re.compile(r"^(?:wo:\d+|quote:\d+|board:\d{4}-\d{2}-\d{2}|list|member:\d+)$")
+OFFICE_PREFIXES = ("wo:", "quote:", "board:", "list")
 
 
 def topic_allowed(member: Member, topic: str) -> bool:

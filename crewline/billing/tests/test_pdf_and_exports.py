@@ -44,15 +44,18 @@ def issued(org, owner, technician, completed_wo, filter_item):
     return services.invoice_issue(invoice=invoice, by=owner, issue_date=dt.date(2026, 3, 2))
 
 
-def test_it_prints_the_invoice_with_its_lines_totals_and_rounding_rule(issued):
+def test_it_prints_the_invoice_with_its_lines_and_totals(issued):
     org = issued.organization
     org.address = "12 Main St\nSpringfield IL"
     org.save()
     text = pdf_text(invoice_pdf(issued))
     for expected in ("INV-1001", "Northside Heating", "Maple Dental", "Replaced pump",
                      "Filter", "120.00", "25.00", "40.00", "185.00", "2.06", "187.06",
-                     "Springfield IL", "rounded to the cent"):
+                     "Springfield IL", "1.5 hours"):
         assert expected in text, expected
+    # The internal rounding rule is the office's business, not printed for the customer.
+    assert "rounded to the cent" not in text and "half up" not in text
+    assert "1.5 hour " not in text.replace("\n", " ") + " "
 
 
 def test_it_never_runs_user_text_as_typst(org, owner, site):
@@ -94,17 +97,32 @@ def test_it_exports_issued_invoices_for_quickbooks(office_client, issued):
     assert rows[0] == QUICKBOOKS_DOCUMENTED
     assert len(rows) == 1 + 3
     by_column = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-    assert {r["InvoiceNo"] for r in by_column} == {"1001"}
+    # The number as the app, the PDF and Xero show it.
+    assert {r["InvoiceNo"] for r in by_column} == {"INV-1001"}
     assert by_column[0]["InvoiceDate"] == "03/02/2026" and by_column[0]["Terms"] == "Net 30"
     filter_row = next(r for r in by_column if r["Item(Product/Service)"] == "Filter")
     assert (filter_row["ItemQuantity"], filter_row["ItemAmount"], filter_row["Taxable"],
             filter_row["TaxRate"]) == ("2", "25.00", "Y", "8.25%")
     discounted = next(r for r in by_column if r["ItemDescription"].startswith("Loyalty"))
     assert discounted["ItemAmount"] == "40.00"
+    # A line typed by hand gets the product/service the company chose (default: Services).
+    assert discounted["Item(Product/Service)"] == "Services"
+
+
+def test_it_exports_free_text_lines_as_the_chosen_product(org, owner, office_client, issued):
+    services.billing_settings_update(organization=org, by=owner,
+                                     free_text_product="Misc. services")
+    rows = _csv(office_client.get(reverse("billing:invoice_export"), {"format": "quickbooks"}))
+    by_column = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    discounted = next(r for r in by_column if r["ItemDescription"].startswith("Loyalty"))
+    assert discounted["Item(Product/Service)"] == "Misc. services"
+    assert {r["Item(Product/Service)"] for r in by_column} == {
+        "Labor", "Filter", "Misc. services"}
 
 
 def test_it_exports_issued_invoices_for_xero(org, owner, office_client, issued):
-    services.billing_settings_update(organization=org, by=owner, sales_account_code="4000")
+    services.billing_settings_update(organization=org, by=owner, sales_account_code="4000",
+                                     xero_tax_types={"8.25": "Sales Tax IL", "0": "Exempt"})
     assert list(XERO_COLUMNS) == XERO_DOCUMENTED
     rows = _csv(office_client.get(reverse("billing:invoice_export"), {"format": "xero"}))
     assert rows[0] == XERO_DOCUMENTED
@@ -118,6 +136,65 @@ def test_it_exports_issued_invoices_for_xero(org, owner, office_client, issued):
             filter_line["Currency"]) == ("2", "12.5000", "2.06", "USD")
     discounted = next(line for line in lines if line["*Description"].startswith("Loyalty"))
     assert discounted["Discount"] == "20.00"  # percent, as Xero reads it
+    # The tax type is the one set per rate in the billing settings, not made up from the rate.
+    assert filter_line["*TaxType"] == "Sales Tax IL"
+    assert discounted["*TaxType"] == "Exempt"
+
+
+def test_it_asks_for_the_xero_tax_type_of_a_rate_before_exporting(org, owner, office_client,
+                                                                 issued):
+    services.billing_settings_update(organization=org, by=owner,
+                                     xero_tax_types={"0": "Tax Exempt"})
+    response = office_client.get(reverse("billing:invoice_export"), {"format": "xero"},
+                                 follow=True)
+    assert response.redirect_chain[-1][0].endswith(reverse("billing:settings")
+                                                   + "#xero-tax-types")
+    page = response.content.decode()
+    assert "Set the Xero tax type of 8.25% in the billing settings" in page
+    assert 'id="xero-tax-types"' in page
+
+
+def _xero_address(office_client) -> dict[str, str]:
+    rows = _csv(office_client.get(reverse("billing:invoice_export"), {"format": "xero"}))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    return {k: row[k] for k in ("POAddressLine1", "POAddressLine2", "POAddressLine3",
+                                "POAddressLine4", "POCity", "PORegion", "POPostalCode",
+                                "POCountry")}
+
+
+def test_it_fills_xeros_address_parts_from_the_sites_structured_address(
+        org, owner, office_client, issued, site):
+    services.billing_settings_update(organization=org, by=owner,
+                                     xero_tax_types={"8.25": "Tax on Sales", "0": "Tax Exempt"})
+    site.address_line1, site.address_line2 = "5324 W Higgins Ave", "Unit 2"
+    site.city, site.region, site.postal_code, site.country = "Chicago", "IL", "60630", "US"
+    site.save()
+    customer = site.customer
+    # The billing address is the site's, typed as text (as the demo and many imports have it).
+    customer.billing_address = "5324 W Higgins Ave\nChicago, IL 60630"
+    customer.save()
+    assert _xero_address(office_client) == {
+        "POAddressLine1": "5324 W Higgins Ave", "POAddressLine2": "Unit 2",
+        "POAddressLine3": "", "POAddressLine4": "", "POCity": "Chicago", "PORegion": "IL",
+        "POPostalCode": "60630", "POCountry": "US"}
+    # No billing address: the site's address.
+    customer.billing_address = ""
+    customer.save()
+    assert _xero_address(office_client)["POCity"] == "Chicago"
+    # A billing address elsewhere: its last line is split where it plainly reads City, ST ZIP.
+    customer.billing_address = "Accounts payable\nPO Box 77\nEvanston, IL 60201"
+    customer.save()
+    assert _xero_address(office_client) == {
+        "POAddressLine1": "Accounts payable", "POAddressLine2": "PO Box 77",
+        "POAddressLine3": "", "POAddressLine4": "", "POCity": "Evanston", "PORegion": "IL",
+        "POPostalCode": "60201", "POCountry": "US"}
+    # Anything else stays in the address lines, unguessed.
+    customer.billing_address = "Rua Augusta 12\nLisboa"
+    customer.save()
+    assert _xero_address(office_client) == {
+        "POAddressLine1": "Rua Augusta 12", "POAddressLine2": "Lisboa",
+        "POAddressLine3": "", "POAddressLine4": "", "POCity": "", "PORegion": "",
+        "POPostalCode": "", "POCountry": ""}
 
 
 def test_it_exports_a_plain_csv_and_leaves_drafts_out(org, owner, office_client, issued, site):

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from crewline.billing import services
 from crewline.billing.models import (
+    Invoice,
     InvoiceStatus,
     LineSource,
     PriceBookItem,
@@ -308,3 +309,45 @@ def test_it_replaces_the_link_when_sent_again(owner, quote, django_capture_on_co
     assert services.quote_for_token(first) is None
     assert services.quote_for_token(second) == quote
     assert mailoutbox[1].attachments[0][0] == "Q-1001.pdf"
+
+
+def test_it_refuses_to_price_labor_at_nothing_when_no_rate_is_set(
+        org, owner, technician, completed_wo):
+    add_labor(completed_wo, technician, 90, "Replaced pump")
+    assert not services.labor_rate_is_set(org)
+    with pytest.raises(ValidationError) as refused:
+        services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+    assert refused.value.code == "labor_rate_missing"
+    assert "Tara Tech" in refused.value.messages[0]
+    assert not Invoice.objects.filter(work_order=completed_wo).exists()
+
+    services.default_labor_rate_set(organization=org, hourly_rate=Decimal("95"), by=owner)
+    assert services.labor_rate_is_set(org)
+    invoice = services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+    [line] = invoice.lines.all()
+    assert (line.quantity, line.unit_price, line.net_amount) == (
+        Decimal("1.5"), Decimal("95"), Decimal("142.50"))
+
+
+def test_each_members_own_rate_wins_over_the_default(org, owner, technician, office,
+                                                     completed_wo):
+    services.default_labor_rate_set(organization=org, hourly_rate=Decimal("90"), by=owner)
+    services.member_rate_set(member=technician, hourly_rate=Decimal("70"), by=owner)
+    add_labor(completed_wo, technician, 60)
+    add_labor(completed_wo, office, 60)
+    invoice = services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+    assert [line.unit_price for line in invoice.lines.order_by("position")] == [
+        Decimal("70"), Decimal("90")]
+
+
+def test_a_members_own_rate_is_enough_without_a_default(org, owner, technician, office,
+                                                        completed_wo):
+    services.member_rate_set(member=technician, hourly_rate=Decimal("70"), by=owner)
+    add_labor(completed_wo, technician, 60)
+    invoice = services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+    assert invoice.total == Decimal("70.00")
+    # Someone else on the job without a rate of their own is not billed at nothing.
+    add_labor(completed_wo, office, 30)
+    services.invoice_void(invoice=invoice, by=owner, reason="again")
+    with pytest.raises(ValidationError, match="Oscar Office"):
+        services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)

@@ -21,6 +21,8 @@ from crewline.workorders.models import Status
 def invoice(owner, completed_wo, filter_item, technician):
     add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=2)
     add_labor(completed_wo, technician, 60)
+    services.default_labor_rate_set(organization=completed_wo.organization,
+                                    hourly_rate=Decimal("75"), by=owner)
     return services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
 
 
@@ -370,3 +372,102 @@ def test_it_sets_member_rates(office_client, technician):
     from crewline.billing.models import MemberRate
 
     assert not MemberRate.objects.filter(member=technician).exists()
+
+
+# Labor rate and export settings --------------------------------------------------------------
+
+def test_the_first_invoice_draft_stops_with_a_link_to_set_the_labor_rate(
+        owner_client, completed_wo, technician):
+    add_labor(completed_wo, technician, 45)
+    response = owner_client.post(reverse("billing:invoice_from_work_order",
+                                         args=[completed_wo.pk]), follow=True)
+    page = response.content.decode()
+    assert "Labor would be billed at 0.00" in page
+    assert f'href="{reverse("billing:settings")}#labor-rates"' in page
+    assert not completed_wo.invoices.exists()
+    settings_page = owner_client.get(reverse("billing:settings")).content.decode()
+    assert "No labor rate is set yet" in settings_page
+
+
+def test_the_office_sets_the_default_labor_rate_with_errors_next_to_the_field(
+        org, office_client):
+    response = office_client.post(reverse("billing:labor_rate"), {"hourly_rate": "abc"})
+    assert response.status_code == 400
+    assert "Enter a number." in response.content.decode()
+    response = office_client.post(reverse("billing:labor_rate"), {"hourly_rate": "0"})
+    assert response.status_code == 400
+    assert "would bill labor at nothing" in response.content.decode()
+    response = office_client.post(reverse("billing:labor_rate"), {"hourly_rate": "92.50"})
+    assert response.status_code == 302
+    assert services.labor_item_for(org).unit_price == Decimal("92.50")
+    assert "No labor rate is set yet" not in office_client.get(
+        reverse("billing:settings")).content.decode()
+
+
+def test_only_the_owner_sets_the_xero_tax_types(org, owner_client, office_client, tech_client,
+                                                filter_item):
+    url = reverse("billing:xero_tax_types")
+    page = owner_client.get(reverse("billing:settings")).content.decode()
+    assert "Tax 8.25%" in page and "Tax 0%" in page
+    assert office_client.post(url, {"rate_0": "x"}).status_code == 403
+    assert tech_client.post(url, {"rate_0": "x"}).status_code == 403
+    response = owner_client.post(url, {"rate_0": "Tax Exempt", "rate_1": "x" * 51})
+    assert response.status_code == 400
+    assert 'value="Tax Exempt"' in response.content.decode()  # nothing typed is lost
+    assert owner_client.post(url, {"rate_0": "Tax Exempt", "rate_1": "Tax on Sales"}
+                             ).status_code == 302
+    assert services.billing_settings_for(org).xero_tax_types == {
+        "0": "Tax Exempt", "8.25": "Tax on Sales"}
+
+
+def test_the_new_quotes_site_list_holds_only_the_chosen_customers_sites(org, office_client,
+                                                                         site):
+    other = SiteFactory(customer__organization=org, address_line1="99 Elsewhere Rd")
+    mine = SiteFactory(customer=site.customer, address_line1="7 Second St")
+    page = office_client.get(reverse("billing:quote_create"),
+                             {"customer": site.customer.pk}).content.decode()
+    assert site.address_line1 in page and "7 Second St" in page
+    assert "99 Elsewhere Rd" not in page
+    assert f'hx-get="{reverse("workorders:site_options")}"' in page
+    # Before a customer is chosen, no sites at all.
+    blank = office_client.get(reverse("billing:quote_create")).content.decode()
+    assert site.address_line1 not in blank and "No sites: choose a customer first" in blank
+    # Another customer's site is refused next to the field, the rest kept.
+    response = office_client.post(reverse("billing:quote_create"), {
+        "customer": site.customer.pk, "site": other.pk, "title": "Roof unit"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Select a valid choice" in html and 'value="Roof unit"' in html
+    response = office_client.post(reverse("billing:quote_create"), {
+        "customer": site.customer.pk, "site": mine.pk, "title": "Roof unit"})
+    assert response.status_code == 302
+
+
+def test_the_customers_answer_is_a_live_event_for_the_open_quote_page(
+        org, office_client, tech_client, quote, django_capture_on_commit_callbacks):
+    from crewline.live.models import Event
+
+    page = office_client.get(reverse("billing:quote", args=[quote.pk])).content.decode()
+    assert f'data-live-topics="quote:{quote.pk}"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        services.quote_send(quote=quote, by=None, to="rosa@maple.example")
+    quote.refresh_from_db()
+    services.quote_approve(quote=quote, name="Rosa Diaz", signature_png=signature_png())
+    statuses = list(Event.objects.filter(organization=org, topic=f"quote:{quote.pk}")
+                    .order_by("id").values_list("payload__status", flat=True))
+    assert statuses == ["sent", "approved"]
+    stream = reverse("live:stream")
+    assert office_client.get(stream, {"topics": f"quote:{quote.pk}"}).status_code == 200
+    assert tech_client.get(stream, {"topics": f"quote:{quote.pk}"}).status_code == 403
+
+
+def test_emails_to_customers_carry_the_companys_reply_to_address(
+        org, owner, quote, mailoutbox, django_capture_on_commit_callbacks):
+    from crewline.core.services import organization_update
+
+    organization_update(organization=org, by=owner, email="office@northside.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    [message] = mailoutbox
+    assert message.to == ["rosa@maple.example"]
+    assert message.reply_to == ["office@northside.example"]

@@ -39,8 +39,9 @@ def test_it_publishes_a_technicians_visit(client, visit, tech_feed, settings):
     assert "Customer phone: 312-555-0142" in description
     assert "Access: Key safe 4411, park at the back" in description
     assert "Check the flue." in description
-    assert f"https://crew.example.com/work-orders/{wo.number}/" in description
-    assert str(event["URL"]) == f"https://crew.example.com/work-orders/{wo.number}/"
+    # The technician's link opens the visit in their app: the office page is closed to them.
+    assert f"https://crew.example.com/field/#visit/{visit.pk}" in description
+    assert str(event["URL"]) == f"https://crew.example.com/field/#visit/{visit.pk}"
     assert event["SEQUENCE"] == 0
     assert str(event["STATUS"]) == "CONFIRMED"
     assert event.decoded("LAST-MODIFIED") == visit.updated_at.replace(microsecond=0)
@@ -191,3 +192,28 @@ def test_it_serves_a_feed_in_constant_queries(client, work_order, office, techni
     with django_assert_max_num_queries(len(few.captured_queries)):
         cal = fetch(client, token)
     assert len(events(cal)) == 21
+
+
+def test_it_asks_calendars_to_refresh_every_15_minutes_as_durations(client, visit, tech_feed):
+    _feed, token = tech_feed
+    body = client.get(f"/calendar/{token}.ics").content
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT15M\r\n" in body
+    assert b"\r\nX-PUBLISHED-TTL:PT15M\r\n" in body
+    assert b"0:15:00" not in body
+
+
+def test_its_office_feed_links_to_the_work_order_page(client, visit, office_feed, settings):
+    settings.SITE_URL = "https://crew.example.com"
+    _feed, token = office_feed
+    event = next(iter(events(fetch(client, token)).values()))
+    assert str(event["URL"]) == (
+        f"https://crew.example.com/work-orders/{visit.work_order.number}/")
+
+
+def test_a_technicians_event_link_opens_for_them(client, tech_client, visit, tech_feed):
+    _feed, token = tech_feed
+    event = next(iter(events(fetch(client, token)).values()))
+    path = str(event["URL"]).removeprefix("http://127.0.0.1:8000")
+    page, fragment = path.split("#")
+    assert fragment == f"visit/{visit.pk}"
+    assert tech_client.get(page).status_code == 200

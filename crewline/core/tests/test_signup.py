@@ -20,7 +20,8 @@ GOOD = {
 def test_it_creates_the_organization_and_its_owner_and_logs_them_in(client):
     response = client.post(reverse("core:signup"), GOOD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    # The first screen is the getting-started list.
+    assert response["Location"] == reverse("core:getting_started")
     org = Organization.objects.get(name="Bright Spark Electric")
     assert org.slug == "bright-spark-electric"
     assert org.time_zone == "America/Denver"
@@ -75,3 +76,59 @@ def test_it_refuses_an_email_that_already_has_an_account(client, owner):
     response = client.post(reverse("core:signup"), {**GOOD, "email": "OWNER@example.com"})
     assert "already exists" in " ".join(response.context["form"].errors["email"])
     assert User.objects.filter(email__iexact="owner@example.com").count() == 1
+
+
+def test_it_takes_the_labor_rate_and_the_owners_email_as_reply_to(client):
+    from decimal import Decimal
+
+    from crewline.billing.services import labor_item_for, labor_rate_is_set
+
+    response = client.post(reverse("core:signup"), {**GOOD, "labor_rate": "95.50"})
+    assert response.status_code == 302
+    org = Organization.objects.get(name="Bright Spark Electric")
+    assert labor_rate_is_set(org)
+    assert labor_item_for(org).unit_price == Decimal("95.50")
+    assert org.email == "sam@brightspark.example"  # customers' replies reach the owner
+
+
+def test_the_labor_rate_may_wait_but_is_never_zero(client):
+    response = client.post(reverse("core:signup"), {**GOOD, "labor_rate": "0"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Zero would bill labor at nothing" in page
+    assert 'value="Bright Spark Electric"' in page  # nothing typed is lost
+    assert not Organization.objects.exists()
+    response = client.post(reverse("core:signup"), {**GOOD, "labor_rate": ""})
+    assert response.status_code == 302
+
+
+def test_it_offers_canonical_time_zones_grouped_by_region(client):
+    page = client.get(reverse("core:signup")).content.decode()
+    assert '<optgroup label="America">' in page and '<optgroup label="Europe">' in page
+    assert 'value="America/Chicago"' in page and 'value="Asia/Kolkata"' in page
+    # Backward-compatible aliases are not offered (they are mapped for the browser instead).
+    for alias in ("US/Eastern", "Asia/Calcutta", "Etc/GMT+5", "posix/Europe/Paris",
+                  "America/Buenos_Aires"):
+        assert f'value="{alias}"' not in page, alias
+    assert "data-browser-zone" in page and "Asia/Calcutta" in page  # in the alias map
+    response = client.post(reverse("core:signup"), {**GOOD, "time_zone": "US/Eastern"})
+    assert response.status_code == 200 and not Organization.objects.exists()
+
+
+def test_each_new_member_gets_a_colour_of_their_own(client):
+    from crewline.core.models import MEMBER_COLOURS, Invitation
+    from crewline.core.services import invitation_accept, invitation_create
+
+    owner = organization_signup(organization_name="Hue Co", time_zone="UTC",
+                                full_name="Ann Owner", email="ann@hue.example",
+                                password="long enough password")
+    colours = [owner.colour]
+    for n in range(3):
+        invitation_create(organization=owner.organization, email=f"t{n}@hue.example",
+                          role=Role.TECHNICIAN, by=owner)
+        invitation = Invitation.objects.get(email=f"t{n}@hue.example")
+        member = invitation_accept(invitation=invitation, full_name=f"Tech {n}",
+                                   password="long enough password")
+        colours.append(member.colour)
+    assert len(set(colours)) == 4
+    assert colours == list(MEMBER_COLOURS[:4])

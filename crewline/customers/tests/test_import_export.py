@@ -75,6 +75,22 @@ def test_it_lists_an_error_per_bad_row_and_imports_only_the_good_ones(office_cli
     assert list(Customer.objects.values_list("name", flat=True)) == ["Good One"]
 
 
+def test_its_preview_quotes_the_bad_value_and_names_the_rows_customer(office_client, org):
+    upload(office_client, BAD)
+    preview = office_client.get(reverse("customers:import_preview"))
+    [email] = [e for e in preview.context["parsed"].errors if e.column == "email"]
+    assert (email.row, email.value, email.label) == (3, "nope", "Bad Email")
+    html = preview.content.decode()
+    row = html[html.index('<td class="row-no">3'):]
+    row = row[:row.index("</tr>")]
+    assert "Bad Email" in row and "Enter a valid email address." in row
+    assert "The file has “nope”." in row
+    # A message that already quotes the value does not say it twice.
+    row = html[html.index('<td class="row-no">5'):]
+    row = row[:row.index("</tr>")]
+    assert row.count("martian") == 1 and "Alien" in row
+
+
 def test_it_reads_a_bom_semicolons_and_header_case(office_client, org):
     content = ("\ufeffCustomer_Name;Customer Type;CITY;Address_Line1;Latitude;Longitude\n"
                "Café Zoë;Commercial;Lyon;3 Rue X;45,76;4,83\n")
