@@ -276,15 +276,15 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
-# Content-Security-Policy (django-csp): scripts and styles from this site only. A page that
-# needs a <style> or <script> element of its own marks it with the response's nonce
-# ({{ CSP_NONCE }}), which puts the nonce in the header; style attributes are refused
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline
+# script at all. A page that needs a <style> element of its own marks it with the response's
+# nonce ({{ CSP_NONCE }}), which puts the nonce in the header; style attributes are refused
 # everywhere (classes instead). Photos on the phone are shown from blob: and data: URLs before
 # they are uploaded, and Bootstrap draws its form icons as data: images.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, NONCE],
+        "script-src": [SELF],
         "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF],
