@@ -252,3 +252,23 @@ def test_it_has_no_serious_accessibility_violation_on_any_screen(chromium, live_
     audit.save()
     assert not audit.blocking(), "\n".join(audit.blocking())
     assert not audit.csp(), "\n".join(audit.csp())
+
+
+def test_it_notices_what_the_policy_blocks(chromium, live_server):
+    """The check above can fail: a style attribute and an inline script are refused and
+    reported on a real page."""
+    context, page = new_page(chromium, live_server.url, VIEWPORTS["desktop"])
+    page.goto(page.base + "/login/")
+    page.evaluate("""() => {
+      document.querySelector("h1").setAttribute("style", "color: red");
+      const s = document.createElement("script");
+      s.textContent = "window.__ran = true";
+      document.body.appendChild(s);
+    }""")
+    page.wait_for_function("() => window.__cspViolations.length >= 2")
+    reported = " ".join(page.evaluate("window.__cspViolations"))
+    assert "style-src-attr" in reported and "script-src-elem" in reported
+    assert page.evaluate("window.__ran") is None
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).color") != \
+        "rgb(255, 0, 0)"
+    context.close()

@@ -238,6 +238,7 @@
     }
     const form = el.closest("form[data-form]");
     if (form && el.name) return `form[data-form="${CSS.escape(form.dataset.form)}"] [name="${CSS.escape(el.name)}"]`;
+    if (form && el.matches("button:not([type=button])")) return `form[data-form="${CSS.escape(form.dataset.form)}"] button:not([type=button])`;
     if (el.matches("a[href]")) return `a[href="${CSS.escape(el.getAttribute("href"))}"]`;
     return null;
   }
