@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "crewline.core",
     "crewline.customers",
     "crewline.workorders",
@@ -71,12 +73,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, precompressed, before anything below runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above everything that writes the body, so that it compresses the finished response.
+    "crewline.core.middleware.CompressionMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crewline.core.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -102,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "crewline.core.context_processors.crewline",
                 "crewline.notifications.context_processors.notifications",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -266,6 +275,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline
+# script at all. A page that needs a <style> element of its own marks it with the response's
+# nonce ({{ CSP_NONCE }}), which puts the nonce in the header; style attributes are refused
+# everywhere (classes instead). Photos on the phone are shown from blob: and data: URLs before
+# they are uploaded, and Bootstrap draws its form icons as data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        # data: is read back into a file before a photo from the phone's outbox is uploaded
+        # (sync.js); reading a data: URL sends nothing anywhere.
+        "connect-src": [SELF, "data:"],
+        "manifest-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page may use these; the technician app's
+# page allows the camera and geolocation for itself (crewline.field.app_views.app).
+PERMISSIONS_POLICY: dict[str, list[str]] = {feature: [] for feature in (
+    "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera", "display-capture",
+    "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
+    "serial", "usb", "xr-spatial-tracking",
+)}
 
 # Live updates (crewline.live): how a change reaches pages open on other server processes.
 # memory: one process only; redis: pub/sub on REDIS_URL; postgres: LISTEN/NOTIFY.

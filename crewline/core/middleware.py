@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 
 from crewline.core.audit import RequestInfo, reset_request_info, set_request_info
 from crewline.core.models import Member
@@ -52,4 +54,32 @@ class MemberMiddleware:
         finally:
             reset_request_info(token)
             timezone.deactivate()
+        return response
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Django's gzip compression (with its BREACH mitigation: random bytes in each response's
+    gzip header, and CSRF tokens masked anew per response), except for Server-Sent Events:
+    gzip holds a streamed event in its buffer until more follows, so a live page would wait
+    for its changes."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.get("Content-Type", "").startswith("text/event-stream"):
+            return response
+        return super().process_response(request, response)
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a logged-in member that does not
+    say otherwise, so that no proxy and no shared computer's browser cache keeps a customer's
+    details, and the back button after logging out shows nothing. Files that may be kept a
+    while (photos, the logo, reports) set their own ``private, max-age``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

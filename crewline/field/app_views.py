@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_permissions_policy.decorators import permissions_policy_override
 
 from crewline.core.access import member_required
 
@@ -31,6 +32,7 @@ SHELL_STATIC = [
     "field/sync.js",
     "field/app.js",
     "vendor/bootstrap/bootstrap.bundle.min.js",
+    "core/crewline.js",
     "field/icon.svg",
     "field/icon-192.png",
     "field/icon-512.png",
@@ -43,6 +45,9 @@ def shell_assets() -> list[str]:
 
 @member_required
 @require_GET
+# Photos from the phone's camera and the position stamped on a clock in or out.
+@permissions_policy_override({**settings.PERMISSIONS_POLICY, "camera": ["self"],
+                              "geolocation": ["self"]})
 def app(request: HttpRequest) -> HttpResponse:
     """The app shell; my day and the visits are drawn by ``app.js`` from what is on the phone."""
     return render(request, "field/app.html", {
@@ -121,6 +126,9 @@ def _strings() -> dict[str, str]:
         "sign_here": _("Sign here"), "signer_name": _("Signer's name"), "clear": _("Clear"),
         "save_signature": _("Save signature"), "signed_by": _("Signed by"),
         "sign_first": _("Ask the customer to sign in the box first."),
+        "sign_keyboard": _("With a keyboard: type the signer's name below, then press Enter "
+                           "in the signature box to sign with it."),
+        "sign_typed": _("Signed with the typed name %(name)s."),
         "timeline": _("What happened"), "history": _("Earlier jobs at this site"),
         "needs_answer": _("Answer “%(label)s” first."),
         "needs_signature": _("The customer's signature is required first."),

@@ -145,8 +145,28 @@ def _query(state: dict, **changes) -> str:
 # costs a hundred times more. The markup is what the fragments' templates would give.
 
 
-def _pct(value: float) -> str:
-    return f"{value:.3f}%"
+# Places on the day grid are classes, not style attributes (the Content-Security-Policy allows
+# none): whole minutes from the grid's start, split into hours and minutes so that a few
+# hundred classes in board-grid.css cover every place and length (see its header).
+MAX_LANES = 12
+
+
+def _minutes(percent: float, grid: int) -> int:
+    return round(percent * grid / 100)
+
+
+def _at(percent: float, grid: int) -> str:
+    at = _minutes(percent, grid)
+    return f"at-h{at // 60} at-m{at % 60}"
+
+
+def _span(left: float, width: float, grid: int) -> str:
+    length = _minutes(width, grid)
+    return f"placed {_at(left, grid)} len-h{length // 60} len-m{length % 60}"
+
+
+def _lane(lane: int) -> str:
+    return f"lane-{min(lane, MAX_LANES - 1)}"
 
 
 def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -> None:
@@ -156,6 +176,7 @@ def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -
     crew_word = _("Crew of %(n)d")
     free_word = escape(_("Free"))
     status_labels = _EscapedOnce()
+    grid = board.grid_minutes
     if board.view == selectors.WEEK:
         cells = [(cell_day.isoformat(), date_format(cell_day, "D j M"), cell_day == today)
                  for cell_day in board.days]
@@ -173,7 +194,7 @@ def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -
         else:
             load = free_word
         tech = (f'  <div class="tech-col tech">\n'
-                f'    <span class="avatar" style="--c: {escape(row.colour)}" aria-hidden="true">'
+                f'    <span class="avatar mc-{row.member_id}" aria-hidden="true">'
                 f'{escape(row.initials)}</span>\n'
                 f'    <span class="tech-text"><span class="tech-name">{name}</span>\n'
                 f'      <span class="tech-load">{load}</span></span>\n'
@@ -181,30 +202,30 @@ def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -
         if board.view == selectors.WEEK:
             parts = [f'<div class="week-row" id="row-{row.member_id}">\n', tech, "  "]
             for cell, (iso, label, is_today) in zip(row.cells, cells, strict=True):
-                chips = "".join(_chip(b, row.member_id, link, conflicts_word)
+                chips = "".join(_chip(b, row.member_id, link, conflicts_word, status_labels)
                                 for b in cell.blocks)
                 parts.append(
                     f'\n  <div class="week-cell{" is-off" if cell.off else ""}'
                     f'{" is-today" if is_today else ""}" data-member="{row.member_id}" '
-                    f'data-date="{iso}" aria-label="{name}, {label}">\n    {chips}\n  </div>')
+                    f'data-date="{iso}" role="group" aria-label="{name}, {label}">\n'
+                    f'    {chips}\n  </div>')
             parts.append("\n</div>\n")
         else:
-            parts = [f'<div class="board-row" id="row-{row.member_id}" '
-                     f'style="--lanes: {row.lanes}">\n', tech,
+            parts = [f'<div class="board-row lanes-{min(row.lanes, MAX_LANES)}" '
+                     f'id="row-{row.member_id}">\n', tech,
                      f'  <div class="track" data-member="{row.member_id}" {track} '
-                     f'aria-label="{name}">\n    ']
-            parts += [f'<div class="off" style="left:{_pct(a)};width:{_pct(w)}"></div>'
-                      for a, w in row.off]
-            parts += [f'<div class="away" style="left:{_pct(a)};width:{_pct(w)}" '
+                     f'role="group" aria-label="{name}">\n    ']
+            parts += [f'<div class="off {_span(a, w, grid)}"></div>' for a, w in row.off]
+            parts += [f'<div class="away {_span(a, w, grid)}" '
                       f'title="{escape(r)}"><span>{escape(r)}</span></div>'
                       for a, w, r in row.away]
             for b in row.blocks:
                 if b.window_left is not None:
-                    parts.append(f'<div class="req-window" style="left:{_pct(b.window_left)};'
-                                 f'width:{_pct(b.window_width)};--lane:{b.lane}" '
+                    place = _span(b.window_left, b.window_width, grid)
+                    parts.append(f'<div class="req-window {place} {_lane(b.lane)}" '
                                  f'title="{escape(b.window_label)}"></div>')
                 parts.append(_block(b, row.member_id, link, conflicts_word, crew_word,
-                                    status_labels))
+                                    status_labels, grid))
             parts.append("\n  </div>\n</div>\n")
         row.html = mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
     board.queue_html = mark_safe(  # noqa: S308 - every value in the items is escaped
@@ -258,14 +279,24 @@ def _queue_items(items: list[selectors.QueueItem], form_url: str, query: str) ->
 def _data(b: selectors.Block, member_id: int, customer: str) -> str:
     """The block's data attributes (``customer`` escaped). References ("WO-1042"), dates and
     times hold nothing to escape."""
-    return (f'data-kind="visit" data-visit="{b.visit_id}" data-member="{member_id}" '
-            f'data-date="{b.date}" data-time="{b.time}" data-minutes="{b.minutes}" '
-            f'data-label="{b.reference} · {customer}"')
+    return (f'data-kind="visit" data-visit="{b.visit_id}" data-number="{b.number}" '
+            f'data-member="{member_id}" data-date="{b.date}" data-time="{b.time}" '
+            f'data-minutes="{b.minutes}" data-label="{b.reference} · {customer}"')
+
+
+def _unseen(b: selectors.Block, conflicts_word: str, notes: str,
+            status_labels: dict[str, str]) -> str:
+    """What the block says only to a screen reader: its status and conflicts. The block's name
+    is its visible text followed by this, so speech input can name it by what it shows."""
+    extra = f", {status_labels[b.status_label]}"
+    if notes:
+        extra += f", {conflicts_word}: {notes}"
+    return f' <span class="visually-hidden">{extra}</span>'
 
 
 def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
-           crew_word: str, status_labels: dict[str, str]) -> str:
-    classes = f"vb vs-{b.status}"
+           crew_word: str, status_labels: dict[str, str], grid: int) -> str:
+    classes = f"vb vs-{b.status} {_span(b.left, b.width, grid)} {_lane(b.lane)}"
     if b.conflicts:
         classes += " has-conflict"
     if b.starts_before:
@@ -274,26 +305,25 @@ def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
         classes += " cut-end"
     notes = escape(" ".join(b.conflicts))
     customer = escape(b.customer)
-    label = f"{b.reference}, {customer}, {b.label}, {status_labels[b.status_label]}"
-    crew = (f'<span class="vb-crew" title="{escape(crew_word % {"n": b.crew_size})}">'
+    crew = (f' <span class="vb-crew" title="{escape(crew_word % {"n": b.crew_size})}">'
             f'×{b.crew_size}</span>' if b.crew_size > 1 else "")
     return (
-        f'<a class="{classes}" href="{link}{b.visit_id}" '
-        f'style="left:{b.left:.3f}%;width:{b.width:.3f}%;--lane:{b.lane}" '
-        f'{_data(b, member_id, customer)} '
-        f'aria-label="{label}{", " + conflicts_word + ": " + notes if notes else ""}">'
-        f'<span class="vb-top"><span class="vb-ref">{b.reference}</span>'
-        f'<span class="vb-time">{b.label}</span>{crew}</span>'
-        f'<span class="vb-cust">{customer}</span>'
+        f'<a class="{classes}" href="{link}{b.visit_id}" {_data(b, member_id, customer)}>'
+        f'<span class="vb-top"><span class="vb-ref">{b.reference}</span> '
+        f'<span class="vb-time">{b.label}</span>{crew}</span> '
+        f'<span class="vb-cust">{customer}</span> '
         f'<span class="vb-addr">{escape(b.address)}</span>'
-        + (f'<span class="vb-conflict" title="{notes}">!</span>' if notes else "")
+        + _unseen(b, conflicts_word, notes, status_labels)
+        + (f'<span class="vb-conflict" title="{notes}" aria-hidden="true">!</span>'
+           if notes else "")
         + ("" if b.ends_after else '<span class="vb-resize" data-resize aria-hidden="true">'
                                    '</span>')
         + "</a>"
     )
 
 
-def _chip(b: selectors.Block, member_id: int, link: str, conflicts_word: str) -> str:
+def _chip(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
+          status_labels: dict[str, str]) -> str:
     notes = escape(" ".join(b.conflicts))
     customer = escape(b.customer)
     return (
@@ -303,8 +333,8 @@ def _chip(b: selectors.Block, member_id: int, link: str, conflicts_word: str) ->
         f'<span class="chip-time">{"…" if b.starts_before else b.time}</span> '
         f'<span class="chip-ref">{b.reference}</span> '
         f'<span class="chip-cust">{customer}</span>'
-        + (f'<span class="chip-conflict" aria-label="{conflicts_word}">!</span>'
-           if notes else "")
+        + _unseen(b, conflicts_word, notes, status_labels)
+        + ('<span class="chip-conflict" aria-hidden="true">!</span>' if notes else "")
         + "</a>"
     )
 
@@ -323,7 +353,11 @@ def _board_context(request: HttpRequest, state: dict, member_ids=None,
     first_hour, _last = selectors.business_span(org)
     query = _query(state)
     _render(board, form_url, query, today)
+    grid = board.grid_minutes
     return {
+        "grid_classes": f"g-{grid} hours-{len(board.hours)}",
+        "hour_marks": [(label, _at(left, grid)) for label, left in board.hours],
+        "now_at": None if board.now_left is None else _at(board.now_left, grid),
         "nav": "schedule", "board": board, "state": state,
         "query": query,
         "today": today,

@@ -94,7 +94,7 @@ def test_it_turns_alerts_on_and_shows_the_office_change_on_the_phone(
                            init_script=FAKE_SUBSCRIBE % json.dumps(service.subscription()))
         try:
             page = open_app(context)
-            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null")
             page.wait_for_selector("[data-testid=push]")
             shot(page, "alerts-offer")
             page.click("[data-do=push_on]")
@@ -195,7 +195,7 @@ def test_it_offers_no_alerts_when_web_push_is_not_configured(chromium, live_serv
     context = phone_of(chromium, live_server, technician)
     try:
         page = open_app(context)
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         page.wait_for_timeout(300)
         assert page.locator("[data-testid=push]").count() == 0
     finally:

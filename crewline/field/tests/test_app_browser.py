@@ -78,7 +78,7 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     page.wait_for_url(re.compile(r".*/field/$"))
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_selector(f"[data-visit='{visit.pk}']")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     assert pending(page) == "All sent"
     shot(page, "my-day")
     page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
@@ -103,7 +103,7 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
         {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg("blue")},
     ])
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=photos] .field-thumb').length === 2")
+        "() => document.querySelectorAll('[data-testid=photos] .field-thumb').length === 2")
     page.click("[data-item='0'] [data-do=answer][data-value=true]")
     page.wait_for_selector("[data-item='0'] [data-testid=answered]")
     page.fill("[data-item='1'] input[name=answer]", "1.5")
@@ -160,7 +160,7 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     phone.set_offline(False)
     page = open_app(phone)
     page.wait_for_function(
-        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+        "() => document.querySelector('[data-testid=pending]').textContent === 'All sent'")
 
     visit.refresh_from_db()
     assert visit.status == VisitStatus.DONE
@@ -221,7 +221,7 @@ def test_it_resends_from_the_expected_number_and_shows_rejected_changes(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector(f"[data-visit='{second.pk}']")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     # A gap before the first change: as if numbers 1–4 were lost on the phone.
     page.evaluate("""async (member) => {
         const db = await CrewlineSync.openDb(member);
@@ -248,7 +248,7 @@ def test_it_resends_from_the_expected_number_and_shows_rejected_changes(
     visit_cancel(visit=second, by=office, reason="Customer cancelled")
     phone.set_offline(False)  # the online event starts a sync
     page.wait_for_function(
-        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+        "() => document.querySelector('[data-testid=pending]').textContent === 'All sent'")
     page.click("a[href='#']:has-text('My day')")
     page.wait_for_selector("[data-testid=rejected]")
     assert "cancelled" in page.inner_text("[data-testid=rejected]").lower()
@@ -297,7 +297,7 @@ def test_it_sends_heic_as_is_and_survives_a_revoked_device(phone, technician, ma
     page.click("form[data-form=note] button")
     page.wait_for_selector("[data-testid=timeline] [data-kind=note]")
     page.wait_for_function(
-        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+        "() => document.querySelector('[data-testid=pending]').textContent === 'All sent'")
 
     devices = Device.objects.filter(member=technician)
     assert devices.count() == 2
@@ -336,7 +336,7 @@ def test_it_keeps_a_visits_files_offline_and_drops_them_when_the_visit_goes(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-ready='1']")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.evaluate("window.CrewlineField.sync()")
     path = f"/field/api/files/{entry.pk}/"
     assert wait_for(lambda: path in page.evaluate(CACHED_FILES), page)
@@ -350,7 +350,8 @@ def test_it_keeps_a_visits_files_offline_and_drops_them_when_the_visit_goes(
     visit_schedule(visit=visit, start=visit.start, end=visit.end, crew=[other], by=office,
                    override=True)
     page.evaluate("window.CrewlineField.sync()")
-    page.wait_for_function(f"!window.CrewlineField.state().visits.some((v) => v.id === {visit.pk})")
+    page.wait_for_function(
+        f"() => !window.CrewlineField.state().visits.some((v) => v.id === {visit.pk})")
     assert wait_for(lambda: path not in page.evaluate(CACHED_FILES), page)
     page.wait_for_load_state("networkidle")
     page.close()

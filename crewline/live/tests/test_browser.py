@@ -52,7 +52,7 @@ def test_it_shows_a_note_added_on_one_page_on_the_other_without_reload(chromium,
     try:
         watcher.goto(url)
         writer.goto(url)
-        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        watcher.wait_for_function("() => document.documentElement.dataset.live === 'open'")
         # Marks that a reload would lose: a flag in the page, a half-typed note, the scroll.
         watcher.evaluate("window.notReloaded = true")
         watcher.fill("#note-form textarea", "Half a thought")
@@ -85,7 +85,7 @@ def test_it_updates_the_work_order_list_and_the_board_queue(chromium, site):
         watcher.goto(f"{base}/work-orders/?q=Two")
         board.goto(f"{base}/schedule/")
         for page in (watcher, board):
-            page.wait_for_function("document.documentElement.dataset.live === 'open'")
+            page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
         assert watcher.locator("#wo-rows :text('Two processes')").count() == 1
         assert board.locator("#board-queue :text('Two processes')").count() == 1
         # Cancelling the job takes it off the open list the watcher is looking at.
@@ -112,7 +112,7 @@ def test_it_leaves_a_part_holding_the_focus_until_the_focus_leaves(chromium, sit
     try:
         watcher.goto(url)
         writer.goto(url)
-        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        watcher.wait_for_function("() => document.documentElement.dataset.live === 'open'")
         # The watcher is on one of the action buttons (about to press it).
         watcher.evaluate("document.getElementById('wo-actions').dataset.mark = 'old'")
         watcher.focus("#wo-actions button")
@@ -126,7 +126,7 @@ def test_it_leaves_a_part_holding_the_focus_until_the_focus_leaves(chromium, sit
 
         watcher.evaluate("document.activeElement.blur()")
         watcher.wait_for_function(
-            "!document.getElementById('wo-actions').dataset.mark", timeout=2_000)
+            "() => !document.getElementById('wo-actions').dataset.mark", timeout=2_000)
         assert watcher.locator("[data-live-stale]").count() == 0
     finally:
         watcher.context.close()

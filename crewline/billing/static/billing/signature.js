@@ -33,6 +33,23 @@
   });
   ["pointerup", "pointercancel", "pointerleave"].forEach((name) =>
     canvas.addEventListener(name, () => { drawing = false; }));
+  // Without a pointer, the name typed above is written in the box as the signature.
+  canvas.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" && e.key !== " ") return;
+    e.preventDefault();
+    const input = form.querySelector("input[name$='name']");
+    const name = input ? input.value.trim() : "";
+    if (!name) { if (input) input.focus(); return; }
+    resize();
+    const rect = canvas.getBoundingClientRect();
+    ctx.fillStyle = "#111"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    let size = 44;
+    do { ctx.font = `italic ${size}px cursive`; size -= 2; } while (size > 14 && ctx.measureText(name).width > rect.width - 24);
+    ctx.fillText(name, rect.width / 2, rect.height / 2);
+    drawn = true;
+    const help = document.getElementById("signature-help");
+    if (help) help.textContent = help.dataset.typed;
+  });
   document.getElementById("signature-clear").addEventListener("click", resize);
   form.addEventListener("submit", () => { field.value = drawn ? canvas.toDataURL("image/png") : ""; });
   resize();

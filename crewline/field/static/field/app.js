@@ -218,10 +218,29 @@
     renderStatus();
     const m = location.hash.match(/^#visit\/(\d+)/);
     const visit = m && state.visits.find((v) => v.id === +m[1]);
+    const keep = focusKey(document.activeElement);
     app.innerHTML = visit ? visitView(visit) : dayView();
     if (visit) setupSignature();
+    const again = keep && app.querySelector(keep);
+    if (again) again.focus({ preventScroll: true });
     const first = app.querySelector("h1");
     document.title = (first ? first.textContent + " · " : "") + "Crewline";
+  }
+
+  /* Redrawing replaces every element: the one that had the focus (a button just pressed, a
+   * field being filled) is found again by what identifies it, so the keyboard stays there. */
+  function focusKey(el) {
+    if (!el || !app.contains(el)) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    if (el.dataset.do) {
+      return ["do", "index", "value"].filter((k) => el.dataset[k] !== undefined)
+        .map((k) => `[data-${k}="${CSS.escape(el.dataset[k])}"]`).join("");
+    }
+    const form = el.closest("form[data-form]");
+    if (form && el.name) return `form[data-form="${CSS.escape(form.dataset.form)}"] [name="${CSS.escape(el.name)}"]`;
+    if (form && el.matches("button:not([type=button])")) return `form[data-form="${CSS.escape(form.dataset.form)}"] button:not([type=button])`;
+    if (el.matches("a[href]")) return `a[href="${CSS.escape(el.getAttribute("href"))}"]`;
+    return null;
   }
 
   function clockCard() {
@@ -412,8 +431,8 @@
         <button class="btn btn-primary btn-lg w-100">${h(T.add_note)}</button></form></section>
       <section class="mb-3" data-testid="photos"><h2 class="h5">${h(T.photos)}</h2>
         <div class="field-thumbs mb-2">${photos.map((e) => `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`).join("")}</div>
-        <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.take_photo)}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" data-do="photos"></label>
-        <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" data-do="photos" data-testid="gallery"></label></div></section>
+        <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.take_photo)}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" id="field-camera" data-do="photos"></label>
+        <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" id="field-gallery" data-do="photos" data-testid="gallery"></label></div></section>
       <section class="mb-3" data-testid="parts"><h2 class="h5">${h(T.parts)}</h2>
         <ul class="list-unstyled">${parts.map((e) => `<li>${h(e.data.quantity)} ${h(e.data.unit)} × ${h(e.data.name || e.body)}</li>`).join("")}</ul>
         <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" list="field-price-book" autocomplete="off" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required>
@@ -426,7 +445,8 @@
         <span class="align-self-center">${h(T.min)}</span><button class="btn btn-primary btn-lg">${h(T.save)}</button></form></section>
       <section class="mb-3" data-testid="signature"><h2 class="h5">${h(T.signature)}</h2>
         ${sig ? `<p>${h(T.signed_by)} ${h(sig.data.signer_name)}</p><img class="field-sig" alt="${h(T.signature)}" src="${h(sig.local_url || sig.url)}">` : ""}
-        <form data-form="signature"><canvas id="field-sig-pad" class="field-sig-pad" width="640" height="280" aria-label="${h(T.sign_here)}"></canvas>
+        <form data-form="signature"><p id="field-sig-help" class="small text-muted mb-1" aria-live="polite">${h(T.sign_keyboard)}</p>
+        <canvas id="field-sig-pad" class="field-sig-pad" width="640" height="280" tabindex="0" aria-label="${h(T.sign_here)}" aria-describedby="field-sig-help"></canvas>
         <input class="form-control form-control-lg my-2" name="signer_name" placeholder="${h(T.signer_name)}" aria-label="${h(T.signer_name)}" required>
         <div class="d-flex gap-2"><button type="button" class="btn btn-outline-secondary btn-lg" data-do="sig-clear">${h(T.clear)}</button>
         <button class="btn btn-primary btn-lg flex-fill">${h(T.save_signature)}</button></div></form></section>` : ""}
@@ -459,6 +479,21 @@
     });
     const stop = () => { last = null; };
     canvas.addEventListener("pointerup", stop); canvas.addEventListener("pointercancel", stop);
+    // Without a pointer, the signer's typed name is written in the box as the signature.
+    canvas.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter" && ev.key !== " ") return;
+      ev.preventDefault();
+      const input = canvas.closest("form").elements.signer_name;
+      const name = input.value.trim();
+      if (!name) { input.focus(); return; }
+      ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = "#111"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      let size = 72;
+      do { ctx.font = `italic ${size}px cursive`; size -= 4; } while (size > 20 && ctx.measureText(name).width > canvas.width - 40);
+      ctx.fillText(name, canvas.width / 2, canvas.height / 2);
+      sigDrawn = true;
+      document.getElementById("field-sig-help").textContent = fmt(T.sign_typed, { name });
+    });
   }
 
   function currentVisit() {
@@ -581,7 +616,12 @@
     logout.submit();
   });
 
-  window.addEventListener("hashchange", () => { setFlash(""); render(); window.scrollTo(0, 0); });
+  window.addEventListener("hashchange", () => {
+    setFlash(""); render(); window.scrollTo(0, 0);
+    // A new view: its heading takes the focus, so a screen reader starts reading there.
+    const heading = app.querySelector("h1");
+    if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
+  });
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", renderStatus);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible" && navigator.onLine) sync(); });

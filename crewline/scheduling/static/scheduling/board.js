@@ -6,6 +6,10 @@
  * server answers with the re-rendered rows and queue (swapped in by id), 409 with the conflicts
  * (the dialog offers "Schedule anyway" or "Cancel", which puts the block back) or 400.
  * Clicking a visit or queue item (or Enter on it) opens the scheduling form instead.
+ *
+ * Keyboard: the arrow keys move between visits (left and right along a technician's row, up
+ * and down to the nearest visit in time on the next row that has one), Home and End to a
+ * row's first and last. Once a change is saved the focus is on the visit it moved.
  */
 (function () {
   "use strict";
@@ -86,7 +90,8 @@
   function start(e) {
     var d = drag;
     d.started = true;
-    d.home = { parent: d.el.parentNode, next: d.el.nextSibling, style: d.el.getAttribute("style") };
+    // Places are classes; a drag moves the block with CSSOM styles, dropped again on restore.
+    d.home = { parent: d.el.parentNode, next: d.el.nextSibling, style: d.el.style.cssText };
     if (d.resize) {
       d.el.classList.add("resizing");
       d.track = d.el.closest(".track");
@@ -169,7 +174,7 @@
 
   function restore(d) {
     if (!d.home) { return; }
-    if (d.home.style === null) { d.el.removeAttribute("style"); } else { d.el.setAttribute("style", d.home.style); }
+    d.el.style.cssText = d.home.style;
     if (d.el.parentNode !== d.home.parent) { d.home.parent.insertBefore(d.el, d.home.next); }
     d.el.classList.remove("saving");
     var label = d.el.querySelector(".vb-time");
@@ -214,7 +219,11 @@
       headers: { "X-CSRFToken": board.dataset.csrf, "HX-Request": "true" }
     }).then(function (response) {
       if (response.ok) {
-        return response.text().then(function (html) { applyUpdate(html); announce(board.dataset.msgSaved); });
+        return response.text().then(function (html) {
+          applyUpdate(html);
+          focusMoved(d.el, drop);
+          announce(board.dataset.msgSaved);
+        });
       }
       if (response.status === 409) {
         return response.json().then(function (data) {
@@ -249,6 +258,61 @@
   }
 
   function announce(text) { if (statusBox && text) { statusBox.textContent = text; } }
+
+  // --- Focus and the arrow keys --------------------------------------------------------------
+
+  /* After a save the rows are new elements: put the focus on the moved visit (on the row it was
+   * moved to, and for a job from the queue the new visit of that work order on that day). */
+  function focusMoved(el, drop) {
+    var main = document.getElementById("board-main");
+    if (!main) { return; }
+    var found = [];
+    if (el.dataset.kind === "visit") {
+      found = main.querySelectorAll('[data-kind="visit"][data-visit="' + el.dataset.visit + '"]');
+    } else if (el.dataset.number) {
+      found = main.querySelectorAll('[data-kind="visit"][data-number="' + el.dataset.number + '"]');
+    }
+    var list = Array.prototype.slice.call(found);
+    var best = list.filter(function (b) {
+      return drop && (!drop.member || b.dataset.member === String(drop.member)) &&
+        (!drop.date || b.dataset.date === drop.date);
+    })[0] || list[0];
+    if (best) { best.focus(); }
+  }
+
+  function blocksOf(row) {
+    return Array.prototype.slice.call(row.querySelectorAll(".vb, .chip")).sort(function (a, b) {
+      return when(a) - when(b);
+    });
+  }
+
+  function when(el) { return Date.parse(el.dataset.date + "T" + el.dataset.time + ":00Z"); }
+
+  board.addEventListener("keydown", function (e) {
+    var el = e.target.closest && e.target.closest(".vb, .chip");
+    if (!el || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var row = el.closest(".board-row, .week-row");
+    if (!row) { return; }
+    var blocks = blocksOf(row);
+    var i = blocks.indexOf(el);
+    var next = null;
+    if (e.key === "ArrowRight") { next = blocks[i + 1]; }
+    else if (e.key === "ArrowLeft") { next = blocks[i - 1]; }
+    else if (e.key === "Home") { next = blocks[0]; }
+    else if (e.key === "End") { next = blocks[blocks.length - 1]; }
+    else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      var rows = Array.prototype.slice.call(board.querySelectorAll(".board-row, .week-row"));
+      var step = e.key === "ArrowDown" ? 1 : -1;
+      for (var r = rows.indexOf(row) + step; r >= 0 && r < rows.length && !next; r += step) {
+        var t = when(el);
+        blocksOf(rows[r]).forEach(function (b) {
+          if (!next || Math.abs(when(b) - t) < Math.abs(when(next) - t)) { next = b; }
+        });
+      }
+    } else { return; }
+    e.preventDefault();  // the grid would scroll instead
+    if (next) { next.focus(); }
+  });
 
   function openDialog(fragment, onClose) {
     dialogBody.replaceChildren(fragment);
@@ -309,8 +373,12 @@
       }).then(function (response) {
         return response.text().then(function (text) {
           if (response.headers.get("X-Board-Done")) {
+            var data = new FormData(form);
             dialog.close();
             applyUpdate(text);
+            focusMoved({ dataset: data.get("visit") ? { kind: "visit", visit: data.get("visit") }
+                                                    : { number: data.get("work_order") } },
+                       { member: null, date: data.get("date") });
             announce(board.dataset.msgSaved);
           } else {
             showForm(text);
