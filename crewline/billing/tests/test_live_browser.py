@@ -75,7 +75,7 @@ def test_the_open_quote_page_shows_the_customers_approval_without_reload(chromiu
     customer = _page(chromium, base)
     try:
         office.goto(f"{base}/billing/quotes/{data['quote']}/")
-        office.wait_for_function("document.documentElement.dataset.live === 'open'")
+        office.wait_for_function("() => document.documentElement.dataset.live === 'open'")
         office.evaluate("window.notReloaded = true")
         assert office.locator("#quote-side :text('Approved')").count() == 0
 
@@ -105,7 +105,7 @@ def test_the_report_list_shows_a_new_version_without_reload(chromium, site):
     writer = _page(chromium, base, data["session"])
     try:
         watcher.goto(url)
-        watcher.wait_for_function("document.documentElement.dataset.live === 'open'")
+        watcher.wait_for_function("() => document.documentElement.dataset.live === 'open'")
         watcher.wait_for_selector("#job-report-rows :text('A report is made when')")
         watcher.evaluate("window.notReloaded = true")
         writer.goto(url)

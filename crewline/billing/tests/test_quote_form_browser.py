@@ -20,11 +20,11 @@ def test_choosing_a_customer_loads_only_their_sites(login, office, org):
     assert page.locator("#id_site option").all_inner_texts() == [
         "No sites: choose a customer first"]
     page.select_option("#id_customer", str(maple.customer.pk))
-    page.wait_for_function("document.querySelectorAll('#id_site option').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#id_site option').length === 3")
     texts = " ".join(page.locator("#id_site option").all_inner_texts())
     assert "12 Maple Ave" in texts and "400 Industrial Rd" in texts
     assert "88 Oak Street" not in texts
     page.select_option("#id_customer", str(oak.customer.pk))
     # One site: it is chosen for you.
-    page.wait_for_function(f"document.querySelector('#id_site').value === '{oak.pk}'")
+    page.wait_for_function(f"() => document.querySelector('#id_site').value === '{oak.pk}'")
     assert "12 Maple Ave" not in " ".join(page.locator("#id_site option").all_inner_texts())
