@@ -18,11 +18,16 @@ from crewline.core.models import Member, Organization, Role
 from crewline.timesheets.models import TimeEntry, TimeKind
 from crewline.workorders.models import (
     OPEN_STATUSES,
-    OPEN_VISIT_STATUSES,
     Status,
     Visit,
     VisitStatus,
     WorkOrder,
+)
+from crewline.workorders.selectors import (
+    needs_scheduling,
+    no_open_visit,
+    with_last_outcome,
+    with_last_reason,
 )
 
 # Work in these statuses may still need a visit; on hold waits for something else first.
@@ -168,12 +173,12 @@ def overdue_work_orders(organization: Organization, today: dt.date) -> QuerySet[
 # --- Waiting -----------------------------------------------------------------------------------
 
 def unscheduled_work_orders(organization: Organization) -> QuerySet[WorkOrder]:
-    """Open work orders (not on hold) with no open visit: someone has to book the next trip."""
-    open_visit = Visit.objects.filter(work_order=OuterRef("pk"), status__in=OPEN_VISIT_STATUSES)
-    return (WorkOrder.objects.filter(organization=organization,
-                                     status__in=SCHEDULABLE_STATUSES)
-            .filter(~Exists(open_visit))
-            .select_related("customer", "site").order_by("-priority", "number"))
+    """Open work orders (not on hold) with no open visit that are not ready to close: someone
+    has to book the next trip. Each has ``last_reason``: what the last visit left to do."""
+    return (with_last_reason(with_last_outcome(
+        WorkOrder.objects.filter(organization=organization, status__in=SCHEDULABLE_STATUSES)
+        .filter(no_open_visit())).filter(needs_scheduling()))
+        .select_related("customer", "site").order_by("-priority", "number"))
 
 
 def incomplete_visits(organization: Organization) -> QuerySet[Visit]:
