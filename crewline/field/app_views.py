@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import Case, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -65,23 +64,6 @@ def _push_config() -> dict[str, str] | None:
         return None
     return {"key": settings.VAPID_PUBLIC_KEY,
             "url": reverse("notifications:push_subscription")}
-
-
-@member_required
-@require_GET
-def price_book(request: HttpRequest) -> JsonResponse:
-    """The organization's active price book items, for picking parts on the phone (kept there
-    for offline use; materials first)."""
-    from crewline.billing.models import ItemKind
-    from crewline.billing.selectors import price_items
-
-    items = (price_items(request.organization)
-             .order_by(Case(When(kind=ItemKind.MATERIAL, then=0), default=1), "name", "id")
-             .values("id", "code", "name", "unit")[:PRICE_BOOK_LIMIT])
-    return JsonResponse({"items": list(items)}, json_dumps_params={"separators": (",", ":")})
-
-
-PRICE_BOOK_LIMIT = 3000
 
 
 def _strings() -> dict[str, str]:

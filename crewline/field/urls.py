@@ -8,7 +8,6 @@ urlpatterns = [
     path("", app_views.app, name="app"),
     path("manifest.webmanifest", app_views.manifest, name="manifest"),
     path("sw.js", app_views.service_worker, name="sw"),
-    path("api/price-book", app_views.price_book, name="price_book"),
     path("api/me", views.me, name="me"),
     path("api/devices/", views.device_register, name="device_register"),
     path("api/push", views.push, name="push"),

@@ -60,7 +60,8 @@ def me(request: HttpRequest) -> JsonResponse:
     member = request.member
     return JsonResponse({"member": {"id": member.pk, "name": member.name, "role": member.role},
                          "organization": {"name": request.organization.name,
-                                          "time_zone": request.organization.time_zone},
+                                          "time_zone": request.organization.time_zone,
+                                          "formats": selectors.phone_formats()},
                          "csrf_token": get_token(request)})
 
 

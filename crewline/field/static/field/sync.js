@@ -316,6 +316,16 @@
       pending.filter((m) => !m.args.visit_id).forEach((m) => { clock = applyToClock(clock, m); });
       Object.values(p.sites || {}).forEach((site) => s.sites.put(site));
       if (p.notifications) s.kv.put(p.notifications, "notifications");
+      if (p.price_book) {
+        // The whole price book in a full snapshot; otherwise the items changed since the
+        // cursor, and the ids of those archived.
+        let items = p.price_book.full ? [] : ((await req(s.kv.get("price_book"))) || []);
+        const changed = new Set(p.price_book.items.map((i) => i.id)
+          .concat(p.price_book.removed || []));
+        items = items.filter((i) => !changed.has(i.id)).concat(p.price_book.items);
+        items.sort((x, y) => x.name.localeCompare(y.name) || x.id - y.id);
+        s.kv.put(items, "price_book");
+      }
       s.kv.put(clock, "clock");
       s.kv.put(p.rejected || [], "rejected");
       s.kv.put(p.settings || {}, "settings");
@@ -328,19 +338,6 @@
     return p;
   }
 
-  /* The price book for picking parts, refreshed every few hours (not part of the sync
-   * protocol: a failure here changes nothing). */
-  async function priceBook(db, client) {
-    const fetched = await tx(db, "readonly", (s) => req(s.kv.get("price_book_at")));
-    if (fetched && Date.now() - fetched < 6 * 3600 * 1000) return;
-    try {
-      const data = await client.call("price-book");
-      await tx(db, "readwrite", (s) => {
-        s.kv.put(data.items, "price_book"); s.kv.put(Date.now(), "price_book_at");
-      });
-    } catch (err) { /* try again next time */ }
-  }
-
   /* Push the outbox, then pull. Resolves with "ok", "login" or throws on network trouble. */
   async function sync(db, client) {
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -349,7 +346,6 @@
         await uploadPhotos(db, client);
         await push(db, client, deviceId);
         await pull(db, client, deviceId);
-        await priceBook(db, client);
         return "ok";
       } catch (err) {
         if (err instanceof NeedsLogin) return "login";
