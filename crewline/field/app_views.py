@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from crewline.core.access import member_required
+from crewline.field.selectors import phone_formats
 
 # Files the service worker keeps for offline use (static URLs are resolved at request time, so
 # the hashed names of the production storage are what gets cached).
@@ -52,6 +53,9 @@ def app(request: HttpRequest) -> HttpResponse:
             "scope": reverse("field:app"),
             "login": reverse("login"),
             "member": {"id": request.member.pk, "name": request.member.name},
+            # Until the first sync stores the organization's own (``me``).
+            "organization": {"time_zone": request.organization.time_zone,
+                             "formats": phone_formats()},
             "push": _push_config(),
         },
     })
@@ -110,6 +114,19 @@ def _strings() -> dict[str, str]:
         "push_on": _("Turn on alerts"), "not_now": _("Not now"),
         "push_failed": _("Alerts could not be turned on. Try again when you have signal."),
         "push_denied": _("Alerts are blocked for this site in the browser's settings."),
+        "job_complete": _("Job complete"), "another_visit": _("Needs another visit"),
+        "left_to_do": _("What is left to do?"),
+        "job_complete_hint": _("“Job complete” completes the job for the office; it can "
+                               "reopen it."),
+        "office_closes": _("The office completes the job after your “Job complete”."),
+        "outcome_job_complete": _("job complete"),
+        "outcome_another_visit": _("needs another visit"),
+        "photos_customer": _("The customer may see these photos"),
+        "photo_shared": _("Customer sees"), "photo_internal": _("Internal"),
+        "not_in_price_book": _("not in the price book"),
+        "notices": _("Notices"), "all_notices": _("All notices (%(n)s)"),
+        "open_visit": _("Open the visit"), "mark_read": _("Mark read"),
+        "notice_read": _("Read"), "unread": _("new"), "no_notices": _("No notices."),
     }
 
 
