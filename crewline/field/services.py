@@ -369,8 +369,9 @@ def checklist_answer_add(*, visit: Visit, by: Member | None, client_id: uuid.UUI
 
 def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str,
              quantity: Decimal, unit: str = "", price_book_item_id: int | None = None,
-             device_time: dt.datetime | None = None) -> TimelineEntry:
-    """A part or material used on the visit, from the price book (its id) or free text."""
+             code: str = "", device_time: dt.datetime | None = None) -> TimelineEntry:
+    """A part or material used on the visit, from the price book (its id, with its code) or
+    free text."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the part.")})
@@ -380,7 +381,8 @@ def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str
                    device_time=device_time, action="part.add", body=name[:200],
                    data={"name": name[:200], "quantity": str(quantity.normalize()),
                          "unit": (unit or "").strip()[:20],
-                         "price_book_item_id": price_book_item_id})
+                         "price_book_item_id": price_book_item_id,
+                         **({"code": code[:40]} if code else {})})
 
 
 def labor_set(*, visit: Visit, by: Member | None, client_id: uuid.UUID, minutes: int,
@@ -649,15 +651,17 @@ def _part(ctx: Context, args: dict) -> Any:
         raise BadArguments(_("“price_book_item_id” must be a number."))
     name = _arg_str(args, "name", max_length=200)
     unit = _arg_str(args, "unit", max_length=20)
+    code = ""
     if item is not None and django_apps.is_installed("crewline.billing"):
         price_book_item = (django_apps.get_model("billing", "PriceBookItem").objects
                            .filter(organization_id=ctx.member.organization_id, pk=item).first())
         if price_book_item is None:
             raise BadArguments(_("This price book item does not exist."))
         name, unit = name or price_book_item.name, unit or price_book_item.unit
+        code = price_book_item.code
     return part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
                     name=name, quantity=quantity, unit=unit, price_book_item_id=item,
-                    device_time=ctx.device_time)
+                    code=code, device_time=ctx.device_time)
 
 
 def _labor(ctx: Context, args: dict) -> Any:

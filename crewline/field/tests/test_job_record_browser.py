@@ -64,6 +64,12 @@ def log_in(context, member):
     return page
 
 
+def scroll_to(page, selector: str) -> None:
+    # The app redraws after each sync: scroll to whichever copy of the element is there now.
+    page.wait_for_selector(selector)
+    page.evaluate("(s) => document.querySelector(s).scrollIntoView()", selector)
+
+
 def synced(page) -> None:
     page.evaluate("window.CrewlineField.sync()")
     page.wait_for_function(
@@ -129,17 +135,17 @@ def test_a_day_on_the_phone_keeps_the_job_record(phone, technician, office, owne
     page.set_input_files("[data-testid=gallery]", [
         {"name": "meter.jpg", "mimeType": "image/jpeg", "buffer": jpeg("red")}])
     page.wait_for_selector("[data-testid=photos] [data-visibility=internal]")
-    for name in ("trv-15", "Copper elbow 15mm"):
+    for n, name in enumerate(("trv-15", "Copper elbow 15mm"), start=1):
         page.fill("form[data-form=part] input[name=name]", name)
         page.click("form[data-form=part] button")
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=parts] li').length === 2")
+        page.wait_for_function(
+            f"document.querySelectorAll('[data-testid=parts] li').length === {n}")
     assert "not in the price book" in page.inner_text("[data-testid=parts] li:last-child")
     assert "not in the price book" not in page.inner_text("[data-testid=parts] li:first-child")
     synced(page)
-    page.locator("[data-testid=photos]").scroll_into_view_if_needed()
+    scroll_to(page, "[data-testid=photos]")
     shot(page, "photos-and-parts")
-    page.locator("[data-do=visit_complete]").scroll_into_view_if_needed()
+    scroll_to(page, "[data-do=visit_complete]")
     shot(page, "last-visit-choices")
     assert page.inner_text("[data-do=visit_complete]") == "Job complete"
     page.click("[data-do=visit_complete]")
@@ -163,7 +169,7 @@ def test_a_day_on_the_phone_keeps_the_job_record(phone, technician, office, owne
     page.wait_for_selector("[data-testid=visit-status]:has-text('On site')")
     page.click("summary:has-text('Needs another visit')")
     page.fill("form[data-form=another] textarea", "Valve seized, bring a 22 mm spare")
-    page.locator("[data-testid=visit-status]").scroll_into_view_if_needed()
+    scroll_to(page, "[data-testid=visit-status]")
     shot(page, "another-visit")
     page.click("form[data-form=another] button")
     page.wait_for_selector("[data-testid=visit-status]:has-text('Done')")
@@ -174,7 +180,7 @@ def test_a_day_on_the_phone_keeps_the_job_record(phone, technician, office, owne
     assert second.work_order.status == Status.IN_PROGRESS
     assert "needs another visit" in page.inner_text("[data-testid=timeline]")
     assert "bring a 22 mm spare" in page.inner_text("[data-testid=outcome]")
-    page.locator("[data-testid=timeline]").scroll_into_view_if_needed()
+    scroll_to(page, "[data-testid=timeline]")
     shot(page, "another-visit-timeline")
     page.wait_for_load_state("networkidle")
     page.close()

@@ -58,7 +58,8 @@ def test_the_work_order_page_shows_what_was_done(worked, office_client):
     # The corrected time only, and the total.
     assert "45 min" in labor and "30 min" not in labor and "Replaced the valve" in labor
     parts = card.split('id="work-parts"', 1)[1].split("</table>", 1)[0]
-    assert re.search(r"Zone valve 3/4in</a>\s*<div", parts)  # from the price book: no badge
+    # From the price book: its code, no badge.
+    assert re.search(r"Zone valve 3/4in</a> <span[^>]*>ZV-34</span>\s*<div", parts)
     assert re.search(r"Copper pipe 15mm</a> <span[^>]*>not in the price book", parts)
     assert ">2.5</td>" in parts and "<td>m</td>" in parts and "<td>each</td>" in parts
     signature = TimelineEntry.objects.get(visit=worked, kind=EntryKind.SIGNATURE)
