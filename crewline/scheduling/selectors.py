@@ -35,9 +35,8 @@ from crewline.workorders.models import (
     WorkOrder,
 )
 from crewline.workorders.selectors import (
-    needs_scheduling,
     ready_to_close,
-    with_last_outcome,
+    ready_to_close_ids,
     with_last_reason,
 )
 
@@ -147,9 +146,9 @@ def queue_entries(*, organization: Organization) -> QuerySet[WorkOrder]:
     # orders: the outer query reads the rows of the few picked, not of every open one (and
     # the planner would otherwise walk the whole history: completed work outnumbers open work
     # by far).
-    waiting = (with_last_outcome(entries(WorkOrder.objects.filter(
-        organization=organization, status__in=QUEUE_WORK_ORDER_STATUSES)))
-        .filter(Q(open_visit__isnull=False) | needs_scheduling()))
+    waiting = (entries(WorkOrder.objects.filter(organization=organization,
+                                                status__in=QUEUE_WORK_ORDER_STATUSES))
+               .exclude(pk__in=ready_to_close_ids(organization)))
     return with_last_reason(entries(WorkOrder.objects.filter(organization=organization,
                                                              pk__in=waiting.values("pk"))))
 

@@ -322,6 +322,7 @@ def active_members(organization: Organization) -> QuerySet[Member]:
 # (blank: nothing said, as by the office or by phones before the question was asked).
 CLOSING_OUTCOMES = ("", VisitOutcome.JOB_COMPLETE)
 INCOMPLETE = "incomplete"
+REOPENED = "reopened"
 
 
 def _last_finished_visit() -> QuerySet[Visit]:
@@ -332,8 +333,15 @@ def _last_finished_visit() -> QuerySet[Visit]:
 
 def with_last_outcome(work_orders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     """``work_orders`` with ``last_outcome``: what the latest finished visit said (its
-    ``outcome``, "incomplete" when it could not be completed, None without one)."""
+    ``outcome``, "incomplete" when it could not be completed, "reopened" when the work order's
+    status changed after it, None without one).
+
+    A job reopened (or put on hold and resumed) after its last visit needs the office's plan,
+    not closing. The visit's server time is compared, never the phone's ``finished_at``: a
+    visit done offline reaches the server after the work order was started by the same push.
+    """
     outcome = Case(When(status=VisitStatus.INCOMPLETE, then=Value(INCOMPLETE)),
+                   When(updated_at__lt=OuterRef("status_changed_at"), then=Value(REOPENED)),
                    default=F("outcome"))
     return work_orders.annotate(last_outcome=Subquery(
         _last_finished_visit().annotate(said=outcome).values("said")[:1]))
@@ -351,19 +359,29 @@ def no_open_visit() -> Exists:
                                         status__in=OPEN_VISIT_STATUSES))
 
 
+def ready_to_close_ids(organization: Organization) -> QuerySet:
+    """The ids of the work orders ready to close (see ``ready_to_close``), as a subquery.
+
+    Open work orders with no open visit are read from the (organization, status) index alone
+    (joined with the customer, SQLite would walk the organization's whole history), and only
+    for those few is the last visit looked up. The queue and the dashboard leave these out of
+    the work to schedule with one uncorrelated ``NOT IN``.
+    """
+    candidates = (WorkOrder.objects.filter(organization=organization,
+                                           status__in=[Status.SCHEDULED, Status.IN_PROGRESS])
+                  .filter(no_open_visit()).values("pk"))
+    return (with_last_outcome(WorkOrder.objects.filter(organization=organization,
+                                                       pk__in=candidates))
+            .filter(last_outcome__in=CLOSING_OUTCOMES).values("pk"))
+
+
 def ready_to_close(organization: Organization) -> QuerySet[WorkOrder]:
     """Work orders whose visits are all finished, the last one done without asking for another
-    visit: the work is done and the office completes the job (oldest finish first)."""
+    visit (and nothing changed its status since): the work is done and the office completes
+    the job. Oldest finish first."""
     last_finished = Subquery(_last_finished_visit().values("finished_at")[:1])
-    return (with_last_outcome(WorkOrder.objects.filter(
-                organization=organization,
-                status__in=[Status.SCHEDULED, Status.IN_PROGRESS]).filter(no_open_visit()))
-            .filter(last_outcome__in=CLOSING_OUTCOMES)
+    return (WorkOrder.objects.filter(organization=organization,
+                                     pk__in=ready_to_close_ids(organization))
             .annotate(finished_at=last_finished)
             .select_related("customer", "site")
             .order_by(F("finished_at").asc(nulls_last=True), "number"))
-
-
-def needs_scheduling() -> Q:
-    """For a queryset of ``with_last_outcome``: not ready to close (see ``ready_to_close``)."""
-    return Q(last_outcome__isnull=True) | ~Q(last_outcome__in=CLOSING_OUTCOMES)

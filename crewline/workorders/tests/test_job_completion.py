@@ -73,10 +73,12 @@ def test_job_complete_on_the_last_visit_completes_the_work_order(
     assert wo.job_reports.count() == 1
     assert wo.reference not in queue_reasons(org)
     assert not ready_to_close(org).exists()
-    # The office can still reopen it.
+    # The office can still reopen it: it is then work to plan, not to close.
     work_order_reopen(work_order=wo, by=None, reason="Customer called back")
     wo.refresh_from_db()
     assert wo.status == Status.IN_PROGRESS
+    assert not ready_to_close(org).exists()
+    assert queue_reasons(org)[wo.reference] == "Needs another visit"
 
 
 def test_where_the_office_closes_jobs_it_waits_as_ready_to_close(on_site, technician, org,
@@ -124,6 +126,25 @@ def test_needs_another_visit_goes_back_to_the_queue_with_the_reason(on_site, tec
     assert wo.reference in waiting and "Valve on order, fit it Thursday" in waiting
     detail = office_client.get(reverse("workorders:detail", args=[wo.number])).content.decode()
     assert "needs another visit" in detail and "Valve on order, fit it Thursday" in detail
+
+
+def test_a_visit_done_offline_is_ready_to_close_though_the_phone_was_behind(
+        make_wo, office, technician, org):
+    """The phone's times are earlier than the server's: the work order started when the push
+    arrived, after the visit's own (phone) finishing time. Still ready to close."""
+    office_closes(org)
+    wo = make_wo(title="Done offline")
+    start = timezone.now() - dt.timedelta(hours=4)
+    visit = visit_add(work_order=wo, by=office, start=start, end=start + dt.timedelta(hours=1),
+                      crew=[technician], override=True)
+    behind = timezone.now() - dt.timedelta(hours=2)
+    visit_arrive(visit=visit, by=technician, device_time=behind)
+    visit_complete(visit=visit, by=technician, device_time=behind + dt.timedelta(minutes=40),
+                   outcome=VisitOutcome.JOB_COMPLETE)
+    wo.refresh_from_db()
+    visit.refresh_from_db()
+    assert visit.finished_at < wo.status_changed_at
+    assert list(ready_to_close(org)) == [wo]
 
 
 def test_a_new_visit_after_another_visit_was_asked_for_closes_as_usual(on_site, technician,
