@@ -581,7 +581,9 @@ def _notification_read(ctx: Context, args: dict) -> Any:
     notification = Notification.objects.filter(organization_id=ctx.member.organization_id,
                                                recipient=ctx.member, pk=pk).first()
     if notification is None:
-        raise BadArguments(_("This notice does not exist."))
+        # Gone meanwhile (a later change of the visit undid what it said): nothing to read, and
+        # nothing for the office to follow up.
+        return None
     notification_mark_read(notification=notification, by=ctx.member)
     # Marking read writes no row a receiver hears of; the member's other phones should.
     log_change(ctx.member.organization_id, ChangeKind.NOTIFICATION, ctx.member.pk)

@@ -94,10 +94,18 @@ def test_a_notice_read_on_the_phone_is_read_for_the_office_too(phone, technician
     # The member's phones hear of it.
     assert ChangeLog.objects.filter(pk__gt=before, kind=ChangeKind.NOTIFICATION,
                                     object_id=technician.pk).exists()
-    # Reading it again is harmless; someone else's notice, or a bad id, is refused.
+    # Reading it again is harmless, and so is a notice gone meanwhile; someone else's notice is
+    # not touched; an id that is not a number is refused.
     assert phone.send("notification_read", notification_id=mine.pk)["status"] == "applied"
-    for bad in (theirs.pk, "7", None):
-        result = phone.send("notification_read", notification_id=bad)
-        assert result["status"] == "rejected"
+    gone = Notification.objects.create(organization=org, recipient=technician,
+                                       kind="visit_moved", title="Undone")
+    gone_id = gone.pk
+    gone.delete()
+    for harmless in (gone_id, theirs.pk):
+        assert phone.send("notification_read", notification_id=harmless)["status"] == "applied"
     theirs.refresh_from_db()
     assert theirs.read_at is None
+    for bad in ("7", None):
+        assert phone.send("notification_read", notification_id=bad)["status"] == "rejected"
+    assert not Notification.objects.filter(recipient=office, kind="sync_rejected",
+                                           body__icontains="notice").exists()
