@@ -8,8 +8,9 @@ Client, on a fresh small database each run (var/bench/sync.sqlite3 unless --post
 
 One technician with 20 visits over today and the next 3 days, each at its own site with a
 service history of 7 finished jobs (customer-visible notes and photos), equipment and access
-notes. Cases: the full pull of the next 3 days (target: median <= 30 ms and <= 100 KB), a pull
-after the cursor with one change, and a push of 100 queued mutations (on the way, arrived,
+notes, and a price book of 300 items. Cases: the full pull of the next 3 days (target: median
+<= 30 ms and <= 100 KB), a pull after the cursor with one change, one after a price book item
+changed, and a push of 100 queued mutations (on the way, arrived,
 notes, parts, labor, a photo, a signature, pause, resume, completed over five visits; target:
 median <= 300 ms).
 """
@@ -35,6 +36,7 @@ import run as common  # noqa: E402  (bench/run.py: environment and paths)
 
 TARGETS = {"pull_ms": 30, "pull_kb": 100, "push_ms": 300}
 VISITS, HISTORY_JOBS, PUSH_VISITS, PER_VISIT = 20, 7, 5, 20
+PRICE_ITEMS = 300
 
 
 def _jpeg(seed: int) -> bytes:
@@ -120,7 +122,23 @@ def seed() -> dict:
         visits.append(visit_add(work_order=wo, by=office, start=start,
                                 end=start + dt.timedelta(minutes=50), crew=[tech],
                                 override=True))
-    return {"org": org, "office": office, "tech": tech, "visits": visits}
+    items = seed_price_book(org, office)
+    return {"org": org, "office": office, "tech": tech, "visits": visits, "items": items}
+
+
+def seed_price_book(org, office) -> list:
+    """A contractor's price book: materials with codes and units, and a few services."""
+    from decimal import Decimal
+
+    from crewline.billing.models import ItemKind
+    from crewline.billing.services import price_item_create
+
+    units = ["each", "m", "box", "l", "kg"]
+    return [price_item_create(organization=org, by=office, code=f"MAT-{n:04d}",
+                              name=f"Copper elbow {15 + n % 20} mm, pattern {n}",
+                              kind=ItemKind.SERVICE if n % 10 == 0 else ItemKind.MATERIAL,
+                              unit=units[n % len(units)], unit_price=Decimal("4.20") + n)
+            for n in range(PRICE_ITEMS)]
 
 
 def push_batch(visits, photo: bytes, png: bytes) -> list[dict]:
@@ -239,6 +257,17 @@ def main(argv: list[str]) -> int:
         delta_visits = len(delta.json()["visits"])
         delta_times = timed(lambda: client.get(delta_url), args.runs * 3)
 
+    # A pull after the office renamed a price book item.
+    with time_machine.travel(later + dt.timedelta(minutes=1), tick=True):
+        cursor = client.get(pull_url).json()["cursor"]
+        from crewline.billing.services import price_item_update
+
+        price_item_update(item=world["items"][7], by=office, name="Copper elbow 22 mm, press")
+        book_url = f"{pull_url}&cursor={cursor}"
+        book = client.get(book_url)
+        book_items = len((book.json().get("price_book") or {}).get("items", []))
+        book_times = timed(lambda: client.get(book_url), args.runs * 3)
+
     photo, png = _jpeg(1), _png()
     push_times, push_cpu, push_queries, statuses = [], [], 0, {}
     tz = tech.organization.tzinfo
@@ -286,13 +315,18 @@ def main(argv: list[str]) -> int:
     push_ok = push_ms <= TARGETS["push_ms"]
     if engine != "sqlite3":
         pull_ok = push_ok = True  # the targets are for SQLite
-    label = f"pull, full: {len(payload['visits'])} visits, next 3 days + site history"
+    book_size = len((payload.get("price_book") or {}).get("items", []))
+    label = (f"pull, full: {len(payload['visits'])} visits + history, "
+             f"{book_size} price items")
     print(f"{label:<58} "
           f"{pull_ms:>6.1f}ms {p95(pull_times):>6.1f}ms {pull_queries:>7} "
           f"{size / 1000:>6.1f}KB  30ms/100KB  {'yes' if pull_ok else 'NO'}")
     print(f"{f'pull after the cursor, one change ({delta_visits} visit sent)':<58} "
           f"{statistics.median(delta_times):>6.1f}ms {p95(delta_times):>6.1f}ms "
           f"{'':>7} {len(delta.content) / 1000:>6.1f}KB")
+    print(f"{f'pull after a price book change ({book_items} item sent)':<58} "
+          f"{statistics.median(book_times):>6.1f}ms {p95(book_times):>6.1f}ms "
+          f"{'':>7} {len(book.content) / 1000:>6.1f}KB")
     print(f"{f'push of {mutations} queued mutations over {PUSH_VISITS} visits':<58} "
           f"{push_ms:>6.1f}ms {p95(push_times):>6.1f}ms {push_queries:>7} "
           f"{len(body) / 1000:>6.1f}KB  300ms       {'yes' if push_ok else 'NO'}")

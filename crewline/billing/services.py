@@ -41,6 +41,7 @@ from crewline.core.audit import audit_record, diff, organization_write_lock, sna
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder, WorkOrderKind
+from crewline.workorders.selectors import current_labor
 
 ITEM_FIELDS = ("code", "name", "description", "kind", "unit", "unit_price", "unit_cost",
                "tax_rate", "is_active")
@@ -643,8 +644,10 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
 
     entries = list(TimelineEntry.objects.filter(work_order=wo,
                                                 kind__in=[EntryKind.LABOR, EntryKind.PART])
-                   .order_by("created_at", "id").only("id", "kind", "data", "body", "author_id"))
-    labor = [e for e in entries if e.kind == EntryKind.LABOR]
+                   .order_by("created_at", "id")
+                   .only("id", "kind", "data", "body", "author_id", "visit_id", "created_at"))
+    # A technician's corrected labor time replaces the earlier entry: bill it once.
+    labor = current_labor(entries)
     parts = [e for e in entries if e.kind == EntryKind.PART]
 
     if labor:

@@ -18,11 +18,15 @@ from crewline.core.models import Member, Organization, Role
 from crewline.timesheets.models import TimeEntry, TimeKind
 from crewline.workorders.models import (
     OPEN_STATUSES,
-    OPEN_VISIT_STATUSES,
     Status,
     Visit,
     VisitStatus,
     WorkOrder,
+)
+from crewline.workorders.selectors import (
+    no_open_visit,
+    ready_to_close_ids,
+    with_last_reason,
 )
 
 # Work in these statuses may still need a visit; on hold waits for something else first.
@@ -168,11 +172,15 @@ def overdue_work_orders(organization: Organization, today: dt.date) -> QuerySet[
 # --- Waiting -----------------------------------------------------------------------------------
 
 def unscheduled_work_orders(organization: Organization) -> QuerySet[WorkOrder]:
-    """Open work orders (not on hold) with no open visit: someone has to book the next trip."""
-    open_visit = Visit.objects.filter(work_order=OuterRef("pk"), status__in=OPEN_VISIT_STATUSES)
-    return (WorkOrder.objects.filter(organization=organization,
-                                     status__in=SCHEDULABLE_STATUSES)
-            .filter(~Exists(open_visit))
+    """Open work orders (not on hold) with no open visit that are not ready to close: someone
+    has to book the next trip. Each has ``last_reason``: what the last visit left to do."""
+    # Picked by id from the (organization, status) index, as ``ready_to_close`` does.
+    candidates = (WorkOrder.objects.filter(organization=organization,
+                                           status__in=SCHEDULABLE_STATUSES)
+                  .filter(no_open_visit())
+                  .exclude(pk__in=ready_to_close_ids(organization)).values("pk"))
+    return (with_last_reason(WorkOrder.objects.filter(organization=organization,
+                                                      pk__in=candidates))
             .select_related("customer", "site").order_by("-priority", "number"))
 
 

@@ -18,6 +18,8 @@ from crewline.dashboard import selectors
 from crewline.dashboard.charts import bar_chart
 from crewline.dashboard.templatetags.dashboard import duration
 from crewline.workorders.models import VisitStatus
+from crewline.workorders.selectors import ready_to_close
+from crewline.workorders.services import technician_closes_jobs
 
 # Each list shows its first few items and how many there are in all.
 LIMIT = 8
@@ -53,6 +55,7 @@ def _today_context(request: HttpRequest, now: dt.datetime) -> dict:
     overruns = selectors.overruns(org, now)
     overdue, overdue_count = _first(selectors.overdue_work_orders(org, today))
     unscheduled, unscheduled_count = _first(selectors.unscheduled_work_orders(org))
+    to_close, to_close_count = _first(ready_to_close(org))
     incomplete, incomplete_count = _first(selectors.incomplete_visits(org))
     to_invoice, to_invoice_count = _first(selectors.awaiting_invoice(org))
     rejected_qs = selectors.rejected_changes(org)
@@ -68,6 +71,8 @@ def _today_context(request: HttpRequest, now: dt.datetime) -> dict:
         "overdue": overdue, "overdue_count": overdue_count,
         "late_total": late_count + len(overruns) + overdue_count,
         "unscheduled": unscheduled, "unscheduled_count": unscheduled_count,
+        "to_close": to_close, "to_close_count": to_close_count,
+        "office_closes": not technician_closes_jobs(org.pk),
         "incomplete": incomplete, "incomplete_count": incomplete_count,
         "to_invoice": to_invoice, "to_invoice_count": to_invoice_count,
         "rejected": rejected, "rejected_count": rejected_count,

@@ -22,7 +22,8 @@ from crewline.documents.images import rendition_for, scale_image
 from crewline.documents.rendering import render_pdf
 from crewline.documents.selectors import report_entries
 from crewline.workorders.models import EntryKind, VisitStatus, WorkOrder
-from crewline.workorders.selectors import work_order_visits
+from crewline.workorders.selectors import current_labor, work_order_visits
+from crewline.workorders.templatetags.workorders import minutes_label, quantity_label
 
 logger = logging.getLogger(__name__)
 
@@ -60,30 +61,11 @@ def _moment(value: dt.datetime, tz) -> str:
     return f"{date_format(local, 'j M Y')}, {local:%H:%M}"
 
 
-def _duration(minutes: int) -> str:
-    hours, mins = divmod(max(int(minutes), 0), 60)
-    if hours and mins:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": mins}
-    if hours:
-        return _("%(h)d h") % {"h": hours}
-    return _("%(m)d min") % {"m": mins}
-
-
 def _minutes(value: Any) -> int:
     try:
         return max(int(Decimal(str(value))), 0)
     except (InvalidOperation, ValueError, TypeError):
         return 0
-
-
-def _quantity(value: Any) -> str:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value or "")
-    if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
 
 
 def _answer(value: Any) -> str:
@@ -142,10 +124,14 @@ def job_report_data(work_order: WorkOrder, *, version: int,
     entries = list(report_entries(work_order))
     names = _member_names([e for e in entries if e.kind == EntryKind.LABOR], org.pk)
 
+    counted_labor = {e.pk for e in current_labor(entries)}
+
     notes, labor, parts, checklist, photos = [], [], [], [], []
     signature = None
     labor_minutes = 0
     for entry in entries:
+        if entry.kind == EntryKind.LABOR and entry.pk not in counted_labor:
+            continue  # corrected by a later entry of the same member on the same visit
         data = entry.data if isinstance(entry.data, dict) else {}
         when = entry.device_time or entry.created_at
         author = entry.author.name if entry.author else ""
@@ -160,10 +146,10 @@ def job_report_data(work_order: WorkOrder, *, version: int,
                 member = names.get(int(member), "")
             labor.append({"member": _text(member) or author,
                           "description": _text(data.get("description")) or entry.body,
-                          "duration": _duration(minutes)})
+                          "duration": minutes_label(minutes)})
         elif entry.kind == EntryKind.PART:
             parts.append({"name": _text(data.get("name")), "code": _text(data.get("code")),
-                          "quantity": _quantity(data.get("quantity")),
+                          "quantity": quantity_label(data.get("quantity")),
                           "unit": _text(data.get("unit"))})
         elif entry.kind == EntryKind.CHECKLIST:
             checklist.append({"label": _text(data.get("label")),
@@ -191,17 +177,27 @@ def job_report_data(work_order: WorkOrder, *, version: int,
         if visit.status == VisitStatus.CANCELLED:
             continue
         window, day, on_site = "—", "—", "—"
+        scheduled = None
         if visit.start and visit.end:
-            start, end = _local(visit.start, tz), _local(visit.end, tz)
-            day = _day(start)
-            window = f"{start:%H:%M}–{end:%H:%M}"
+            scheduled, end = _local(visit.start, tz), _local(visit.end, tz)
+            window = f"{scheduled:%H:%M}–{end:%H:%M}"
+        # The day the work happened; the slot it was booked for, when that was another day.
+        worked = visit.arrived_at or visit.finished_at
+        if worked is not None:
+            worked = _local(worked, tz)
+            day = _day(worked)
+            if scheduled is not None and scheduled.date() != worked.date():
+                window = f"{date_format(scheduled, 'D j M')} {window}"
+        elif scheduled is not None:
+            day = _day(scheduled)
         if visit.arrived_at:
             arrived = _local(visit.arrived_at, tz)
             on_site = f"{arrived:%H:%M}–"
             if visit.finished_at:
-                on_site += f"{_local(visit.finished_at, tz):%H:%M}"
-            if day == "—":
-                day = _day(arrived)
+                finished = _local(visit.finished_at, tz)
+                if finished.date() != arrived.date():
+                    on_site += f"{date_format(finished, 'D j M')} "
+                on_site += f"{finished:%H:%M}"
         visits.append({"date": day, "window": window, "on_site": on_site,
                        "technicians": ", ".join(m.name for m in visit.crew.all()) or "—"})
 
@@ -248,7 +244,7 @@ def job_report_data(work_order: WorkOrder, *, version: int,
         "notes": notes,
         "visits": visits,
         "labor": labor,
-        "labor_total": _duration(labor_minutes),
+        "labor_total": minutes_label(labor_minutes),
         "parts": parts,
         "checklist": checklist,
         "photos": photos,

@@ -45,6 +45,26 @@ def job_report_on_completion(work_order_id: int) -> str:
 
 
 @task()
+def job_report_refresh(work_order_id: int, requested_at: str, by_id: int | None = None) -> str:
+    """A new report version after a change to what the customer may see.
+
+    Several changes in a row queue several of these; a version made after the change was asked
+    for already shows it, so the later ones make none.
+    """
+    from crewline.documents.services import job_report_create
+
+    wo = WorkOrder.objects.filter(pk=work_order_id).first()
+    if wo is None:
+        return "gone"
+    if JobReport.objects.filter(work_order=wo,
+                                created_at__gt=dt.datetime.fromisoformat(requested_at)).exists():
+        return "already up to date"
+    by = Member.objects.filter(pk=by_id, organization_id=wo.organization_id).first()
+    report = job_report_create(work_order=wo, by=by)
+    return f"version {report.version}"
+
+
+@task()
 def make_rendition(entry_id: int) -> str:
     """Scale a new photo or signature down for documents, so reports need not."""
     from crewline.documents.images import rendition_for

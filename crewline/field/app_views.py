@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import Case, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET
 from django_permissions_policy.decorators import permissions_policy_override
 
 from crewline.core.access import member_required
+from crewline.field.selectors import phone_formats
 
 # Files the service worker keeps for offline use (static URLs are resolved at request time, so
 # the hashed names of the production storage are what gets cached).
@@ -58,6 +58,9 @@ def app(request: HttpRequest) -> HttpResponse:
             "scope": reverse("field:app"),
             "login": reverse("login"),
             "member": {"id": request.member.pk, "name": request.member.name},
+            # Until the first sync stores the organization's own (``me``).
+            "organization": {"time_zone": request.organization.time_zone,
+                             "formats": phone_formats()},
             "push": _push_config(),
         },
     })
@@ -70,23 +73,6 @@ def _push_config() -> dict[str, str] | None:
         return None
     return {"key": settings.VAPID_PUBLIC_KEY,
             "url": reverse("notifications:push_subscription")}
-
-
-@member_required
-@require_GET
-def price_book(request: HttpRequest) -> JsonResponse:
-    """The organization's active price book items, for picking parts on the phone (kept there
-    for offline use; materials first)."""
-    from crewline.billing.models import ItemKind
-    from crewline.billing.selectors import price_items
-
-    items = (price_items(request.organization)
-             .order_by(Case(When(kind=ItemKind.MATERIAL, then=0), default=1), "name", "id")
-             .values("id", "code", "name", "unit")[:PRICE_BOOK_LIMIT])
-    return JsonResponse({"items": list(items)}, json_dumps_params={"separators": (",", ":")})
-
-
-PRICE_BOOK_LIMIT = 3000
 
 
 def _strings() -> dict[str, str]:
@@ -136,6 +122,19 @@ def _strings() -> dict[str, str]:
         "push_on": _("Turn on alerts"), "not_now": _("Not now"),
         "push_failed": _("Alerts could not be turned on. Try again when you have signal."),
         "push_denied": _("Alerts are blocked for this site in the browser's settings."),
+        "job_complete": _("Job complete"), "another_visit": _("Needs another visit"),
+        "left_to_do": _("What is left to do?"),
+        "job_complete_hint": _("“Job complete” completes the job for the office; it can "
+                               "reopen it."),
+        "office_closes": _("The office completes the job after your “Job complete”."),
+        "outcome_job_complete": _("job complete"),
+        "outcome_another_visit": _("needs another visit"),
+        "photos_customer": _("The customer may see these photos"),
+        "photo_shared": _("Customer sees"), "photo_internal": _("Internal"),
+        "not_in_price_book": _("not in the price book"),
+        "notices": _("Notices"), "all_notices": _("All notices (%(n)s)"),
+        "open_visit": _("Open the visit"), "mark_read": _("Mark read"),
+        "notice_read": _("Read"), "unread": _("new"), "no_notices": _("No notices."),
     }
 
 

@@ -8,6 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crewline.core.models import Member, Organization, OrgOwned
+from crewline.workorders.models import Visibility
+
+
+class JobsClosedBy(models.TextChoices):
+    TECHNICIAN = "technician", _("The technician: “Job complete” on the phone completes the "
+                                 "work order")
+    OFFICE = "office", _("The office: the work order waits as “ready to close” until the "
+                         "office completes it")
 
 
 class FieldSettings(OrgOwned):
@@ -17,6 +25,14 @@ class FieldSettings(OrgOwned):
         _("require the customer's signature before a visit is completed"), default=False)
     technicians_see_all = models.BooleanField(
         _("technicians see every visit, not only their own"), default=False)
+    # Photos are the proof of the work: shared with the customer (on the job report) unless
+    # the technician unticks it for a photo.
+    photo_visibility = models.CharField(
+        _("new photos from the phone"), max_length=10, choices=Visibility.choices,
+        default=Visibility.CUSTOMER)
+    jobs_closed_by = models.CharField(
+        _("who completes a job when its last visit is done"), max_length=10,
+        choices=JobsClosedBy.choices, default=JobsClosedBy.TECHNICIAN)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -108,6 +124,7 @@ class ChangeKind(models.TextChoices):
     CUSTOMER = "customer"
     MEMBER = "member"
     NOTIFICATION = "notification"
+    PRICE_ITEM = "price_item"
     RESET = "reset"
 
 
@@ -116,7 +133,7 @@ class ChangeLog(models.Model):
 
     The id is the pull cursor: monotonic, so a phone asks for everything after the last id it
     saw. Rows say what changed (a visit, a work order, a site, a member's own things, a
-    notification), never the data itself, which pull reads fresh.
+    notification, a price book item), never the data itself, which pull reads fresh.
     """
 
     id = models.BigAutoField(primary_key=True)

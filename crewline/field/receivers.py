@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.apps import apps
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -98,3 +99,16 @@ def on_time_entry_saved(sender: Any, instance: TimeEntry, **kwargs: Any) -> None
 def on_settings_saved(sender: Any, instance: FieldSettings, **kwargs: Any) -> None:
     # Who sees what may have changed: every phone starts again from a full snapshot.
     log_change(instance.organization_id, ChangeKind.RESET, None)
+
+
+def on_price_item_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # The phone keeps the price book for picking parts offline: added, renamed and archived
+    # items reach it with the next pull.
+    log_change(instance.organization_id, ChangeKind.PRICE_ITEM, instance.pk)
+
+
+if apps.is_installed("crewline.billing"):
+    post_save.connect(on_price_item_changed, sender="billing.PriceBookItem",
+                      dispatch_uid="field.price_item_saved")
+    post_delete.connect(on_price_item_changed, sender="billing.PriceBookItem",
+                        dispatch_uid="field.price_item_deleted")

@@ -1,8 +1,9 @@
 """Reads of the technician app: field settings, devices, and the pull payload.
 
 ``pull`` answers in a fixed number of queries whatever the number of visits: visits with their
-work order, customer and site in one, then one query each for crews, equipment, the visits'
-own entries, attachments, the sites' history and its notes and photos.
+work order, customer and site in one, then one query each for crews, equipment, the jobs' open
+visits, the visits' own entries, attachments, the sites' history and its notes and photos, and
+the price book when it changed.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, Window
+from django.apps import apps as django_apps
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import get_format
 
 from crewline.core.models import Member
 from crewline.field.models import ChangeKind, ChangeLog, Device, FieldSettings, RejectedMutation
 from crewline.notifications.models import Notification
 from crewline.timesheets.models import TimeEntry, TimeKind
 from crewline.workorders.models import (
+    OPEN_VISIT_STATUSES,
     EntryKind,
     Status,
     TimelineEntry,
@@ -45,9 +49,22 @@ MAX_DELTA_CHANGES = 5000
 # become visible after a higher one. The cursor only moves past changes older than this, so a
 # late commit is still picked up (recent changes may be sent twice, which is harmless).
 SETTLE = dt.timedelta(seconds=10)
-CURSOR_VERSION = "1"
+# 2: the price book comes through the pull; a phone with a cursor of 1 starts again from a full
+# snapshot, which brings it the whole price book.
+CURSOR_VERSION = "2"
 FIELD_ENTRY_KINDS = (EntryKind.NOTE, EntryKind.PHOTO, EntryKind.CHECKLIST, EntryKind.PART,
                      EntryKind.LABOR, EntryKind.SIGNATURE, EntryKind.VISIT_STATUS)
+
+
+# How the phone labels a day of visits ("Tuesday 3 Dec"); times and dates are the project's.
+DAY_LABEL_FORMAT = "l j M"
+
+
+def phone_formats() -> dict[str, str]:
+    """The date and time formats of every other page (Django's format strings, in the active
+    language), for the phone to write times as the office does."""
+    return {"time": get_format("TIME_FORMAT"), "date": get_format("DATE_FORMAT"),
+            "day": DAY_LABEL_FORMAT}
 
 
 def field_settings_for(organization_id: int) -> FieldSettings:
@@ -246,6 +263,12 @@ def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
                         "body", "data", "author_id", "attachment", "visibility")
                   .order_by("id")):
         entries[entry.visit_id].append(entry)
+    # How many visits of each job are still open: on the last one, the technician says whether
+    # the job is complete or needs another visit.
+    open_visits = dict(Visit.objects.filter(work_order_id__in=wo_ids,
+                                            status__in=OPEN_VISIT_STATUSES)
+                       .order_by().values("work_order_id").annotate(n=Count("id"))
+                       .values_list("work_order_id", "n"))
     attachments: dict[int, list] = defaultdict(list)
     for row in (TimelineEntry.objects.filter(work_order_id__in=wo_ids, visit__isnull=True,
                                              kind__in=[EntryKind.FILE, EntryKind.PHOTO])
@@ -281,6 +304,7 @@ def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
                              "phone": wo.customer.phone},
                 "equipment": equipment.get(wo.pk, []),
                 "attachments": attachments.get(wo.pk, []),
+                "open_visits": open_visits.get(wo.pk, 0),
             },
             "entries": [_entry(e) for e in own],
         })
@@ -288,6 +312,25 @@ def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
     for pk, site in sites.items():
         site["history"] = history.get(int(pk), [])
     return out, sites
+
+
+PRICE_BOOK_FIELDS = ("id", "code", "name", "unit")
+
+
+def _price_book(organization_id: int, changed: set[int] | None) -> dict | None:
+    """The price book items a phone offers for parts: all active ones (``changed`` None, a full
+    snapshot), or those of ``changed`` that are active, and the ids of the others (archived or
+    deleted) under ``removed``. None without the billing app."""
+    if not django_apps.is_installed("crewline.billing"):
+        return None
+    items = django_apps.get_model("billing", "PriceBookItem").objects.filter(
+        organization_id=organization_id)
+    if changed is None:
+        return {"full": True, "items": list(items.filter(is_active=True)
+                                            .order_by("name", "id").values(*PRICE_BOOK_FIELDS))}
+    rows = list(items.filter(pk__in=changed, is_active=True).values(*PRICE_BOOK_FIELDS))
+    return {"full": False, "items": rows,
+            "removed": sorted(changed - {row["id"] for row in rows})}
 
 
 def _notifications(member: Member) -> list[dict]:
@@ -330,8 +373,9 @@ def pull(*, member: Member, device: Device, cursor: str | None,
 
     ``visit_ids`` always lists every visit the phone should keep (it drops the others);
     ``visits`` holds those that changed (all of them in a full snapshot), ``sites`` their
-    sites with history. ``notifications`` appears when they changed. ``clock``, ``last_seq``
-    and ``rejected`` are always current.
+    sites with history. ``notifications`` appears when they changed, ``price_book`` when it
+    did (all of it in a full snapshot). ``clock``, ``last_seq`` and ``rejected`` are always
+    current.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -354,6 +398,7 @@ def pull(*, member: Member, device: Device, cursor: str | None,
     if full:
         changed_ids = visible_ids
         notifications_changed = True
+        price_book = _price_book(member.organization_id, None)
         new_cursor = settled
     else:
         by_kind: dict[str, set] = defaultdict(set)
@@ -375,6 +420,8 @@ def pull(*, member: Member, device: Device, cursor: str | None,
         changed_ids = (list(visible.filter(condition).values_list("id", flat=True))
                        if changes or window_end > previous.window_end else [])
         notifications_changed = member.pk in by_kind[ChangeKind.NOTIFICATION]
+        price_items = {pk for pk in by_kind[ChangeKind.PRICE_ITEM] if pk is not None}
+        price_book = _price_book(member.organization_id, price_items) if price_items else None
         new_cursor = max(previous.change_id, settled)
     visits, sites = visits_payload(changed_ids)
     payload = {
@@ -390,9 +437,13 @@ def pull(*, member: Member, device: Device, cursor: str | None,
         "clock": _clock(member),
         "rejected": _rejected(device),
         "settings": {"require_signature": settings.require_signature,
-                     "technicians_see_all": settings.technicians_see_all},
+                     "technicians_see_all": settings.technicians_see_all,
+                     "photo_visibility": settings.photo_visibility,
+                     "jobs_closed_by": settings.jobs_closed_by},
         "member": {"id": member.pk, "name": member.name, "role": member.role},
     }
     if notifications_changed:
         payload["notifications"] = _notifications(member)
+    if price_book is not None:
+        payload["price_book"] = price_book
     return payload

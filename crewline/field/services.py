@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import io
 import uuid
@@ -33,9 +34,11 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member, Role
-from crewline.field.models import Device, RejectedMutation, Upload
-from crewline.field.receivers import changes_batched
+from crewline.field.models import ChangeKind, Device, FieldSettings, RejectedMutation, Upload
+from crewline.field.receivers import changes_batched, log_change
+from crewline.field.selectors import field_settings_for
 from crewline.notifications.models import Notification
+from crewline.notifications.services import notification_mark_read
 from crewline.timesheets import services as timesheets
 from crewline.timesheets.models import TimeSource
 from crewline.workorders import services as workorders
@@ -94,6 +97,35 @@ def device_revoke(*, device: Device, by: Member) -> Device:
             audit_record(organization=by.organization, actor=by, action="device.revoke",
                          obj=device, changes={"revoked_at": [None, device.revoked_at]})
     return device
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+FIELD_SETTINGS = ("require_signature", "technicians_see_all", "photo_visibility",
+                  "jobs_closed_by")
+
+
+def field_settings_update(*, organization_id: int, by: Member, **changes: Any) -> FieldSettings:
+    """Change the organization's rules for the technician app (``FIELD_SETTINGS``). Every
+    phone starts again from a full snapshot afterwards (who sees what may have changed)."""
+    unknown = set(changes) - set(FIELD_SETTINGS)
+    if unknown:
+        raise TypeError(f"Not a field setting: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        organization_write_lock(organization_id)
+        settings, _created = FieldSettings.objects.select_for_update().get_or_create(
+            organization_id=organization_id)
+        before = {name: getattr(settings, name) for name in changes}
+        for name, value in changes.items():
+            setattr(settings, name, value)
+        settings.full_clean(exclude=["organization"])
+        changed = {name: [before[name], value] for name, value in changes.items()
+                   if before[name] != value}
+        if changed:
+            settings.save(update_fields=[*changed, "updated_at"])
+            audit_record(organization=by.organization, actor=by, action="field.settings",
+                         obj=settings, object_repr="Technician app settings", changes=changed)
+    return settings
 
 
 # --- Timeline appends -------------------------------------------------------------------------
@@ -244,10 +276,14 @@ def upload_store(*, member: Member, client_id: uuid.UUID, content: bytes,
 
 def photo_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID,
               content: bytes | None = None, sha256: str = "", upload: Upload | None = None,
-              caption: str = "", visibility: str = Visibility.INTERNAL,
+              caption: str = "", visibility: str | None = None,
               device_time: dt.datetime | None = None) -> TimelineEntry:
     """A photo on the visit's timeline, from ``content`` (checked against ``sha256``) or from
-    an ``upload`` sent before. Idempotent by ``client_id``."""
+    an ``upload`` sent before. Idempotent by ``client_id``. Without a ``visibility``, the
+    organization's choice for photos from the phone (shared with the customer unless it
+    changed it)."""
+    if visibility is None:
+        visibility = field_settings_for(visit.organization_id).photo_visibility
     if visibility not in Visibility.values:
         raise ValidationError({"visibility": _("Choose who may see the photo.")})
     visit_check_appendable(visit=visit, by=by)
@@ -338,8 +374,9 @@ def checklist_answer_add(*, visit: Visit, by: Member | None, client_id: uuid.UUI
 
 def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str,
              quantity: Decimal, unit: str = "", price_book_item_id: int | None = None,
-             device_time: dt.datetime | None = None) -> TimelineEntry:
-    """A part or material used on the visit, from the price book (its id) or free text."""
+             code: str = "", device_time: dt.datetime | None = None) -> TimelineEntry:
+    """A part or material used on the visit, from the price book (its id, with its code) or
+    free text."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the part.")})
@@ -349,7 +386,8 @@ def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str
                    device_time=device_time, action="part.add", body=name[:200],
                    data={"name": name[:200], "quantity": str(quantity.normalize()),
                          "unit": (unit or "").strip()[:20],
-                         "price_book_item_id": price_book_item_id})
+                         "price_book_item_id": price_book_item_id,
+                         **({"code": code[:40]} if code else {})})
 
 
 def labor_set(*, visit: Visit, by: Member | None, client_id: uuid.UUID, minutes: int,
@@ -524,6 +562,39 @@ def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
     return apply
 
 
+_complete_visit = _status(workorders.visit_complete)
+
+
+def _complete(ctx: Context, args: dict) -> Any:
+    # On a job's last visit the phone says whether the job is complete or needs another visit
+    # (see ``workorders.visit_complete``); without an outcome it is a plain status change.
+    outcome = _arg_str(args, "outcome", max_length=20)
+    reason = _arg_str(args, "reason", max_length=500)
+    if not outcome and not reason:
+        return _complete_visit(ctx, args)
+    visit = _status(functools.partial(workorders.visit_complete, outcome=outcome,
+                                      reason=reason))(ctx, args)
+    # The work order may have been completed with it: later mutations read it again.
+    ctx.visits.pop(visit.pk, None)
+    return visit
+
+
+def _notification_read(ctx: Context, args: dict) -> Any:
+    pk = args.get("notification_id")
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise BadArguments(_("“notification_id” must be a number."))
+    notification = Notification.objects.filter(organization_id=ctx.member.organization_id,
+                                               recipient=ctx.member, pk=pk).first()
+    if notification is None:
+        # Gone meanwhile (a later change of the visit undid what it said): nothing to read, and
+        # nothing for the office to follow up.
+        return None
+    notification_mark_read(notification=notification, by=ctx.member)
+    # Marking read writes no row a receiver hears of; the member's other phones should.
+    log_change(ctx.member.organization_id, ChangeKind.NOTIFICATION, ctx.member.pk)
+    return notification
+
+
 def _incomplete(ctx: Context, args: dict) -> Any:
     return workorders.visit_incomplete(visit=_visit(ctx, args), by=ctx.member,
                                        reason=_arg_str(args, "reason", max_length=500),
@@ -560,7 +631,8 @@ def _photo(ctx: Context, args: dict) -> Any:
     return photo_add(visit=visit, by=ctx.member, client_id=_arg_uuid(args), content=content,
                      sha256=_arg_str(args, "sha256", max_length=64), upload=upload,
                      caption=_arg_str(args, "caption", max_length=500),
-                     visibility=_arg_str(args, "visibility", Visibility.INTERNAL, 20),
+                     visibility=(_arg_str(args, "visibility", max_length=20)
+                                 if args.get("visibility") is not None else None),
                      device_time=ctx.device_time)
 
 
@@ -586,15 +658,17 @@ def _part(ctx: Context, args: dict) -> Any:
         raise BadArguments(_("“price_book_item_id” must be a number."))
     name = _arg_str(args, "name", max_length=200)
     unit = _arg_str(args, "unit", max_length=20)
+    code = ""
     if item is not None and django_apps.is_installed("crewline.billing"):
         price_book_item = (django_apps.get_model("billing", "PriceBookItem").objects
                            .filter(organization_id=ctx.member.organization_id, pk=item).first())
         if price_book_item is None:
             raise BadArguments(_("This price book item does not exist."))
         name, unit = name or price_book_item.name, unit or price_book_item.unit
+        code = price_book_item.code
     return part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
                     name=name, quantity=quantity, unit=unit, price_book_item_id=item,
-                    device_time=ctx.device_time)
+                    code=code, device_time=ctx.device_time)
 
 
 def _labor(ctx: Context, args: dict) -> Any:
@@ -636,7 +710,7 @@ MUTATIONS: dict[str, Callable[[Context, dict], Any]] = {
     "visit_arrive": _status(workorders.visit_arrive),
     "visit_pause": _status(workorders.visit_pause),
     "visit_resume": _status(workorders.visit_resume),
-    "visit_complete": _status(workorders.visit_complete),
+    "visit_complete": _complete,
     "visit_incomplete": _incomplete,
     "note_add": _note,
     "photo_add": _photo,
@@ -648,6 +722,7 @@ MUTATIONS: dict[str, Callable[[Context, dict], Any]] = {
     "clock_out": _clock(timesheets.clock_out, False),
     "break_start": _clock(timesheets.break_start, True),
     "break_end": _clock(timesheets.break_end, False),
+    "notification_read": _notification_read,
 }
 
 

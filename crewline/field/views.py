@@ -13,6 +13,7 @@ import mimetypes
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,8 +22,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
-from crewline.core.access import get_for_org_or_404, member_required, office_required
+from crewline.core.access import (
+    get_for_org_or_404,
+    member_required,
+    office_required,
+    owner_required,
+)
 from crewline.field import selectors, services
+from crewline.field.forms import FieldSettingsForm
 from crewline.field.models import RejectedMutation
 from crewline.workorders.models import TimelineEntry, Visibility, Visit
 
@@ -53,7 +60,8 @@ def me(request: HttpRequest) -> JsonResponse:
     member = request.member
     return JsonResponse({"member": {"id": member.pk, "name": member.name, "role": member.role},
                          "organization": {"name": request.organization.name,
-                                          "time_zone": request.organization.time_zone},
+                                          "time_zone": request.organization.time_zone,
+                                          "formats": selectors.phone_formats()},
                          "csrf_token": get_token(request)})
 
 
@@ -205,3 +213,19 @@ def rejected_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("field:rejected_list")
 
 
+
+
+@owner_required
+def settings(request: HttpRequest) -> HttpResponse:
+    """The organization's rules for the technician app."""
+    org = request.organization
+    form = FieldSettingsForm(request.POST or None,
+                             instance=selectors.field_settings_for(org.pk))
+    if request.method == "POST" and form.is_valid():
+        services.field_settings_update(organization_id=org.pk, by=request.member,
+                                       **{name: form.cleaned_data[name]
+                                          for name in FieldSettingsForm.Meta.fields})
+        messages.success(request, _("Settings saved."))
+        return redirect("field:settings")
+    return render(request, "field/settings.html", {"form": form, "tab": "field"},
+                  status=400 if form.is_bound else 200)

@@ -34,6 +34,11 @@ from crewline.workorders.models import (
     VisitStatus,
     WorkOrder,
 )
+from crewline.workorders.selectors import (
+    ready_to_close,
+    ready_to_close_ids,
+    with_last_reason,
+)
 
 DAY = "day"
 WEEK = "week"
@@ -122,9 +127,11 @@ def queue_entries(*, organization: Organization) -> QuerySet[WorkOrder]:
     """Work waiting to be scheduled, in one pass over the open work orders.
 
     Each open work order (new, scheduled or in progress) joined with its open visits, keeping:
-    the work order alone (``open_visit`` null) when it has no open visit, nobody has planned it
-    yet; and each scheduled visit of it that lacks a time or a crew. One query rather than one
-    for each kind: both walk the same work orders and their visits.
+    the work order alone (``open_visit`` null) when it has no open visit and is not ready to
+    close (``workorders.selectors.ready_to_close``): nobody has planned it yet, or its last
+    visit asked for another (``last_reason`` says why); and each scheduled visit of it that
+    lacks a time or a crew. One query rather than one for each kind: both walk the same work
+    orders and their visits.
     """
     def entries(work_orders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
         has_crew = Visit.crew.through.objects.filter(visit=OuterRef("open_visit"))
@@ -139,10 +146,11 @@ def queue_entries(*, organization: Organization) -> QuerySet[WorkOrder]:
     # orders: the outer query reads the rows of the few picked, not of every open one (and
     # the planner would otherwise walk the whole history: completed work outnumbers open work
     # by far).
-    waiting = entries(WorkOrder.objects.filter(organization=organization,
-                                               status__in=QUEUE_WORK_ORDER_STATUSES))
-    return entries(WorkOrder.objects.filter(organization=organization,
-                                            pk__in=waiting.values("pk")))
+    waiting = (entries(WorkOrder.objects.filter(organization=organization,
+                                                status__in=QUEUE_WORK_ORDER_STATUSES))
+               .exclude(pk__in=ready_to_close_ids(organization)))
+    return with_last_reason(entries(WorkOrder.objects.filter(organization=organization,
+                                                             pk__in=waiting.values("pk"))))
 
 
 def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -275,6 +283,9 @@ class Board:
     first_hour: int = 0
     queue: list[QueueItem] = field(default_factory=list)
     queue_more: bool = False
+    # Work orders whose visits are all done, for the office to close.
+    ready: list[ReadyItem] = field(default_factory=list)
+    ready_count: int = 0
     visit_count: int = 0
     conflict_count: int = 0
     now_left: float | None = None
@@ -454,7 +465,31 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
         result.queue, result.queue_more = queue(organization=organization, sort=queue_sort,
                                                 today=(now.astimezone(tz).date() if now
                                                        else day))
+        result.ready, result.ready_count = ready_items(organization=organization)
     return result
+
+
+READY_LIMIT = 20
+
+
+@dataclass
+class ReadyItem:
+    number: int
+    reference: str
+    title: str
+    customer: str
+
+
+def ready_items(*, organization: Organization, limit: int = READY_LIMIT
+                ) -> tuple[list[ReadyItem], int]:
+    """Work orders ready for the office to close (the first ``limit``) and how many in all."""
+    rows = list(ready_to_close(organization).values_list("number", "title", "customer__name")
+                [:limit + 1])
+    count = len(rows)
+    if count > limit:
+        count = ready_to_close(organization).count()
+    return [ReadyItem(number=n, reference=f"WO-{n}", title=t, customer=c)
+            for n, t, c in rows[:limit]], count
 
 
 class _Placer:
@@ -576,14 +611,16 @@ def queue(*, organization: Organization, sort: str = "priority", today: dt.date 
     rows = list(queue_entries(organization=organization)
                 .order_by(*order, F("open_visit__id").asc(nulls_first=True))
                 .values_list("open_visit__id", "open_visit__start", "open_visit__end",
-                             *QUEUE_WORK_ORDER_FIELDS)[:limit + 1])
+                             "last_reason", *QUEUE_WORK_ORDER_FIELDS)[:limit + 1])
     labels = _QueueLabels(today, organization.tzinfo)
     not_scheduled, another = _("Not scheduled"), _("Needs another visit")
     no_time, no_crew = _("No time yet"), _("No crew yet")
     items: list[QueueItem] = []
-    for visit_id, start, end, *row in rows:
+    for visit_id, start, end, left_to_do, *row in rows:
         if visit_id is None:
             reason = not_scheduled if row[1] == Status.NEW else another
+            if left_to_do and row[1] != Status.NEW:
+                reason = f"{another}: {left_to_do}"
         else:
             reason = no_time if start is None else no_crew
         items.append(labels.item(row, visit_id, start, end, reason))

@@ -271,7 +271,8 @@ def _queue_items(items: list[selectors.QueueItem], form_url: str, query: str) ->
             f'      <span class="qi-cust">{customer}'
             f'{" · " + escape(item.address) if item.address else ""}</span>\n'
             f'      <span class="qi-meta"><span class="qi-dur">{item.minutes} min</span>'
-            f'<span class="qi-reason">{escape(item.reason)}</span>{window}</span>\n'
+            f'<span class="qi-reason" title="{escape(item.reason)}">{escape(item.reason)}</span>'
+            f'{window}</span>\n'
             f'    </a></li>\n    ')
     return "".join(parts)
 

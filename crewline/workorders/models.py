@@ -161,6 +161,13 @@ class VisitStatus(models.TextChoices):
 OPEN_VISIT_STATUSES = (VisitStatus.SCHEDULED, VisitStatus.EN_ROUTE, VisitStatus.ON_SITE)
 
 
+class VisitOutcome(models.TextChoices):
+    """What the technician said about the job when finishing its last visit."""
+
+    JOB_COMPLETE = "job_complete", _("Job complete")
+    ANOTHER_VISIT = "another_visit", _("Needs another visit")
+
+
 class Visit(OrgOwned):
     """One trip to the site: a time window, a crew, and its own dispatch status."""
 
@@ -176,6 +183,12 @@ class Visit(OrgOwned):
     sequence = models.PositiveIntegerField(default=0, editable=False)
     arrived_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the visit is done: blank when nobody said (the office marked it, an older
+    # phone); "another visit" carries the technician's reason for the office's queue.
+    outcome = models.CharField(_("outcome"), max_length=16, choices=VisitOutcome.choices,
+                               blank=True, editable=False)
+    outcome_reason = models.CharField(_("what is left to do"), max_length=500, blank=True,
+                                      editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -224,7 +237,9 @@ def attachment_path(entry: TimelineEntry, filename: str) -> str:
 
 
 class TimelineEntry(OrgOwned):
-    """One thing that happened to a job. Append-only: entries are never edited or deleted.
+    """One thing that happened to a job. Append-only: entries are never deleted, and never
+    edited but for who may see a note, photo or file (``services.entry_visibility_set``, which
+    records the change as an entry of its own).
 
     ``created_at`` is server time; ``device_time`` is when a phone says it happened (offline work
     reaches the server later). ``client_id`` is made by the device and makes its upload idempotent.

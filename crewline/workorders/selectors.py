@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,10 +20,12 @@ from crewline.core.models import AuditLog, Member, Organization
 from crewline.workorders.models import (
     OPEN_STATUSES,
     OPEN_VISIT_STATUSES,
+    EntryKind,
     Status,
     Tag,
     TimelineEntry,
     Visit,
+    VisitOutcome,
     VisitStatus,
     WorkOrder,
 )
@@ -230,6 +232,61 @@ def work_order_timeline_page(work_order: WorkOrder, *, offset: int = 0,
     return entries[:size], more
 
 
+def labor_member(entry: TimelineEntry) -> Any:
+    """Whose labor a labor entry records: the member the phone named, else its author."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    return data.get("member") or data.get("member_id") or entry.author_id
+
+
+def current_labor(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
+    """The labor entries that count, oldest first. The timeline is append-only, so a member's
+    later labor entry on a visit replaces the earlier ones there (``labor_set``: the phone
+    corrects 30 minutes to 45 with a new entry); entries on no visit each count."""
+    latest: dict[tuple, TimelineEntry] = {}
+    for entry in entries:
+        if entry.kind != EntryKind.LABOR:
+            continue
+        key = ((labor_member(entry), entry.visit_id) if entry.visit_id is not None
+               else ("entry", entry.pk))
+        if key not in latest or (latest[key].created_at, latest[key].pk) < (entry.created_at,
+                                                                              entry.pk):
+            latest[key] = entry
+    return sorted(latest.values(), key=lambda e: (e.created_at, e.pk))
+
+
+@dataclass
+class WorkDone:
+    """What the crew recorded on a job: the labor that counts, the parts, the signatures."""
+
+    labor: list[TimelineEntry]
+    parts: list[TimelineEntry]
+    signatures: list[TimelineEntry]
+
+    @property
+    def labor_minutes(self) -> int:
+        total = 0
+        for entry in self.labor:
+            try:
+                total += max(0, int(entry.data.get("minutes") or 0))
+            except (TypeError, ValueError, AttributeError):
+                continue
+        return total
+
+    def __bool__(self) -> bool:
+        return bool(self.labor or self.parts or self.signatures)
+
+
+def work_done(work_order: WorkOrder) -> WorkDone:
+    """The job's labor, parts and signatures, in one query."""
+    entries = list(TimelineEntry.objects
+                   .filter(work_order=work_order,
+                           kind__in=[EntryKind.LABOR, EntryKind.PART, EntryKind.SIGNATURE])
+                   .select_related("author__user", "visit").order_by("created_at", "id"))
+    return WorkDone(labor=current_labor(entries),
+                    parts=[e for e in entries if e.kind == EntryKind.PART],
+                    signatures=[e for e in entries if e.kind == EntryKind.SIGNATURE])
+
+
 def work_order_history(work_order: WorkOrder) -> QuerySet[AuditLog]:
     """Audit entries of the work order and of its visits, newest first."""
     visit_ids = [str(pk) for pk in work_order.visits.values_list("pk", flat=True)]
@@ -254,3 +311,77 @@ def visits_for_technician(*, member: Member, days: int = 7) -> QuerySet[Visit]:
 def active_members(organization: Organization) -> QuerySet[Member]:
     return (Member.objects.filter(organization=organization, is_active=True)
             .select_related("user").order_by("user__full_name"))
+
+
+# --- Work waiting on the office: to schedule, or ready to close ------------------------------
+# A work order in progress with no open visit is either done (its last visit is done and the
+# technician did not ask for another: the office completes it) or needs another trip (the last
+# visit asked for one, could not be completed, or there was none yet).
+
+# ``last_outcome`` of a work order whose last finished visit was done without asking for more
+# (blank: nothing said, as by the office or by phones before the question was asked).
+CLOSING_OUTCOMES = ("", VisitOutcome.JOB_COMPLETE)
+INCOMPLETE = "incomplete"
+REOPENED = "reopened"
+
+
+def _last_finished_visit() -> QuerySet[Visit]:
+    return (Visit.objects.filter(work_order=OuterRef("pk"),
+                                 status__in=[VisitStatus.DONE, VisitStatus.INCOMPLETE])
+            .order_by(F("finished_at").desc(nulls_last=True), F("id").desc()))
+
+
+def with_last_outcome(work_orders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+    """``work_orders`` with ``last_outcome``: what the latest finished visit said (its
+    ``outcome``, "incomplete" when it could not be completed, "reopened" when the work order's
+    status changed after it, None without one).
+
+    A job reopened (or put on hold and resumed) after its last visit needs the office's plan,
+    not closing. The visit's server time is compared, never the phone's ``finished_at``: a
+    visit done offline reaches the server after the work order was started by the same push.
+    """
+    outcome = Case(When(status=VisitStatus.INCOMPLETE, then=Value(INCOMPLETE)),
+                   When(updated_at__lt=OuterRef("status_changed_at"), then=Value(REOPENED)),
+                   default=F("outcome"))
+    return work_orders.annotate(last_outcome=Subquery(
+        _last_finished_visit().annotate(said=outcome).values("said")[:1]))
+
+
+def with_last_reason(work_orders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+    """``work_orders`` with ``last_reason``: what the latest finished visit said is left to do
+    ("needs another visit" and its reason; blank otherwise)."""
+    return work_orders.annotate(last_reason=Subquery(
+        _last_finished_visit().values("outcome_reason")[:1]))
+
+
+def no_open_visit() -> Exists:
+    return ~Exists(Visit.objects.filter(work_order=OuterRef("pk"),
+                                        status__in=OPEN_VISIT_STATUSES))
+
+
+def ready_to_close_ids(organization: Organization) -> QuerySet:
+    """The ids of the work orders ready to close (see ``ready_to_close``), as a subquery.
+
+    Open work orders with no open visit are read from the (organization, status) index alone
+    (joined with the customer, SQLite would walk the organization's whole history), and only
+    for those few is the last visit looked up. The queue and the dashboard leave these out of
+    the work to schedule with one uncorrelated ``NOT IN``.
+    """
+    candidates = (WorkOrder.objects.filter(organization=organization,
+                                           status__in=[Status.SCHEDULED, Status.IN_PROGRESS])
+                  .filter(no_open_visit()).values("pk"))
+    return (with_last_outcome(WorkOrder.objects.filter(organization=organization,
+                                                       pk__in=candidates))
+            .filter(last_outcome__in=CLOSING_OUTCOMES).values("pk"))
+
+
+def ready_to_close(organization: Organization) -> QuerySet[WorkOrder]:
+    """Work orders whose visits are all finished, the last one done without asking for another
+    visit (and nothing changed its status since): the work is done and the office completes
+    the job. Oldest finish first."""
+    last_finished = Subquery(_last_finished_visit().values("finished_at")[:1])
+    return (WorkOrder.objects.filter(organization=organization,
+                                     pk__in=ready_to_close_ids(organization))
+            .annotate(finished_at=last_finished)
+            .select_related("customer", "site")
+            .order_by(F("finished_at").asc(nulls_last=True), "number"))

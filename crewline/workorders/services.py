@@ -26,6 +26,7 @@ from crewline.core.audit import audit_record, diff, organization_write_lock, sna
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
 from crewline.workorders.models import (
+    OPEN_VISIT_STATUSES,
     EntryKind,
     JobType,
     Priority,
@@ -34,11 +35,12 @@ from crewline.workorders.models import (
     TimelineEntry,
     Visibility,
     Visit,
+    VisitOutcome,
     VisitStatus,
     WorkOrder,
     WorkOrderKind,
 )
-from crewline.workorders.signals import visit_changed
+from crewline.workorders.signals import entry_visibility_changed, visit_changed
 
 if TYPE_CHECKING:
     from crewline.scheduling.conflicts import Conflict
@@ -420,6 +422,56 @@ def attachment_add(*, work_order: WorkOrder, by: Member | None, file: UploadedFi
     return entry
 
 
+# Entries whose audience the office may change; signatures are always the customer's.
+SHAREABLE_KINDS = (EntryKind.NOTE, EntryKind.PHOTO, EntryKind.FILE)
+VISIBILITY_EVENTS = {
+    (EntryKind.NOTE, Visibility.CUSTOMER): gettext_noop("shared a note with the customer"),
+    (EntryKind.NOTE, Visibility.INTERNAL): gettext_noop("made a note internal"),
+    (EntryKind.PHOTO, Visibility.CUSTOMER): gettext_noop("shared a photo with the customer"),
+    (EntryKind.PHOTO, Visibility.INTERNAL): gettext_noop("made a photo internal"),
+    (EntryKind.FILE, Visibility.CUSTOMER): gettext_noop("shared a file with the customer"),
+    (EntryKind.FILE, Visibility.INTERNAL): gettext_noop("made a file internal"),
+}
+
+
+def entry_visibility_set(*, entry: TimelineEntry, visibility: str,
+                         by: Member | None) -> TimelineEntry:
+    """Let the customer see a note, photo or file of the job, or keep it internal again.
+
+    The one change an entry takes after it is written: the timeline records who changed it
+    (a system entry), the audit log the before and after, and ``entry_visibility_changed``
+    is sent (the job report makes a new version). Setting what it already is changes nothing.
+    """
+    if entry.kind not in SHAREABLE_KINDS:
+        raise ValidationError(_("Only notes, photos and files can be shared with the customer "
+                                "or kept internal."), code="not_shareable")
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose who may see it.")})
+    with transaction.atomic():
+        organization_write_lock(entry.organization_id)
+        locked = (TimelineEntry.objects.select_for_update(of=("self",))
+                  .select_related("work_order__organization").get(pk=entry.pk))
+        before = locked.visibility
+        if before != visibility:
+            locked.visibility = visibility
+            locked.save(update_fields=["visibility"])
+            wo = locked.work_order
+            TimelineEntry.objects.create(
+                organization_id=wo.organization_id, work_order=wo, visit_id=locked.visit_id,
+                kind=EntryKind.SYSTEM, author=by,
+                body=_(VISIBILITY_EVENTS[(locked.kind, visibility)]),
+                data={"event": "visibility", "entry": locked.pk, "kind": locked.kind,
+                      "from": before, "to": visibility},
+            )
+            audit_record(organization=wo.organization, actor=by, action="timeline.visibility",
+                         obj=wo, changes={"entry": [None, locked.pk],
+                                          "visibility": [before, visibility]})
+            entry_visibility_changed.send(sender=TimelineEntry, entry=locked, by=by,
+                                          before=before)
+    entry.visibility = visibility
+    return entry
+
+
 VISIT_FIELDS = ("start", "end", "crew", "notes", "status")
 
 
@@ -695,7 +747,8 @@ def visit_is_paused(visit: Visit) -> bool:
 
 def _visit_transition(*, visit: Visit, event: str, by: Member | None,
                       device_time: dt.datetime | None, reason: str = "",
-                      before_save: Callable[[Visit], None] | None = None) -> Visit:
+                      before_save: Callable[[Visit], None] | None = None,
+                      outcome: str = "") -> Visit:
     sources, target = VISIT_TRANSITIONS[event]
     if device_time is not None and timezone.is_naive(device_time):
         raise ValueError("Times must be timezone-aware.")
@@ -734,18 +787,24 @@ def _visit_transition(*, visit: Visit, event: str, by: Member | None,
         elif event in ("complete", "incomplete"):
             locked.finished_at = device_time or now
             fields.append("finished_at")
+        if event == "complete":
+            locked.outcome = outcome
+            locked.outcome_reason = reason if outcome == VisitOutcome.ANOTHER_VISIT else ""
+            fields += ["outcome", "outcome_reason"]
         locked.save(update_fields=fields)
         TimelineEntry.objects.create(
             organization_id=locked.organization_id, work_order=locked.work_order, visit=locked,
             kind=EntryKind.VISIT_STATUS, author=by, body=reason, device_time=device_time,
             created_at=now,
             data={"event": event, "from": before["status"], "to": locked.status,
-                  **({"paused": True} if event == "complete" and paused else {})},
+                  **({"paused": True} if event == "complete" and paused else {}),
+                  **({"outcome": outcome} if outcome else {})},
         )
         audit_record(organization=locked.work_order.organization, actor=by,
                      action=f"visit.{event}", obj=locked,
                      changes={"status": [before["status"], locked.status],
                               "device_time": [None, device_time],
+                              **({"outcome": [None, outcome]} if outcome else {}),
                               **({"reason": [None, reason]} if reason else {})})
         visit_changed.send(sender=Visit, visit=locked, by=by, change="status", before=before,
                            after=_visit_state(locked, crew_ids))
@@ -836,18 +895,54 @@ def visit_completion_problems(visit: Visit) -> list[str]:
 
 
 def visit_complete(*, visit: Visit, by: Member | None,
-                   device_time: dt.datetime | None = None) -> Visit:
+                   device_time: dt.datetime | None = None, outcome: str = "",
+                   reason: str = "") -> Visit:
     """on site → done. Refused while the organization's requirements are not met (see
-    ``visit_completion_problems``). The work order's status is left to the office, which
-    reviews and completes the job."""
+    ``visit_completion_problems``).
+
+    ``outcome`` is what the technician says of the job on its last open visit:
+
+    - ``"job_complete"``: the work order is completed (``work_order_complete``, the office's
+      own service: the job report follows) when the organization lets the technician close
+      jobs and no other visit of it is open; otherwise it waits for the office, ready to close;
+    - ``"another_visit"``, with a ``reason``: the work order stays open and goes back to the
+      office's queue with that reason;
+    - blank: nothing said; a work order with no open visit left then shows as ready to close.
+    """
+    if outcome not in ("", *VisitOutcome.values):
+        raise ValidationError({"outcome": _("Say whether the job is complete or needs "
+                                            "another visit.")}, code="bad_outcome")
+    if outcome == VisitOutcome.ANOTHER_VISIT:
+        reason = _require_reason(reason, _("another visit"))
+    else:
+        reason = _check_reason_length((reason or "").strip())
 
     def requirements(locked: Visit) -> None:
         problems = visit_completion_problems(locked)
         if problems:
             raise ValidationError(" ".join(problems), code="requirements")
 
-    return _visit_transition(visit=visit, event="complete", by=by, device_time=device_time,
-                             before_save=requirements)
+    with _atomic():
+        visit = _visit_transition(visit=visit, event="complete", by=by,
+                                  device_time=device_time, reason=reason,
+                                  before_save=requirements, outcome=outcome)
+        if outcome == VisitOutcome.JOB_COMPLETE and technician_closes_jobs(visit.organization_id):
+            wo = WorkOrder.objects.get(pk=visit.work_order_id)
+            open_visits = Visit.objects.filter(work_order_id=wo.pk,
+                                               status__in=OPEN_VISIT_STATUSES)
+            # On hold or another trip booked meanwhile: the office decides.
+            if "complete" in allowed_transitions(wo) and not open_visits.exists():
+                work_order_complete(work_order=wo, by=by)
+    return visit
+
+
+def technician_closes_jobs(organization_id: int) -> bool:
+    """Whether the technician's "job complete" completes the work order (the organization's
+    field settings), rather than leaving it ready for the office to close."""
+    from crewline.field.models import JobsClosedBy
+    from crewline.field.selectors import field_settings_for
+
+    return field_settings_for(organization_id).jobs_closed_by == JobsClosedBy.TECHNICIAN
 
 
 def visit_incomplete(*, visit: Visit, by: Member | None, reason: str,

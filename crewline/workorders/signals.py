@@ -10,6 +10,11 @@
 
 Notifications (who is told what) and live updates listen to it; a receiver that raises rolls the
 change back, so receivers must only write rows, never send mail or call out (use tasks).
+
+``entry_visibility_changed`` is sent inside the transaction when a note, photo or file of a job
+is shared with the customer or made internal, with ``entry`` (the TimelineEntry after the
+change), ``by`` and ``before`` (the visibility it had). The job report listens: a new version
+follows.
 """
 
 from django.dispatch import Signal
@@ -18,3 +23,4 @@ VISIT_CHANGES = ("added", "assigned", "moved", "resized", "crew_changed", "cance
                  "status")
 
 visit_changed = Signal()
+entry_visibility_changed = Signal()

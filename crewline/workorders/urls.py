@@ -11,6 +11,7 @@ urlpatterns = [
     path("site-options/", views.site_options, name="site_options"),
     path("customer-options/", views.customer_options, name="customer_options"),
     path("files/<int:pk>/", views.attachment_download, name="attachment"),
+    path("entries/<int:pk>/visibility/", views.entry_visibility, name="entry_visibility"),
     path("<int:number>/", views.work_order_detail, name="detail"),
     path("<int:number>/edit/", views.work_order_edit, name="edit"),
     path("<int:number>/timeline/", views.timeline_older, name="timeline_older"),

@@ -35,6 +35,7 @@ from crewline.workorders.forms import (
 )
 from crewline.workorders.models import (
     OPEN_STATUSES,
+    EntryKind,
     Priority,
     Status,
     TimelineEntry,
@@ -263,6 +264,7 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
         "visits": selectors.work_order_visits(wo),
         "timeline": timeline,
         "timeline_more": timeline_more,
+        "work_done": selectors.work_done(wo),
         "history": history[:HISTORY_ROWS],
         "history_truncated": len(history) > HISTORY_ROWS,
         "tags": list(wo.tags.all()),
@@ -386,6 +388,32 @@ def attachment_add(request: HttpRequest, number: int) -> HttpResponse:
             return redirect(reverse("workorders:detail", args=[wo.number]) + "#timeline")
     return render(request, "workorders/detail.html",
                   _detail_context(request, wo, attachment_form=form), status=400)
+
+
+@office_required
+@require_POST
+def entry_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+    """Share a note, photo or file with the customer, or keep it internal (``visibility``)."""
+    entry = get_for_org_or_404(TimelineEntry.objects.select_related("work_order"),
+                               request.organization, pk=pk)
+    wo = entry.work_order
+    wanted = request.POST.get("visibility", "")
+    changed = wanted != entry.visibility
+    try:
+        services.entry_visibility_set(entry=entry, visibility=wanted, by=request.member)
+    except ValidationError as exc:
+        if request.htmx:
+            return HttpResponse(" ".join(exc.messages), status=400)
+        messages.error(request, " ".join(exc.messages))
+        changed = False
+    if request.htmx:
+        # The entry again, and the timeline's record of the change at its top.
+        timeline = selectors.work_order_timeline(wo)
+        change = (timeline.filter(kind=EntryKind.SYSTEM, data__entry=entry.pk).first()
+                  if changed else None)
+        return render(request, "workorders/_entry_visibility.html",
+                      {"wo": wo, "entry": timeline.get(pk=entry.pk), "change": change})
+    return redirect(reverse("workorders:detail", args=[wo.number]) + f"#entry-{entry.pk}")
 
 
 @office_required

@@ -144,7 +144,9 @@ def test_it_turns_alerts_on_and_shows_the_office_change_on_the_phone(
                      const v = window.CrewlineField.state().visits.find((x) => x.id === id);
                      return v && Date.parse(v.start) === start;
                    }""", arg=[visit.pk, int(start.timestamp() * 1000)], timeout=10_000)
-            page.wait_for_selector(f"[data-testid=notifications] a[href='#visit/{visit.pk}']")
+            # On my day, the notice opens in full, with a way to the visit.
+            page.click(f"[data-testid=notifications] a[href='#notice/{note.pk}']")
+            page.wait_for_selector(f"[data-testid=notice] a[href='#visit/{visit.pk}']")
             shot(page, "alerts-on")
 
             # Opened again, the app sends the subscription once more (the server may have lost

@@ -76,36 +76,7 @@ def test_it_changes_the_service_worker_version_when_the_shell_changes(tech_clien
     assert version(first) != version(second)
 
 
-def _item(org, owner, code, name, kind, active=True):
-    from decimal import Decimal
-
-    from crewline.billing import services
-
-    item = services.price_item_create(organization=org, by=owner, code=code, name=name,
-                                      kind=kind, unit="each", unit_price=Decimal("10"))
-    if not active:
-        type(item).objects.filter(pk=item.pk).update(is_active=False)
-    return item
-
-
-def test_it_lists_the_active_price_book_materials_first(tech_client, org, owner, other_org,
-                                                      outsider, django_assert_max_num_queries):
-    from crewline.billing.models import ItemKind
-
-    _item(org, owner, "CALL", "Service call", ItemKind.SERVICE)
-    valve = _item(org, owner, "ZV-34", "Zone valve 3/4in", ItemKind.MATERIAL)
-    _item(org, owner, "OLD", "Old valve", ItemKind.MATERIAL, active=False)
-    _item(other_org, outsider, "RIV", "Rival's pipe", ItemKind.MATERIAL)
-    with django_assert_max_num_queries(6):
-        response = tech_client.get(reverse("field:price_book"))
-    assert response.status_code == 200
-    items = response.json()["items"]
-    assert [i["code"] for i in items] == ["ZV-34", "CALL"]
-    assert items[0] == {"id": valve.pk, "code": "ZV-34", "name": "Zone valve 3/4in",
-                        "unit": "each"}
-
-
-@pytest.mark.parametrize("name", ["app", "manifest", "sw", "price_book"])
+@pytest.mark.parametrize("name", ["app", "manifest", "sw"])
 def test_it_sends_visitors_without_a_login_to_log_in(client, db, name):
     response = client.get(reverse(f"field:{name}"))
     assert response.status_code == 302

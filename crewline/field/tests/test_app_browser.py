@@ -178,7 +178,8 @@ def test_it_keeps_a_visit_done_offline_and_sends_it_exactly_once(phone, technici
     by_kind = {e.kind: e for e in entries}
     assert by_kind[EntryKind.NOTE].body == "Replaced the zone valve"
     assert by_kind[EntryKind.PART].data == {"name": "Zone valve 3/4in", "quantity": "2",
-                                            "unit": "each", "price_book_item_id": valve.pk}
+                                            "unit": "each", "price_book_item_id": valve.pk,
+                                            "code": "ZV-34"}
     assert by_kind[EntryKind.LABOR].data["minutes"] == 45
     assert by_kind[EntryKind.SIGNATURE].data["signer_name"] == "Rosa Diaz"
     assert all(e.device_time is not None for e in entries)

@@ -55,6 +55,36 @@ def change_rows(changes: dict) -> list[tuple[str, object, object]]:
     return rows
 
 
+@register.filter
+def minutes_label(value: object) -> str:
+    """Minutes of labor as "1 h 35 min", "2 h" or "45 min"."""
+    try:
+        hours, minutes = divmod(max(int(value), 0), 60)
+    except (TypeError, ValueError):
+        return ""
+    if hours and minutes:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+    if hours:
+        return _("%(h)d h") % {"h": hours}
+    return _("%(m)d min") % {"m": minutes}
+
+
+@register.filter
+def quantity_label(value: object) -> str:
+    """A part's quantity as stored ("2", "2.5", "2.50"), without trailing zeros."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value or "")
+    if not number.is_finite():
+        return str(value)
+    if number == number.to_integral_value():
+        return str(number.quantize(Decimal(1)))
+    return format(number.normalize(), "f")
+
+
 @register.simple_tag
 def window(start: dt.datetime | None, end: dt.datetime | None) -> str:
     """``Tue 14 Jan, 09:00–11:00`` in the current time zone; spans of days show both dates."""

@@ -15,12 +15,52 @@
   const h = (v) => String(v == null ? "" : v).replace(/[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const fmt = (s, vars) => s.replace(/%\((\w+)\)s/g, (_, k) => vars[k]);
-  const tz = () => (state.kv.organization && state.kv.organization.time_zone) || undefined;
-  const time = (iso) => iso ? new Date(iso).toLocaleTimeString([], { hour: "numeric",
-    minute: "2-digit", timeZone: tz() }) : "";
+  const org = () => state.kv.organization || CFG.organization || {};
+  const tz = () => org().time_zone || undefined;
+  const formats = () => org().formats || CFG.organization.formats;
+
+  /* Django's date format letters (those Crewline's formats use), in the organization's time
+   * zone and the page's language: the phone writes times as every office page does. */
+  const LANG = document.documentElement.lang || undefined;
+  const intlCache = new Map();
+  function intl(locale, opts) {
+    const key = locale + JSON.stringify(opts);
+    if (!intlCache.has(key)) intlCache.set(key, new Intl.DateTimeFormat(locale, opts));
+    return intlCache.get(key);
+  }
+  function formatDate(iso, format) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    const zone = tz();
+    const n = {};
+    intl("en-GB", { timeZone: zone, year: "numeric", month: "numeric", day: "numeric",
+      hour: "numeric", minute: "numeric", second: "numeric", hourCycle: "h23" })
+      .formatToParts(d).forEach((p) => { if (p.type !== "literal") n[p.type] = parseInt(p.value, 10); });
+    const name = (opts) => intl(LANG, Object.assign({ timeZone: zone }, opts)).format(d);
+    const pad = (v) => String(v).padStart(2, "0");
+    const hour12 = n.hour % 12 || 12;
+    const letters = {
+      d: () => pad(n.day), j: () => n.day, D: () => name({ weekday: "short" }),
+      l: () => name({ weekday: "long" }), M: () => name({ month: "short" }),
+      N: () => name({ month: "short" }), b: () => name({ month: "short" }).toLowerCase(),
+      F: () => name({ month: "long" }), n: () => n.month, m: () => pad(n.month),
+      Y: () => n.year, y: () => pad(n.year % 100), H: () => pad(n.hour), G: () => n.hour,
+      i: () => pad(n.minute), s: () => pad(n.second), g: () => hour12, h: () => pad(hour12),
+      A: () => (n.hour < 12 ? "AM" : "PM"), a: () => (n.hour < 12 ? "a.m." : "p.m."),
+      P: () => (n.minute ? `${hour12}:${pad(n.minute)}` : hour12) + (n.hour < 12 ? " a.m." : " p.m."),
+    };
+    let out = "";
+    for (let i = 0; i < format.length; i++) {
+      const c = format[i];
+      if (c === "\\") out += format[++i] || "";
+      else out += letters[c] ? letters[c]() : c;
+    }
+    return out;
+  }
+  const time = (iso) => formatDate(iso, formats().time);
   const dayKey = (iso) => iso ? new Date(iso).toLocaleDateString("en-CA", { timeZone: tz() }) : "";
-  const dayLabel = (iso) => new Date(iso).toLocaleDateString([], { weekday: "long",
-    month: "short", day: "numeric", timeZone: tz() });
+  const dayLabel = (iso) => formatDate(iso, formats().day);
+  const dateTime = (iso) => formatDate(iso, formats().date) + " " + time(iso);
   const statusLabel = (v) => v.paused && v.status === "on_site" ? T.status_paused
     : (T["status_" + v.status] || v.status);
   const mapsUrl = (q) => "https://www.google.com/maps/search/?api=1&query=" + encodeURIComponent(q);
@@ -219,7 +259,12 @@
     const m = location.hash.match(/^#visit\/(\d+)/);
     const visit = m && state.visits.find((v) => v.id === +m[1]);
     const keep = focusKey(document.activeElement);
-    app.innerHTML = visit ? visitView(visit) : dayView();
+    const n = location.hash.match(/^#notice\/(\d+)/);
+    const notice = n && (state.kv.notifications || []).find((x) => x.id === +n[1]);
+    if (visit) app.innerHTML = visitView(visit);
+    else if (notice) app.innerHTML = noticeView(notice);
+    else if (location.hash === "#notices") app.innerHTML = noticesView();
+    else app.innerHTML = dayView();
     if (visit) setupSignature();
     const again = keep && app.querySelector(keep);
     if (again) again.focus({ preventScroll: true });
@@ -264,14 +309,43 @@
       out += `<section class="alert alert-danger" data-testid="rejected"><h2 class="h6">${h(T.rejected_title)}</h2><ul class="mb-0">` +
         rejected.map((r) => `<li>${h(r.reason)}</li>`).join("") + "</ul></section>";
     }
-    const notes = (state.kv.notifications || []).filter((n) => !n.read).slice(0, 3);
-    if (notes.length) {
-      out += `<section class="field-notices mb-3" data-testid="notifications">` + notes.map((n) =>
-        `<div class="field-notice">${n.visit ? `<a href="#visit/${+n.visit}">` : ""}<strong>${h(n.title)}</strong>` +
-        (n.body ? `<div class="small">${h(n.body)}</div>` : "") + (n.visit ? "</a>" : "") + "</div>").join("") +
-        "</section>";
+    const all = state.kv.notifications || [];
+    const unread = all.filter((n) => !n.read);
+    if (unread.length) {
+      out += `<section class="field-notices mb-3" data-testid="notifications"><h2 class="visually-hidden">${h(T.notices)}</h2>` +
+        unread.slice(0, 3).map((n) =>
+          `<div class="field-notice" data-notice="${+n.id}"><a href="#notice/${+n.id}"><strong>${h(n.title)}</strong>` +
+          (n.body ? `<div class="small">${h(n.body)}</div>` : "") + "</a></div>").join("") +
+        `<a class="btn btn-link px-0" href="#notices">${h(fmt(T.all_notices, { n: all.length }))}</a></section>`;
     }
     return out;
+  }
+
+  const visitOnPhone = (id) => id && state.visits.some((v) => v.id === +id);
+
+  /* A notice in full: when it came, all of its text, the visit it is about; reading it here
+   * is one tap (the office's bell shows it read too). */
+  function noticeView(n) {
+    const actions = [];
+    if (visitOnPhone(n.visit)) {
+      actions.push(`<a class="btn btn-primary btn-lg flex-fill" href="#visit/${+n.visit}" data-do="notice_open" data-notice="${+n.id}">${h(T.open_visit)}</a>`);
+    }
+    actions.push(n.read ? `<span class="btn btn-lg btn-outline-secondary flex-fill disabled" aria-disabled="true">${h(T.notice_read)}</span>`
+      : `<button type="button" class="btn btn-outline-primary btn-lg flex-fill" data-do="notice_read" data-notice="${+n.id}">${h(T.mark_read)}</button>`);
+    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a>
+      <article data-testid="notice"><h1 class="h4 mb-1">${h(n.title)}</h1>
+      <p class="text-muted small mb-2">${h(n.at ? dayLabel(n.at) + ", " + time(n.at) : "")}</p>
+      ${n.body ? `<p class="field-pre">${h(n.body)}</p>` : ""}
+      <div class="d-flex flex-wrap gap-2">${actions.join("")}</div></article>`;
+  }
+
+  function noticesView() {
+    const all = state.kv.notifications || [];
+    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a><h1 class="h4">${h(T.notices)}</h1>` +
+      (all.length ? `<ul class="list-group" data-testid="notices">` + all.map((n) =>
+        `<li class="list-group-item${n.read ? "" : " fw-semibold"}"><a class="d-block text-reset text-decoration-none py-1" href="#notice/${+n.id}">${h(n.title)}` +
+        `<span class="d-block small text-muted fw-normal">${h(n.at ? dayLabel(n.at) + ", " + time(n.at) : "")}${n.read ? "" : " · " + h(T.unread)}</span></a></li>`).join("") + "</ul>"
+        : `<p class="text-muted">${h(T.no_notices)}</p>`);
   }
 
   function visitCard(v) {
@@ -317,13 +391,16 @@
     if (e.kind === "note") what = h(e.body);
     else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`;
     else if (e.kind === "signature") what = `${h(T.signed_by)} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(T.signature)}" src="${h(e.local_url || e.url)}">`;
-    else if (e.kind === "part") what = `${h(T.part)}: ${h(d.quantity)} ${h(d.unit)} × ${h(d.name || e.body)}`;
+    else if (e.kind === "part") what = `${h(T.part)}: ${h(d.quantity)} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
     else if (e.kind === "labor") what = `${h(T.labor)}: ${h(d.minutes)} ${h(T.min)}`;
     else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
-    else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") + (e.body ? ": " + h(e.body) : "");
+    else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") +
+      (d.outcome ? " · " + h(T["outcome_" + d.outcome] || d.outcome) : "") + (e.body ? ": " + h(e.body) : "");
     else what = h(e.body || e.kind);
     return `<li class="list-group-item" data-kind="${h(e.kind)}">${when} ${what}${pending}</li>`;
   }
+
+  const freeText = (d) => d.price_book_item_id ? "" : ` <span class="badge text-bg-warning">${h(T.not_in_price_book)}</span>`;
 
   const answerText = (a) => a === true ? T.yes : a === false ? T.no : a;
 
@@ -368,16 +445,29 @@
     return Math.max(0, Math.round((end - new Date(v.arrived_at)) / 60000));
   }
 
+  /* The job's last open visit: finishing it, the technician says whether the job is done. */
+  const lastVisit = (v) => ((v.work_order || {}).open_visits || 0) <= 1;
+
   function actionsView(v) {
-    const b = (name, label, cls) => `<button type="button" class="btn btn-lg ${cls} flex-fill" data-do="${name}">${h(label)}</button>`;
+    const b = (name, label, cls, extra) => `<button type="button" class="btn btn-lg ${cls} flex-fill" data-do="${name}"${extra || ""}>${h(label)}</button>`;
     const out = [];
+    const last = v.status === "on_site" && lastVisit(v);
     if (v.status === "scheduled") out.push(b("visit_en_route", T.on_my_way, "btn-primary"), b("visit_arrive", T.arrived, "btn-outline-primary"));
     if (v.status === "en_route") out.push(b("visit_arrive", T.arrived, "btn-primary"));
     if (v.status === "on_site") {
       out.push(v.paused ? b("visit_resume", T.resume, "btn-warning") : b("visit_pause", T.pause, "btn-outline-dark"));
-      out.push(b("visit_complete", T.completed, "btn-success"));
+      out.push(last ? b("visit_complete", T.job_complete, "btn-success", ' data-outcome="job_complete"')
+        : b("visit_complete", T.completed, "btn-success"));
     }
     let html = out.length ? `<div class="d-flex flex-wrap gap-2 mb-2">${out.join("")}</div>` : "";
+    if (last) {
+      const office = (state.kv.settings || {}).jobs_closed_by === "office";
+      html += `<p class="small text-muted mb-2">${h(office ? T.office_closes : T.job_complete_hint)}</p>
+        <details class="mb-2"><summary class="btn btn-outline-primary w-100">${h(T.another_visit)}</summary>
+        <form data-form="another" class="mt-2"><label class="form-label" for="another-reason">${h(T.left_to_do)}</label>
+        <textarea id="another-reason" class="form-control" name="reason" maxlength="500" required></textarea>
+        <button class="btn btn-primary btn-lg w-100 mt-2">${h(T.another_visit)}</button></form></details>`;
+    }
     if (v.status === "en_route" || v.status === "on_site") {
       html += `<details class="mb-2"><summary class="btn btn-outline-danger w-100">${h(T.could_not_complete)}</summary>
         <form data-form="incomplete" class="mt-2"><label class="form-label" for="reason">${h(T.reason)}</label>
@@ -385,6 +475,18 @@
         <button class="btn btn-danger btn-lg w-100 mt-2">${h(T.could_not_complete)}</button></form></details>`;
     }
     return html;
+  }
+
+  /* What the technician said when finishing the visit, so that it shows after a reload too. */
+  function outcomeView(v) {
+    if (v.status !== "done") return "";
+    const done = (v.entries || []).filter((e) => e.kind === "visit_status" && (e.data || {}).event === "complete").pop();
+    const outcome = done && (done.data || {}).outcome;
+    if (outcome === "job_complete") return `<div class="alert alert-success" data-testid="outcome">${h(T.job_complete)}</div>`;
+    if (outcome === "another_visit") {
+      return `<div class="alert alert-warning" data-testid="outcome"><strong>${h(T.another_visit)}</strong>${done.body ? `<div class="field-pre">${h(done.body)}</div>` : ""}</div>`;
+    }
+    return "";
   }
 
   function completionProblems(v) {
@@ -398,6 +500,13 @@
     }
     return problems;
   }
+
+  /* What the phone offers for a new photo: the organization's choice (shared by default). */
+  const photoDefault = () => (state.kv.settings || {}).photo_visibility || "customer";
+  const photoVisibility = () => {
+    const box = document.getElementById("photo-customer");
+    return box ? (box.checked ? "customer" : "internal") : photoDefault();
+  };
 
   function visitView(v) {
     const wo = v.work_order || {};
@@ -418,7 +527,7 @@
         ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}">${h(T.call)}</a>` : ""}
       </div>
       <div id="field-flash">${flash ? `<div class="alert alert-warning">${flash}</div>` : ""}</div>
-      ${open ? actionsView(v) : `<div class="alert alert-secondary">${h(T.status_cancelled)}</div>`}
+      ${open ? actionsView(v) + outcomeView(v) : `<div class="alert alert-secondary">${h(T.status_cancelled)}</div>`}
       ${section(T.instructions, wo.instructions ? `<p class="field-pre">${h(wo.instructions)}</p>` : "")}
       ${section(T.visit_notes, v.notes ? `<p class="field-pre">${h(v.notes)}</p>` : "")}
       ${section(T.access_notes, site.access_notes ? `<p class="field-pre">${h(site.access_notes)}</p>` : "")}
@@ -430,11 +539,13 @@
         <div class="form-check my-2"><input class="form-check-input" type="checkbox" name="customer" id="note-customer"><label class="form-check-label" for="note-customer">${h(T.customer_visible)}</label></div>
         <button class="btn btn-primary btn-lg w-100">${h(T.add_note)}</button></form></section>
       <section class="mb-3" data-testid="photos"><h2 class="h5">${h(T.photos)}</h2>
-        <div class="field-thumbs mb-2">${photos.map((e) => `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`).join("")}</div>
+        <div class="field-thumbs mb-2">${photos.map((e) => `<span class="d-inline-flex flex-column align-items-center" data-visibility="${h(e.visibility || "internal")}"><img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">` +
+          `<span class="small ${e.visibility === "customer" ? "" : "text-muted"}">${h(e.visibility === "customer" ? T.photo_shared : T.photo_internal)}</span></span>`).join("")}</div>
+        <div class="form-check my-2"><input class="form-check-input" type="checkbox" id="photo-customer" data-testid="photo-customer"${photoDefault() === "customer" ? " checked" : ""}><label class="form-check-label" for="photo-customer">${h(T.photos_customer)}</label></div>
         <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.take_photo)}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" id="field-camera" data-do="photos"></label>
         <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" id="field-gallery" data-do="photos" data-testid="gallery"></label></div></section>
       <section class="mb-3" data-testid="parts"><h2 class="h5">${h(T.parts)}</h2>
-        <ul class="list-unstyled">${parts.map((e) => `<li>${h(e.data.quantity)} ${h(e.data.unit)} × ${h(e.data.name || e.body)}</li>`).join("")}</ul>
+        <ul class="list-unstyled">${parts.map((e) => `<li>${h(e.data.quantity)} ${h(e.data.unit)} × ${h(e.data.name || e.body)}${freeText(e.data)}</li>`).join("")}</ul>
         <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" list="field-price-book" autocomplete="off" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required>
         <datalist id="field-price-book">${(state.kv.price_book || []).map((i) => `<option value="${h(i.name)}">${h(i.code)}</option>`).join("")}</datalist></div>
         <div class="col-5"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(T.quantity)}" required></div>
@@ -515,7 +626,14 @@
     } else if (what === "visit_complete") {
       const problems = completionProblems(v);
       if (problems.length) { setFlash(problems.join(" ")); render(); return; }
-      await act(what, { visit_id: v.id });
+      const args = { visit_id: v.id };
+      if (el.dataset.outcome) args.outcome = el.dataset.outcome;
+      await act(what, args);
+    } else if (what === "notice_read" || what === "notice_open") {
+      const id = +el.dataset.notice;
+      const notice = (state.kv.notifications || []).find((n) => n.id === id);
+      if (what === "notice_read") location.hash = "#";
+      if (notice && !notice.read) await act("notification_read", { notification_id: id });
     } else if (what.startsWith("visit_")) {
       await act(what, { visit_id: v.id });
     } else if (what === "answer") {
@@ -545,15 +663,18 @@
     if (!v || !el.files || !el.files.length) return;
     const files = Array.from(el.files);
     if (el.dataset.do === "photos") {
+      const visibility = photoVisibility();
       for (const file of files) {
         const p = await preparePhoto(file);
-        await act("photo_add", { visit_id: v.id, client_id: CS.uuid(), data: p.data, sha256: p.sha256 });
+        await act("photo_add", { visit_id: v.id, client_id: CS.uuid(), data: p.data, sha256: p.sha256,
+          visibility });
       }
     } else if (el.dataset.do === "answer-photo") {
       const p = await preparePhoto(files[0]);
       const photoId = CS.uuid();
       const item = v.work_order.checklist[+el.dataset.index];
-      await act("photo_add", { visit_id: v.id, client_id: photoId, data: p.data, sha256: p.sha256 });
+      await act("photo_add", { visit_id: v.id, client_id: photoId, data: p.data, sha256: p.sha256,
+        visibility: photoDefault() });
       await act("checklist_answer", { visit_id: v.id, client_id: CS.uuid(), index: +el.dataset.index,
         label: item.label, answer: photoId });
     }
@@ -570,6 +691,11 @@
     if (kind === "note") {
       await act("note_add", { visit_id: v.id, client_id: CS.uuid(), body: f.get("body").trim(),
         visibility: f.get("customer") ? "customer" : "internal" });
+    } else if (kind === "another") {
+      const problems = completionProblems(v);
+      if (problems.length) { setFlash(problems.join(" ")); render(); return; }
+      await act("visit_complete", { visit_id: v.id, outcome: "another_visit",
+        reason: f.get("reason").trim() });
     } else if (kind === "incomplete") {
       await act("visit_incomplete", { visit_id: v.id, reason: f.get("reason").trim() });
     } else if (kind === "answer") {

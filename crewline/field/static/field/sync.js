@@ -95,8 +95,10 @@
       if (m.name === "visit_complete" || m.name === "visit_incomplete") {
         visit.finished_at = m.client_time; visit.paused = false;
       }
+      const data = { event: rule.event, to: rule.to };
+      if (a.outcome) data.outcome = a.outcome;
       visit.entries.push({ kind: "visit_status", device_time: m.client_time, pending: m.seq,
-        body: a.reason || "", data: { event: rule.event, to: rule.to } });
+        body: a.reason || "", data });
       return true;
     }
     if (m.name === "visit_pause" || m.name === "visit_resume") {
@@ -118,11 +120,18 @@
       entry.data = { signer_name: a.signer_name }; }
     if (kind === "checklist") entry.data = { index: a.index, label: a.label, answer: a.answer };
     if (kind === "part") { entry.body = a.name;
-      entry.data = { name: a.name, quantity: String(a.quantity), unit: a.unit || "" }; }
+      entry.data = { name: a.name, quantity: String(a.quantity), unit: a.unit || "",
+        price_book_item_id: a.price_book_item_id || null }; }
     if (kind === "labor") { entry.body = a.description || "";
       entry.data = { minutes: a.minutes }; }
     visit.entries.push(entry);
     return true;
+  }
+
+  /* A notice read on the phone is read at once, before the office hears of it. */
+  function applyToNotices(notices, m) {
+    if (m.name !== "notification_read" || !notices) return notices;
+    return notices.map((n) => n.id === m.args.notification_id ? Object.assign({}, n, { read: true }) : n);
   }
 
   function applyToClock(clock, m) {
@@ -147,6 +156,8 @@
       if (args.visit_id) {
         const visit = await req(s.visits.get(args.visit_id));
         if (visit) { applyToVisit(visit, m); s.visits.put(visit); }
+      } else if (name === "notification_read") {
+        s.kv.put(applyToNotices(await req(s.kv.get("notifications")), m), "notifications");
       } else {
         s.kv.put(applyToClock(await req(s.kv.get("clock")), m), "clock");
       }
@@ -315,7 +326,19 @@
       }
       pending.filter((m) => !m.args.visit_id).forEach((m) => { clock = applyToClock(clock, m); });
       Object.values(p.sites || {}).forEach((site) => s.sites.put(site));
-      if (p.notifications) s.kv.put(p.notifications, "notifications");
+      if (p.notifications) {
+        s.kv.put(pending.reduce(applyToNotices, p.notifications), "notifications");
+      }
+      if (p.price_book) {
+        // The whole price book in a full snapshot; otherwise the items changed since the
+        // cursor, and the ids of those archived.
+        let items = p.price_book.full ? [] : ((await req(s.kv.get("price_book"))) || []);
+        const changed = new Set(p.price_book.items.map((i) => i.id)
+          .concat(p.price_book.removed || []));
+        items = items.filter((i) => !changed.has(i.id)).concat(p.price_book.items);
+        items.sort((x, y) => x.name.localeCompare(y.name) || x.id - y.id);
+        s.kv.put(items, "price_book");
+      }
       s.kv.put(clock, "clock");
       s.kv.put(p.rejected || [], "rejected");
       s.kv.put(p.settings || {}, "settings");
@@ -328,19 +351,6 @@
     return p;
   }
 
-  /* The price book for picking parts, refreshed every few hours (not part of the sync
-   * protocol: a failure here changes nothing). */
-  async function priceBook(db, client) {
-    const fetched = await tx(db, "readonly", (s) => req(s.kv.get("price_book_at")));
-    if (fetched && Date.now() - fetched < 6 * 3600 * 1000) return;
-    try {
-      const data = await client.call("price-book");
-      await tx(db, "readwrite", (s) => {
-        s.kv.put(data.items, "price_book"); s.kv.put(Date.now(), "price_book_at");
-      });
-    } catch (err) { /* try again next time */ }
-  }
-
   /* Push the outbox, then pull. Resolves with "ok", "login" or throws on network trouble. */
   async function sync(db, client) {
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -349,7 +359,6 @@
         await uploadPhotos(db, client);
         await push(db, client, deviceId);
         await pull(db, client, deviceId);
-        await priceBook(db, client);
         return "ok";
       } catch (err) {
         if (err instanceof NeedsLogin) return "login";
@@ -367,5 +376,5 @@
   const FILES_CACHE = "field-files-v1";
 
   root.CrewlineSync = { openDb, tx, req, act, load, sync, Client, uuid, isoNow,
-    applyToVisit, NeedsLogin, HttpError, FILES_CACHE };
+    applyToVisit, applyToNotices, NeedsLogin, HttpError, FILES_CACHE };
 })(typeof self !== "undefined" ? self : window);

@@ -1,0 +1,7 @@
+# Crewline's formats (see crewline/formats/__init__.py); the names of days and months follow
+# the language.
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = "j M Y"
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATETIME_FORMAT = "j M Y, H:i"
