@@ -73,7 +73,7 @@ def scroll_to(page, selector: str) -> None:
 def synced(page) -> None:
     page.evaluate("window.CrewlineField.sync()")
     page.wait_for_function(
-        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+        "() => document.querySelector('[data-testid=pending]').textContent === 'All sent'")
 
 
 def test_a_day_on_the_phone_keeps_the_job_record(phone, technician, office, owner,
@@ -139,7 +139,7 @@ def test_a_day_on_the_phone_keeps_the_job_record(phone, technician, office, owne
         page.fill("form[data-form=part] input[name=name]", name)
         page.click("form[data-form=part] button")
         page.wait_for_function(
-            f"document.querySelectorAll('[data-testid=parts] li').length === {n}")
+            f"() => document.querySelectorAll('[data-testid=parts] li').length === {n}")
     assert "not in the price book" in page.inner_text("[data-testid=parts] li:last-child")
     assert "not in the price book" not in page.inner_text("[data-testid=parts] li:first-child")
     synced(page)

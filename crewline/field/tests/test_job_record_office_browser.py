@@ -53,7 +53,7 @@ def media(settings, tmp_path):
 
 def test_the_office_sees_and_shares_what_the_crew_did(login, technician, office, owner, org,
                                                       make_visit):
-    from crewline.billing.services import price_item_create
+    from crewline.billing.services import default_labor_rate_set, price_item_create
     from crewline.field import services as field
     from crewline.workorders.services import visit_arrive, visit_complete
 
@@ -61,6 +61,7 @@ def test_the_office_sees_and_shares_what_the_crew_did(login, technician, office,
     valve = price_item_create(organization=org, by=owner, code="TRV-15",
                               name="Thermostatic radiator valve 15mm", unit="each",
                               unit_price=Decimal("24"))
+    default_labor_rate_set(organization=org, hourly_rate=Decimal("90"), by=owner)
     visit = make_visit(crew=[technician], days=-1, hour=9, title="No heat in surgery 2")
     visit_arrive(visit=visit, by=technician, device_time=today_at(9, -1))
     field.photo_add(visit=visit, by=technician, client_id=uuid.uuid4(),

@@ -13,7 +13,11 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from crewline.billing.services import invoice_draft_from_work_order, price_item_create
+from crewline.billing.services import (
+    default_labor_rate_set,
+    invoice_draft_from_work_order,
+    price_item_create,
+)
 from crewline.documents.services import job_report_create
 from crewline.field.tests.conftest import b64, new_id, png_bytes, today_at
 from crewline.workorders.models import EntryKind, TimelineEntry
@@ -33,6 +37,7 @@ def worked(phone, visit, org, owner):
     price book, one typed by hand, the customer's signature."""
     valve = price_item_create(organization=org, by=owner, code="ZV-34", name="Zone valve 3/4in",
                               unit="each", unit_price=Decimal("38"))
+    default_labor_rate_set(organization=org, hourly_rate=Decimal("90"), by=owner)
     results = [phone.send(name, **args) for name, args in [
         ("visit_arrive", {"visit_id": visit.pk}),
         ("labor_set", {"visit_id": visit.pk, "client_id": new_id(), "minutes": 30,
