@@ -131,7 +131,9 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("timesheet week", f"/timesheets/{s.technician.pk}/{s.week}/"),
         ("team", "/team/"),
         ("member", f"/team/{s.technician.pk}/"),
+        ("getting started", "/getting-started/"),
         ("settings", "/settings/"),
+        ("technician app settings", "/field/settings/"),
         ("settings hours", "/settings/hours/"),
         ("work order types", "/settings/work-order-types/"),
         ("calendar feeds", "/calendar/"),
@@ -248,6 +250,9 @@ def test_it_has_no_serious_accessibility_violation_on_any_screen(chromium, live_
     page.click(f"[data-visit='{scene.visit.pk}'] .field-visit-link")
     page.wait_for_selector("[data-testid=visit-status]")
     audit.check(page, "field visit")
+    page.evaluate("() => { location.hash = '#notices'; }")
+    page.wait_for_selector("[data-testid=notices], #field-app h1")
+    audit.check(page, "field notices")
     for name, path in technician_screens(scene):
         visit(page, audit, name, path)
     context.close()
