@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "crewline.core.middleware.MemberMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: it calls the view, again when the database aborted its transaction.
+    "crewline.core.middleware.RetryAbortedMiddleware",
 ]
 
 ROOT_URLCONF = "crewline.urls"

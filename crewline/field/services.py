@@ -67,7 +67,7 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     """
     name = (name or "").strip()[:200]
     with transaction.atomic():
-        existing = Device.objects.select_for_update().filter(pk=device_id).first()
+        existing = Device.objects.select_for_update(no_key=True).filter(pk=device_id).first()
         if existing is not None:
             if existing.member_id != member.pk or existing.revoked_at is not None:
                 raise PermissionDenied("This device belongs to someone else.")
@@ -230,15 +230,24 @@ def upload_store(*, member: Member, client_id: uuid.UUID, content: bytes,
         return existing
     _check_sha256(content, sha256)
     jpeg = image_to_jpeg(content)
+    upload = Upload(organization_id=member.organization_id, client_id=client_id,
+                    member=member, content_type="image/jpeg", size=len(jpeg),
+                    sha256=sha256.lower())
+    # The file first, outside the transaction, so the organization's lock is held only for the
+    # insert.
+    upload.file.save(f"{client_id.hex}.jpg", ContentFile(jpeg), save=False)
     try:
         with transaction.atomic():
-            upload = Upload(organization_id=member.organization_id, client_id=client_id,
-                            member=member, content_type="image/jpeg", size=len(jpeg),
-                            sha256=sha256.lower())
-            upload.file.save(f"{client_id.hex}.jpg", ContentFile(jpeg), save=False)
+            # Locks in the order of every other write (see organization_write_lock): the
+            # insert's foreign keys are checked under this lock, not against a push holding it.
+            organization_write_lock(member.organization_id)
             upload.save(force_insert=True)
     except IntegrityError:
+        upload.file.delete(save=False)  # sent twice at once: the other copy is the answer
         return Upload.objects.get(organization_id=member.organization_id, client_id=client_id)
+    except BaseException:
+        upload.file.delete(save=False)  # nothing refers to it; a retry stores it again
+        raise
     return upload
 
 
@@ -407,6 +416,8 @@ def rejected_resolve(*, rejected: RejectedMutation, by: Member) -> RejectedMutat
     if not by.is_office or by.organization_id != rejected.organization_id:
         raise PermissionDenied(_("Only the office resolves rejected changes."))
     with transaction.atomic():
+        organization_write_lock(rejected.organization_id)
+        rejected.refresh_from_db(fields=["resolved_at", "resolved_by"])
         if rejected.resolved_at is None:
             rejected.resolved_at, rejected.resolved_by = timezone.now(), by
             rejected.save(update_fields=["resolved_at", "resolved_by"])
@@ -740,7 +751,8 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
     with transaction.atomic():
         # The row lock serialises pushes of one device (two tabs, a resend racing the
         # original): the second waits here and then sees the first's last_seq.
-        last_seq, revoked_at = (Device.objects.select_for_update().filter(pk=device.pk)
+        last_seq, revoked_at = (Device.objects.select_for_update(no_key=True)
+                                .filter(pk=device.pk)
                                 .values_list("last_seq", "revoked_at").get())
         if revoked_at is not None:
             raise PermissionDenied("This device was revoked.")
