@@ -6,7 +6,9 @@ The push applies a batch in one database transaction holding the device row's lo
 mutation through the same service the office uses inside a savepoint of its own, and advances
 the device's ``last_seq`` in that transaction: a mutation is applied exactly once however often
 it is delivered, and a mutation that breaks a rule is rolled back to its savepoint and kept as a
-``RejectedMutation``.
+``RejectedMutation``. Every mutation's client id is kept once it is settled
+(``SettledMutation``), so one sent again under another number or from a newly registered
+device is a duplicate too.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member, Role
-from crewline.field.models import Device, RejectedMutation, Upload
+from crewline.field.models import Device, RejectedMutation, SettledMutation, Upload
 from crewline.field.receivers import changes_batched
 from crewline.notifications.models import Notification
 from crewline.timesheets import services as timesheets
@@ -446,6 +448,10 @@ class Context:
     # of the batch in the member's organization.
     visits: dict[int, Visit] = field(default_factory=dict)
     in_organization: dict[int, int] = field(default_factory=dict)
+    # The member's mutations settled before, by client id (their names), among the batch's
+    # ids, and those this push settles (written at its end).
+    settled: dict[uuid.UUID, str] = field(default_factory=dict)
+    receipts: list[SettledMutation] = field(default_factory=list)
 
 
 def _arg_uuid(args: dict, name: str = "client_id", *, required: bool = True
@@ -690,6 +696,37 @@ def _reason(exc: Exception) -> str:
 STATUS_MUTATIONS = frozenset({"visit_incomplete"})
 
 
+def mutation_client_id(mutation: dict) -> uuid.UUID | None:
+    """The mutation's client id (``args.client_id``), or None when it has none or a malformed
+    one (which its handler rejects)."""
+    args = mutation.get("args")
+    value = args.get("client_id") if isinstance(args, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _settle(ctx: Context, mutation: dict) -> tuple[str, str]:
+    """``("duplicate", "")`` for a mutation whose client id this member's phones settled
+    before, under whatever device and seq; otherwise what ``_apply_one`` says, and its client
+    id is kept (applied or rejected, it is settled)."""
+    name = mutation.get("name")
+    client_id = mutation_client_id(mutation)
+    if client_id is not None and ctx.settled.get(client_id) == name:
+        return "duplicate", ""
+    status, reason = _apply_one(ctx, mutation)
+    if (client_id is not None and client_id not in ctx.settled and isinstance(name, str)
+            and name in MUTATIONS):
+        ctx.settled[client_id] = name
+        ctx.receipts.append(SettledMutation(
+            organization_id=ctx.device.organization_id, member_id=ctx.device.member_id,
+            client_id=client_id, name=name, device_id=ctx.device.pk, seq=mutation["seq"]))
+    return status, reason
+
+
 def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
     """Apply one mutation in a savepoint of the push's transaction; ``("applied", "")``, or
     ``("rejected", reason)`` after rolling back to the savepoint and recording the rejection."""
@@ -701,6 +738,11 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
         handler = MUTATIONS.get(name) if isinstance(name, str) else None
         if handler is None:
             raise BadArguments(_("Unknown change “%(name)s”.") % {"name": name})
+        client_id = mutation_client_id(mutation)
+        if args.get("client_id") is not None and client_id is None:
+            raise BadArguments(_("“%(name)s” must be a UUID.") % {"name": "client_id"})
+        if client_id is not None and ctx.settled.get(client_id, name) != name:
+            raise BadArguments(_("This change's id is already used by another change."))
         # The services skip savepoints of their own inside this one; a client id sent before
         # surfaces as an IntegrityError, and the mutation is tried once more with them, which
         # finds the earlier entry.
@@ -765,6 +807,14 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
         if visit_ids:
             ctx.visits = {v.pk: v for v in _visits_query(ctx.member).filter(pk__in=visit_ids)}
             ctx.in_organization = {pk: v.work_order_id for pk, v in ctx.visits.items()}
+        client_ids = {cid for m in mutations if m["seq"] > last_seq
+                      and (cid := mutation_client_id(m)) is not None}
+        if client_ids:
+            # Read under the organization's lock: a push from the member's other phone has
+            # committed its own, or waits for this one.
+            ctx.settled = dict(SettledMutation.objects
+                               .filter(member_id=device.member_id, client_id__in=client_ids)
+                               .values_list("client_id", "name"))
         with changes_batched():
             for mutation in mutations:
                 seq = mutation["seq"]
@@ -774,10 +824,12 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
                 if seq > last_seq + 1:
                     result.expected_seq = last_seq + 1
                     break
-                status, reason = _apply_one(ctx, mutation)
+                status, reason = _settle(ctx, mutation)
                 last_seq = seq
                 result.results.append({"seq": seq, "status": status,
                                        **({"reason": reason} if reason else {})})
+        if ctx.receipts:
+            SettledMutation.objects.bulk_create(ctx.receipts)
         if last_seq != first_seq:
             Device.objects.filter(pk=device.pk).update(last_seq=last_seq,
                                                        last_seen_at=timezone.now())
