@@ -103,9 +103,13 @@ class Cursor:
             version, change_id, window_end = value.split(".")
             if version != CURSOR_VERSION:
                 return None
-            return cls(int(change_id), dt.date.fromisoformat(window_end))
+            cursor = cls(int(change_id), dt.date.fromisoformat(window_end))
         except ValueError:
             return None
+        # Within what the database and the organization's time zone can hold.
+        if not (0 <= cursor.change_id < 2**63 and 2000 <= cursor.window_end.year < 2200):
+            return None
+        return cursor
 
 
 def _window(today: dt.date) -> tuple[dt.datetime, dt.datetime, dt.date]:

@@ -35,6 +35,8 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member, Role
+from crewline.field import arguments
+from crewline.field.arguments import BadArguments
 from crewline.field.models import Device, RejectedMutation, SettledMutation, Upload
 from crewline.field.receivers import changes_batched
 from crewline.notifications.models import Notification
@@ -56,10 +58,6 @@ MAX_PHOTO_SIDE = 2560
 MAX_BATCH = 500
 
 
-class BadArguments(Exception):
-    """A mutation whose arguments are malformed: rejected with this message as the reason."""
-
-
 # --- Devices --------------------------------------------------------------------------------
 
 def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> Device:
@@ -67,7 +65,7 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     updates its name. A device id already registered to someone else raises
     ``PermissionDenied`` (the caller answers 404, so ids of other people's devices stay hidden).
     """
-    name = (name or "").strip()[:200]
+    name = arguments.clean_text((name or "").strip()[:200])
     with transaction.atomic():
         existing = Device.objects.select_for_update(no_key=True).filter(pk=device_id).first()
         if existing is not None:
@@ -336,7 +334,8 @@ def checklist_answer_add(*, visit: Visit, by: Member | None, client_id: uuid.UUI
         "number": lambda a: isinstance(a, int | float) and not isinstance(a, bool),
         "text": lambda a: isinstance(a, str) and len(a) <= 2000,
         "photo": lambda a: isinstance(a, str) and _is_uuid(a),
-    }.get(kind, lambda a: a is None or isinstance(a, str | int | float | bool))
+    }.get(kind, lambda a: a is None or (isinstance(a, str) and len(a) <= 2000)
+          or isinstance(a, int | float | bool))
     if answer is not None and not ok(answer):
         raise ValidationError(_("“%(label)s” needs a %(kind)s answer.")
                               % {"label": item.get("label", ""),
@@ -356,6 +355,9 @@ def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str
         raise ValidationError({"name": _("Name the part.")})
     if not (Decimal(0) < quantity <= Decimal(100000)):
         raise ValidationError({"quantity": _("The quantity must be more than zero.")})
+    if quantity.normalize().as_tuple().exponent < -4:
+        # Invoices keep four decimal places: a finer quantity would change on its way there.
+        raise ValidationError({"quantity": _("Give the quantity with at most four decimals.")})
     return _append(visit=visit, by=by, kind=EntryKind.PART, client_id=client_id,
                    device_time=device_time, action="part.add", body=name[:200],
                    data={"name": name[:200], "quantity": str(quantity.normalize()),
@@ -390,10 +392,13 @@ def rejected_record(*, device: Device, seq: int, name: str, args: Any,
                     work_order_id: int | None) -> RejectedMutation:
     """Keep a refused mutation and tell the office (in-app notifications to owners and office
     staff), in the push's transaction."""
+    # Kept as sent, less what the database cannot store (the reason says what was wrong).
+    reason = arguments.clean_text(reason)
     rejected = RejectedMutation.objects.create(
-        organization_id=device.organization_id, device=device, seq=seq, name=name[:40],
-        args=args if isinstance(args, dict) else {"value": args}, client_time=client_time,
-        reason=reason, work_order_id=work_order_id,
+        organization_id=device.organization_id, device=device, seq=seq,
+        name=arguments.clean_text(name[:40]),
+        args=arguments.storable(args if isinstance(args, dict) else {"value": args}),
+        client_time=client_time, reason=reason, work_order_id=work_order_id,
     )
     member = device.member
     url = reverse("field:rejected_list")
@@ -492,10 +497,7 @@ def _visits_query(member: Member):
 
 
 def _visit_id(args: dict) -> int:
-    visit_id = args.get("visit_id")
-    if not isinstance(visit_id, int) or isinstance(visit_id, bool):
-        raise BadArguments(_("“visit_id” must be a number."))
-    return visit_id
+    return arguments.arg_id(args, "visit_id")
 
 
 def _visit(ctx: Context, args: dict) -> Visit:
@@ -599,8 +601,8 @@ def _part(ctx: Context, args: dict) -> Any:
     if not quantity.is_finite():
         raise BadArguments(_("“quantity” must be a number."))
     item = args.get("price_book_item_id")
-    if item is not None and (not isinstance(item, int) or isinstance(item, bool)):
-        raise BadArguments(_("“price_book_item_id” must be a number."))
+    if item is not None:
+        item = arguments.arg_id(args, "price_book_item_id")
     name = _arg_str(args, "name", max_length=200)
     unit = _arg_str(args, "unit", max_length=20)
     if item is not None and django_apps.is_installed("crewline.billing"):
@@ -678,7 +680,7 @@ def parse_client_time(value: Any) -> dt.datetime | None:
         raise BadArguments(_("“client_time” must be an ISO 8601 time.")) from exc
     if timezone.is_naive(parsed):
         raise BadArguments(_("“client_time” needs a time zone offset."))
-    return parsed
+    return arguments.check_client_time(parsed)
 
 
 def _reason(exc: Exception) -> str:
@@ -731,13 +733,18 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
     """Apply one mutation in a savepoint of the push's transaction; ``("applied", "")``, or
     ``("rejected", reason)`` after rolling back to the savepoint and recording the rejection."""
     name = mutation.get("name")
-    args = mutation.get("args") if isinstance(mutation.get("args"), dict) else {}
+    sent_args = mutation.get("args")
+    args = sent_args if isinstance(sent_args, dict) else {}
     ctx.device_time, ctx.work_order_id = None, None
     try:
-        ctx.device_time = parse_client_time(mutation.get("client_time"))
         handler = MUTATIONS.get(name) if isinstance(name, str) else None
         if handler is None:
-            raise BadArguments(_("Unknown change “%(name)s”.") % {"name": name})
+            raise BadArguments(_("Unknown change “%(name)s”.")
+                               % {"name": arguments.clean_text(str(name)[:40])})
+        if sent_args is not None and not isinstance(sent_args, dict):
+            raise BadArguments(_("“args” must be an object."))
+        arguments.check_args(args)
+        ctx.device_time = parse_client_time(mutation.get("client_time"))
         client_id = mutation_client_id(mutation)
         if args.get("client_id") is not None and client_id is None:
             raise BadArguments(_("“%(name)s” must be a UUID.") % {"name": "client_id"})
@@ -764,11 +771,12 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
         reason = _reason(exc)
         visit_id = args.get("visit_id")
         device = ctx.device
-        if ctx.work_order_id is None and isinstance(visit_id, int):
+        if ctx.work_order_id is None and arguments.is_id(visit_id):
             ctx.work_order_id = (Visit.objects.filter(organization_id=device.organization_id,
                                                       pk=visit_id)
                                  .values_list("work_order_id", flat=True).first())
-        rejected_record(device=device, seq=mutation["seq"], name=str(name), args=args,
+        rejected_record(device=device, seq=mutation["seq"], name=str(name),
+                        args=sent_args if sent_args is not None else {},
                         client_time=ctx.device_time, reason=reason,
                         work_order_id=ctx.work_order_id)
         return "rejected", reason
@@ -803,7 +811,7 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
         first_seq = last_seq
         visit_ids = {m["args"]["visit_id"] for m in mutations if m["seq"] > last_seq
                      and isinstance(m.get("args"), dict)
-                     and isinstance(m["args"].get("visit_id"), int)}
+                     and arguments.is_id(m["args"].get("visit_id"))}
         if visit_ids:
             ctx.visits = {v.pk: v for v in _visits_query(ctx.member).filter(pk__in=visit_ids)}
             ctx.in_organization = {pk: v.work_order_id for pk, v in ctx.visits.items()}

@@ -36,7 +36,7 @@ def _error(status: int, message: str, **extra: Any) -> JsonResponse:
 def _json_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # numbers past Python's digit limit, nesting
         raise ValueError(_("The request is not valid JSON.")) from exc
     if not isinstance(body, dict):
         raise ValueError(_("The request must be a JSON object."))
