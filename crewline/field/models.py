@@ -31,7 +31,8 @@ class FieldSettings(OrgOwned):
 
 class Device(OrgOwned):
     """A member's phone or tablet. Its id is made by the device; mutations are numbered per
-    device and ``last_seq`` is the last one applied (or rejected)."""
+    device and ``last_seq`` is the last one applied (or rejected). ``last_seen_at`` is its
+    last sync (a push that settled something, or a pull; to the minute)."""
 
     id = models.UUIDField(primary_key=True, editable=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="devices")
@@ -40,6 +41,8 @@ class Device(OrgOwned):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The login session it last synced with: revoking a lost phone can end that session too.
+    session_key = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_seen_at", "created_at"]

@@ -82,18 +82,63 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     return device
 
 
-def device_revoke(*, device: Device, by: Member) -> Device:
-    """Stop a lost phone from pushing or pulling (its member or the office)."""
+# A pull records the phone's last sync at most this often (it is shown to the minute).
+SEEN_EVERY = dt.timedelta(minutes=1)
+
+
+def device_seen(*, device: Device, session_key: str | None,
+                now: dt.datetime | None = None) -> None:
+    """Record that the phone synced: when (at most once a ``SEEN_EVERY``) and with which login
+    session, so that revoking it can end that session. One query when something changed,
+    none otherwise."""
+    now = now or timezone.now()
+    changes: dict[str, Any] = {}
+    if session_key and device.session_key != session_key:
+        changes["session_key"] = session_key
+    if device.last_seen_at is None or now - device.last_seen_at >= SEEN_EVERY:
+        changes["last_seen_at"] = now
+    if changes:
+        Device.objects.filter(pk=device.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(device, name, value)
+
+
+def device_revoke(*, device: Device, by: Member, sign_out: bool = False) -> Device:
+    """Stop a lost phone from pushing or pulling (its member or the office). With
+    ``sign_out``, the login session it last synced with ends as well: otherwise the app, still
+    logged in, would register a new device id and go on syncing. What it has not sent stays on
+    the phone, and arrives once its member logs in on it again."""
     if by.organization_id != device.organization_id or (
             by.pk != device.member_id and not by.is_office):
         raise PermissionDenied(_("You may not revoke this device."))
     with transaction.atomic():
+        # The device's row before the organization's, as a push of it locks them.
+        device.revoked_at, device.session_key = (
+            Device.objects.select_for_update(no_key=True).filter(pk=device.pk)
+            .values_list("revoked_at", "session_key").get())
+        changes: dict[str, list] = {}
         if device.revoked_at is None:
             device.revoked_at = timezone.now()
             device.save(update_fields=["revoked_at"])
+            changes["revoked_at"] = [None, device.revoked_at]
+        if sign_out and device.session_key:
+            session_key = device.session_key
+            device.session_key = ""
+            device.save(update_fields=["session_key"])
+            changes["signed_out"] = [False, True]
+            transaction.on_commit(lambda: _end_session(session_key))
+        if changes:
             audit_record(organization=by.organization, actor=by, action="device.revoke",
-                         obj=device, changes={"revoked_at": [None, device.revoked_at]})
+                         obj=device, changes=changes)
     return device
+
+
+def _end_session(session_key: str) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
 
 
 # --- Timeline appends -------------------------------------------------------------------------
@@ -839,7 +884,8 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
         if ctx.receipts:
             SettledMutation.objects.bulk_create(ctx.receipts)
         if last_seq != first_seq:
+            device.last_seen_at = timezone.now()
             Device.objects.filter(pk=device.pk).update(last_seq=last_seq,
-                                                       last_seen_at=timezone.now())
+                                                       last_seen_at=device.last_seen_at)
         device.last_seq = result.last_seq = last_seq
     return result
