@@ -34,12 +34,14 @@ class BadArguments(Exception):
     """A mutation whose arguments are malformed: rejected with this message as the reason."""
 
 
-def check_text(value: str, name: str) -> str:
-    """``value`` when the database can store it; raises BadArguments otherwise."""
-    if "\x00" in value:
-        raise BadArguments(_("“%(name)s” contains a NUL character.") % {"name": name})
-    if not value.isascii() and _UNSTORABLE.search(value):
-        raise BadArguments(_("“%(name)s” is not valid Unicode text.") % {"name": name})
+def check_text(value: str, name: str | None) -> str:
+    """``value`` when the database can store it; raises BadArguments otherwise (``name`` is
+    the argument's, None for an argument's name itself)."""
+    if "\x00" in value or (not value.isascii() and _UNSTORABLE.search(value)):
+        what = name if name is not None else _("an argument's name")
+        if "\x00" in value:
+            raise BadArguments(_("“%(name)s” contains a NUL character.") % {"name": what})
+        raise BadArguments(_("“%(name)s” is not valid Unicode text.") % {"name": what})
     return value
 
 
@@ -69,7 +71,7 @@ def check_value(value: Any, name: str, depth: int = 0) -> None:
 def check_args(args: dict) -> None:
     """Every argument of a mutation, as ``check_value`` says, each named in the reason."""
     for key, value in args.items():
-        check_text(key, _("an argument's name"))
+        check_text(key, None)
         check_value(value, key)
 
 
