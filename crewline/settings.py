@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "crewline.core.middleware.MemberMiddleware",
     "axes.middleware.AxesMiddleware",
     # Last: it calls the view, again when the database aborted its transaction.
-    "crewline.core.middleware.RetryAbortedMiddleware",
+    "crewline.core.db.RetryAbortedMiddleware",
 ]
 
 ROOT_URLCONF = "crewline.urls"

@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from asgiref.sync import iscoroutinefunction
 from django.db import OperationalError, transaction
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +62,31 @@ def run_with_retry(work: Callable[[], T], *, attempts: int = ATTEMPTS,
             if before_retry is not None:
                 before_retry()
     raise AssertionError("unreachable")
+
+
+class RetryAbortedMiddleware:
+    """Runs the view again when the database aborted its transaction to break a deadlock, up
+    to a few times, before answering (``run_with_retry``).
+
+    Views write through services whose transactions roll back whole, and send emails and live
+    events only once they commit, so a view that failed this way left nothing behind; uploaded
+    files are rewound for the next try. Last in ``MIDDLEWARE``: the other middleware's checks
+    (CSRF) have run once already. Async views (live streams) do not write and are left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if iscoroutinefunction(view_func):
+            return None
+
+        def rewind() -> None:
+            for upload in request.FILES.values():
+                upload.seek(0)
+
+        return run_with_retry(lambda: view_func(request, *view_args, **view_kwargs),
+                              before_retry=rewind)

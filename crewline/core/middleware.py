@@ -53,35 +53,3 @@ class MemberMiddleware:
             reset_request_info(token)
             timezone.deactivate()
         return response
-
-
-class RetryAbortedMiddleware:
-    """Runs the view again when the database aborted its transaction to break a deadlock, up
-    to a few times, before answering (see ``crewline.core.db``).
-
-    Views write through services whose transactions roll back whole, and send emails and live
-    events only once they commit, so a view that failed this way left nothing behind; uploaded
-    files are rewound for the next try. Last in ``MIDDLEWARE``: the other middleware's checks
-    (CSRF) have run once already. Async views (live streams) do not write and are left alone.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        from asgiref.sync import iscoroutinefunction
-
-        from crewline.core.db import run_with_retry
-
-        if iscoroutinefunction(view_func):
-            return None
-
-        def rewind() -> None:
-            for upload in request.FILES.values():
-                upload.seek(0)
-
-        return run_with_retry(lambda: view_func(request, *view_args, **view_kwargs),
-                              before_retry=rewind)

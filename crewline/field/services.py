@@ -82,6 +82,14 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     return device
 
 
+def _end_session(session_key: str) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
+
+
 # A pull records the phone's last sync at most this often (it is shown to the minute).
 SEEN_EVERY = dt.timedelta(minutes=1)
 
@@ -131,14 +139,6 @@ def device_revoke(*, device: Device, by: Member, sign_out: bool = False) -> Devi
             audit_record(organization=by.organization, actor=by, action="device.revoke",
                          obj=device, changes=changes)
     return device
-
-
-def _end_session(session_key: str) -> None:
-    from importlib import import_module
-
-    from django.conf import settings
-
-    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
 
 
 # --- Timeline appends -------------------------------------------------------------------------

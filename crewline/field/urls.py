@@ -15,7 +15,7 @@ urlpatterns = [
     path("api/pull", views.pull, name="pull"),
     path("api/uploads", views.upload, name="upload"),
     path("api/files/<int:pk>/", views.file, name="file"),
-    path("devices/<uuid:pk>/revoke/", views.device_revoke, name="device_revoke"),
     path("rejected/", views.rejected_list, name="rejected_list"),
     path("rejected/<int:pk>/resolve/", views.rejected_resolve, name="rejected_resolve"),
+    path("devices/<uuid:pk>/revoke/", views.device_revoke, name="device_revoke"),
 ]

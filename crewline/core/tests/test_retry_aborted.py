@@ -14,8 +14,7 @@ from django.db import IntegrityError, OperationalError, connection, connections,
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from crewline.core.db import run_with_retry
-from crewline.core.middleware import RetryAbortedMiddleware
+from crewline.core.db import RetryAbortedMiddleware, run_with_retry
 from crewline.core.models import Organization
 from crewline.factories import OrganizationFactory
 
