@@ -2,6 +2,7 @@
 """Set up and run Crewline with nothing but Python 3.11+.
 
     python3 dev.py start      virtual environment, packages, database, demo data; serve on :8000
+                              (options go to `crewline run`: --port 8001 also sets SITE_URL)
     python3 dev.py test       the test suite (arguments go to pytest)
     python3 dev.py setup      only the virtual environment and packages
 
@@ -58,6 +59,30 @@ def local_env() -> dict[str, str]:
     return env
 
 
+def _option(args: list[str], name: str) -> str | None:
+    """The value of ``name`` in ``args`` (``--port 8001`` or ``--port=8001``), or None."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def with_site_url(env: dict[str, str], run_args: list[str]) -> dict[str, str]:
+    """``env`` with SITE_URL (the address in emailed links) on the host and port that
+    ``crewline run`` is given, unless SITE_URL is set already."""
+    port = _option(run_args, "--port")
+    if "SITE_URL" in env or port is None:
+        return env
+    host = _option(run_args, "--host") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - every address: links name this one
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return {**env, "SITE_URL": f"http://{host}:{port}"}
+
+
 def crewline(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(BIN / "crewline"), *args], check=True, env=env, cwd=ROOT)
 
@@ -66,7 +91,7 @@ def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
     if command == "start":
         ensure_venv()
-        env = local_env()
+        env = with_site_url(local_env(), rest)
         crewline("migrate", "--no-input", "-v", "0", env=env)
         crewline("demo", env=env)
         try:

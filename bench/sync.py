@@ -148,6 +148,7 @@ def push_batch(visits, photo: bytes, png: bytes) -> list[dict]:
     mutations: list[dict] = []
 
     def add(name: str, /, **args) -> None:
+        args.setdefault("client_id", str(uuid.uuid4()))  # as the app gives every change one
         mutations.append({"seq": len(mutations) + 1, "name": name, "args": args,
                           "client_time": (now + dt.timedelta(seconds=len(mutations)))
                           .isoformat()})

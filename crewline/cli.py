@@ -17,9 +17,15 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crewline.settings")
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["crewline", *args])
+    try:
+        execute_from_command_line(["crewline", *args])
+    except ImproperlyConfigured as exc:
+        # A setting missing or wrong in the environment: its message names it, a traceback
+        # through Django's start-up would only hide it.
+        sys.exit(f"crewline: {exc}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,11 @@ _secret = os.environ.get("SECRET_KEY") or os.environ.get("SECRET_KEY_FILE")
 if _secret is None and (DEBUG or TESTING):
     SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20
 else:
+    if _secret is None:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required: set SECRET_KEY (or SECRET_KEY_FILE, a file holding it) to "
+            "50 or more random characters, made with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
     SECRET_KEY = env_str("SECRET_KEY")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
@@ -90,6 +95,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "crewline.core.middleware.MemberMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: it calls the view, again when the database aborted its transaction.
+    "crewline.core.db.RetryAbortedMiddleware",
 ]
 
 ROOT_URLCONF = "crewline.urls"

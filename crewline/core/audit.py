@@ -153,6 +153,13 @@ def organization_write_lock(organization_id: int) -> None:
     Every service that locks rows for a change calls this first, so all transactions lock in one
     order: the phone's device row, the organization, then the rows. Call inside the change's
     transaction; taken once per transaction. A no-op on SQLite, which lets one writer at a time.
+
+    The lock is ``FOR NO KEY UPDATE`` (and so are the other row locks of a change: members,
+    visits, work orders, time entries, devices): nothing here changes a key, and the ``FOR KEY
+    SHARE`` that PostgreSQL takes on a referenced row to check a foreign key at commit must not
+    wait for it. With ``FOR UPDATE``, a transaction inserting a row that points at the
+    organization (an upload, a timeline entry) waited at commit for a push holding the lock,
+    while the push waited for a member row that transaction had key-share locked: a deadlock.
     """
     connection = transaction.get_connection()
     if not connection.features.has_select_for_update:
@@ -162,7 +169,8 @@ def organization_write_lock(organization_id: int) -> None:
             "organization_write_lock() needs the change's transaction.")
     if _holds_org_lock(connection, organization_id):
         return
-    Organization.objects.select_for_update().filter(pk=organization_id).values("pk").get()
+    (Organization.objects.select_for_update(no_key=True).filter(pk=organization_id)
+     .values("pk").get())
     transaction.on_commit(_OrgLocked(organization_id))
 
 

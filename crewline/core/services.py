@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from crewline.core.audit import audit_record, diff, snapshot
+from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import (
     MEMBER_COLOURS,
     Invitation,
@@ -318,7 +318,7 @@ def next_member_colour(organization: Organization) -> str:
 
 def _guard_last_owner(member: Member) -> None:
     """Refuse a change that would leave the organization without an active owner."""
-    owners = list(Member.objects.select_for_update()
+    owners = list(Member.objects.select_for_update(no_key=True)
                   .filter(organization_id=member.organization_id, role=Role.OWNER,
                           is_active=True).values_list("pk", flat=True))
     if owners == [member.pk]:
@@ -338,6 +338,8 @@ def member_update(*, member: Member, by: Member, **changes) -> Member:
             if skill.organization_id != member.organization_id:
                 raise ValidationError({"skills": _("Choose skills of this organization.")})
     with transaction.atomic():
+        # The organization before the member's row, as every change that locks members does.
+        organization_write_lock(member.organization_id)
         if (changes.get("role", member.role) != Role.OWNER and member.role == Role.OWNER
                 and member.is_active):
             try:
@@ -364,6 +366,7 @@ def member_update(*, member: Member, by: Member, **changes) -> Member:
 def member_set_active(*, member: Member, by: Member, active: bool) -> Member:
     """Deactivate (the member can no longer use the organization) or reactivate a member."""
     with transaction.atomic():
+        organization_write_lock(member.organization_id)
         if member.is_active == active:
             return member
         if not active and member.role == Role.OWNER:
@@ -383,6 +386,7 @@ def profile_update(*, member: Member, full_name: str, phone: str, language: str,
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Choose a valid language.")})
     with transaction.atomic():
+        organization_write_lock(member.organization_id)
         user = member.user
         fields = ("phone", "language", "notify_by_email")
         before = {"full_name": user.full_name, **snapshot(member, fields)}

@@ -250,8 +250,13 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                                        **changes)):
             messages.success(request, _("%(name)s was updated.") % {"name": member.name})
             return redirect("core:members")
+    from crewline.field.selectors import devices_of
+
+    devices = list(devices_of(member))
+    for device in devices:  # the app names a phone by its browser's User-Agent
+        device.label = short_user_agent(device.name) or _("Unnamed phone")
     return render(request, "core/member_edit.html",
-                  {"nav": "team", "form": form, "subject": member})
+                  {"nav": "team", "form": form, "subject": member, "devices": devices})
 
 
 @owner_required

@@ -47,7 +47,8 @@ class FieldSettings(OrgOwned):
 
 class Device(OrgOwned):
     """A member's phone or tablet. Its id is made by the device; mutations are numbered per
-    device and ``last_seq`` is the last one applied (or rejected)."""
+    device and ``last_seq`` is the last one applied (or rejected). ``last_seen_at`` is its
+    last sync (a push that settled something, or a pull; to the minute)."""
 
     id = models.UUIDField(primary_key=True, editable=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="devices")
@@ -56,6 +57,8 @@ class Device(OrgOwned):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The login session it last synced with: revoking a lost phone can end that session too.
+    session_key = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_seen_at", "created_at"]
@@ -92,6 +95,32 @@ class RejectedMutation(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.seq}: {self.reason[:60]}"
+
+
+class SettledMutation(OrgOwned):
+    """A pushed mutation's client id, kept once the mutation is settled (applied or rejected).
+
+    The device's ``last_seq`` guards against a mutation sent again under its own number; this
+    guards against one sent again under another number or from another device (the phone was
+    revoked and registered again with its outbox renumbered): the push answers ``duplicate``.
+    Client ids are the member's own: a crew mate's id is not theirs to settle.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    client_id = models.UUIDField()
+    name = models.CharField(max_length=40)
+    # Where it was first settled.
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    seq = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "client_id"],
+                                               name="settled_unique_member_client_id")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.client_id}"
 
 
 def upload_path(upload: Upload, filename: str) -> str:

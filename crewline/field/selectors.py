@@ -73,6 +73,15 @@ def field_settings_for(organization_id: int) -> FieldSettings:
             or FieldSettings(organization_id=organization_id))
 
 
+def devices_of(member: Member) -> QuerySet[Device]:
+    """The member's phones for the office: in use first, the latest sync first."""
+    from django.db.models import F
+
+    return (Device.objects.filter(organization_id=member.organization_id, member=member)
+            .order_by(F("revoked_at").desc(nulls_first=True),
+                      F("last_seen_at").desc(nulls_last=True), "-created_at"))
+
+
 def device_for_member(member: Member, device_id: object) -> Device:
     """``member``'s own device, not revoked; anything else (another member's, another
     organization's, unknown, malformed) is a 404."""
@@ -120,9 +129,13 @@ class Cursor:
             version, change_id, window_end = value.split(".")
             if version != CURSOR_VERSION:
                 return None
-            return cls(int(change_id), dt.date.fromisoformat(window_end))
+            cursor = cls(int(change_id), dt.date.fromisoformat(window_end))
         except ValueError:
             return None
+        # Within what the database and the organization's time zone can hold.
+        if not (0 <= cursor.change_id < 2**63 and 2000 <= cursor.window_end.year < 2200):
+            return None
+        return cursor
 
 
 def _window(today: dt.date) -> tuple[dt.datetime, dt.datetime, dt.date]:

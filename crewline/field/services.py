@@ -6,7 +6,9 @@ The push applies a batch in one database transaction holding the device row's lo
 mutation through the same service the office uses inside a savepoint of its own, and advances
 the device's ``last_seq`` in that transaction: a mutation is applied exactly once however often
 it is delivered, and a mutation that breaks a rule is rolled back to its savepoint and kept as a
-``RejectedMutation``.
+``RejectedMutation``. Every mutation's client id is kept once it is settled
+(``SettledMutation``), so one sent again under another number or from a newly registered
+device is a duplicate too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,16 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member, Role
-from crewline.field.models import ChangeKind, Device, FieldSettings, RejectedMutation, Upload
+from crewline.field import arguments
+from crewline.field.arguments import BadArguments
+from crewline.field.models import (
+    ChangeKind,
+    Device,
+    FieldSettings,
+    RejectedMutation,
+    SettledMutation,
+    Upload,
+)
 from crewline.field.receivers import changes_batched, log_change
 from crewline.field.selectors import field_settings_for
 from crewline.notifications.models import Notification
@@ -57,10 +68,6 @@ MAX_PHOTO_SIDE = 2560
 MAX_BATCH = 500
 
 
-class BadArguments(Exception):
-    """A mutation whose arguments are malformed: rejected with this message as the reason."""
-
-
 # --- Devices --------------------------------------------------------------------------------
 
 def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> Device:
@@ -68,9 +75,9 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     updates its name. A device id already registered to someone else raises
     ``PermissionDenied`` (the caller answers 404, so ids of other people's devices stay hidden).
     """
-    name = (name or "").strip()[:200]
+    name = arguments.clean_text((name or "").strip()[:200])
     with transaction.atomic():
-        existing = Device.objects.select_for_update().filter(pk=device_id).first()
+        existing = Device.objects.select_for_update(no_key=True).filter(pk=device_id).first()
         if existing is not None:
             if existing.member_id != member.pk or existing.revoked_at is not None:
                 raise PermissionDenied("This device belongs to someone else.")
@@ -85,17 +92,62 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     return device
 
 
-def device_revoke(*, device: Device, by: Member) -> Device:
-    """Stop a lost phone from pushing or pulling (its member or the office)."""
+def _end_session(session_key: str) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
+
+
+# A pull records the phone's last sync at most this often (it is shown to the minute).
+SEEN_EVERY = dt.timedelta(minutes=1)
+
+
+def device_seen(*, device: Device, session_key: str | None,
+                now: dt.datetime | None = None) -> None:
+    """Record that the phone synced: when (at most once a ``SEEN_EVERY``) and with which login
+    session, so that revoking it can end that session. One query when something changed,
+    none otherwise."""
+    now = now or timezone.now()
+    changes: dict[str, Any] = {}
+    if session_key and device.session_key != session_key:
+        changes["session_key"] = session_key
+    if device.last_seen_at is None or now - device.last_seen_at >= SEEN_EVERY:
+        changes["last_seen_at"] = now
+    if changes:
+        Device.objects.filter(pk=device.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(device, name, value)
+
+
+def device_revoke(*, device: Device, by: Member, sign_out: bool = False) -> Device:
+    """Stop a lost phone from pushing or pulling (its member or the office). With
+    ``sign_out``, the login session it last synced with ends as well: otherwise the app, still
+    logged in, would register a new device id and go on syncing. What it has not sent stays on
+    the phone, and arrives once its member logs in on it again."""
     if by.organization_id != device.organization_id or (
             by.pk != device.member_id and not by.is_office):
         raise PermissionDenied(_("You may not revoke this device."))
     with transaction.atomic():
+        # The device's row before the organization's, as a push of it locks them.
+        device.revoked_at, device.session_key = (
+            Device.objects.select_for_update(no_key=True).filter(pk=device.pk)
+            .values_list("revoked_at", "session_key").get())
+        changes: dict[str, list] = {}
         if device.revoked_at is None:
             device.revoked_at = timezone.now()
             device.save(update_fields=["revoked_at"])
+            changes["revoked_at"] = [None, device.revoked_at]
+        if sign_out and device.session_key:
+            session_key = device.session_key
+            device.session_key = ""
+            device.save(update_fields=["session_key"])
+            changes["signed_out"] = [False, True]
+            transaction.on_commit(lambda: _end_session(session_key))
+        if changes:
             audit_record(organization=by.organization, actor=by, action="device.revoke",
-                         obj=device, changes={"revoked_at": [None, device.revoked_at]})
+                         obj=device, changes=changes)
     return device
 
 
@@ -113,7 +165,7 @@ def field_settings_update(*, organization_id: int, by: Member, **changes: Any) -
         raise TypeError(f"Not a field setting: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         organization_write_lock(organization_id)
-        settings, _created = FieldSettings.objects.select_for_update().get_or_create(
+        settings, _created = FieldSettings.objects.select_for_update(no_key=True).get_or_create(
             organization_id=organization_id)
         before = {name: getattr(settings, name) for name in changes}
         for name, value in changes.items():
@@ -262,15 +314,24 @@ def upload_store(*, member: Member, client_id: uuid.UUID, content: bytes,
         return existing
     _check_sha256(content, sha256)
     jpeg = image_to_jpeg(content)
+    upload = Upload(organization_id=member.organization_id, client_id=client_id,
+                    member=member, content_type="image/jpeg", size=len(jpeg),
+                    sha256=sha256.lower())
+    # The file first, outside the transaction, so the organization's lock is held only for the
+    # insert.
+    upload.file.save(f"{client_id.hex}.jpg", ContentFile(jpeg), save=False)
     try:
         with transaction.atomic():
-            upload = Upload(organization_id=member.organization_id, client_id=client_id,
-                            member=member, content_type="image/jpeg", size=len(jpeg),
-                            sha256=sha256.lower())
-            upload.file.save(f"{client_id.hex}.jpg", ContentFile(jpeg), save=False)
+            # Locks in the order of every other write (see organization_write_lock): the
+            # insert's foreign keys are checked under this lock, not against a push holding it.
+            organization_write_lock(member.organization_id)
             upload.save(force_insert=True)
     except IntegrityError:
+        upload.file.delete(save=False)  # sent twice at once: the other copy is the answer
         return Upload.objects.get(organization_id=member.organization_id, client_id=client_id)
+    except BaseException:
+        upload.file.delete(save=False)  # nothing refers to it; a retry stores it again
+        raise
     return upload
 
 
@@ -361,7 +422,8 @@ def checklist_answer_add(*, visit: Visit, by: Member | None, client_id: uuid.UUI
         "number": lambda a: isinstance(a, int | float) and not isinstance(a, bool),
         "text": lambda a: isinstance(a, str) and len(a) <= 2000,
         "photo": lambda a: isinstance(a, str) and _is_uuid(a),
-    }.get(kind, lambda a: a is None or isinstance(a, str | int | float | bool))
+    }.get(kind, lambda a: a is None or (isinstance(a, str) and len(a) <= 2000)
+          or isinstance(a, int | float | bool))
     if answer is not None and not ok(answer):
         raise ValidationError(_("“%(label)s” needs a %(kind)s answer.")
                               % {"label": item.get("label", ""),
@@ -382,6 +444,9 @@ def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str
         raise ValidationError({"name": _("Name the part.")})
     if not (Decimal(0) < quantity <= Decimal(100000)):
         raise ValidationError({"quantity": _("The quantity must be more than zero.")})
+    if quantity.normalize().as_tuple().exponent < -4:
+        # Invoices keep four decimal places: a finer quantity would change on its way there.
+        raise ValidationError({"quantity": _("Give the quantity with at most four decimals.")})
     return _append(visit=visit, by=by, kind=EntryKind.PART, client_id=client_id,
                    device_time=device_time, action="part.add", body=name[:200],
                    data={"name": name[:200], "quantity": str(quantity.normalize()),
@@ -417,10 +482,13 @@ def rejected_record(*, device: Device, seq: int, name: str, args: Any,
                     work_order_id: int | None) -> RejectedMutation:
     """Keep a refused mutation and tell the office (in-app notifications to owners and office
     staff), in the push's transaction."""
+    # Kept as sent, less what the database cannot store (the reason says what was wrong).
+    reason = arguments.clean_text(reason)
     rejected = RejectedMutation.objects.create(
-        organization_id=device.organization_id, device=device, seq=seq, name=name[:40],
-        args=args if isinstance(args, dict) else {"value": args}, client_time=client_time,
-        reason=reason, work_order_id=work_order_id,
+        organization_id=device.organization_id, device=device, seq=seq,
+        name=arguments.clean_text(name[:40]),
+        args=arguments.storable(args if isinstance(args, dict) else {"value": args}),
+        client_time=client_time, reason=reason, work_order_id=work_order_id,
     )
     member = device.member
     url = reverse("field:rejected_list")
@@ -445,6 +513,8 @@ def rejected_resolve(*, rejected: RejectedMutation, by: Member) -> RejectedMutat
     if not by.is_office or by.organization_id != rejected.organization_id:
         raise PermissionDenied(_("Only the office resolves rejected changes."))
     with transaction.atomic():
+        organization_write_lock(rejected.organization_id)
+        rejected.refresh_from_db(fields=["resolved_at", "resolved_by"])
         if rejected.resolved_at is None:
             rejected.resolved_at, rejected.resolved_by = timezone.now(), by
             rejected.save(update_fields=["resolved_at", "resolved_by"])
@@ -473,6 +543,10 @@ class Context:
     # of the batch in the member's organization.
     visits: dict[int, Visit] = field(default_factory=dict)
     in_organization: dict[int, int] = field(default_factory=dict)
+    # The member's mutations settled before, by client id (their names), among the batch's
+    # ids, and those this push settles (written at its end).
+    settled: dict[uuid.UUID, str] = field(default_factory=dict)
+    receipts: list[SettledMutation] = field(default_factory=list)
 
 
 def _arg_uuid(args: dict, name: str = "client_id", *, required: bool = True
@@ -513,10 +587,7 @@ def _visits_query(member: Member):
 
 
 def _visit_id(args: dict) -> int:
-    visit_id = args.get("visit_id")
-    if not isinstance(visit_id, int) or isinstance(visit_id, bool):
-        raise BadArguments(_("“visit_id” must be a number."))
-    return visit_id
+    return arguments.arg_id(args, "visit_id")
 
 
 def _visit(ctx: Context, args: dict) -> Visit:
@@ -654,8 +725,8 @@ def _part(ctx: Context, args: dict) -> Any:
     if not quantity.is_finite():
         raise BadArguments(_("“quantity” must be a number."))
     item = args.get("price_book_item_id")
-    if item is not None and (not isinstance(item, int) or isinstance(item, bool)):
-        raise BadArguments(_("“price_book_item_id” must be a number."))
+    if item is not None:
+        item = arguments.arg_id(args, "price_book_item_id")
     name = _arg_str(args, "name", max_length=200)
     unit = _arg_str(args, "unit", max_length=20)
     code = ""
@@ -736,7 +807,7 @@ def parse_client_time(value: Any) -> dt.datetime | None:
         raise BadArguments(_("“client_time” must be an ISO 8601 time.")) from exc
     if timezone.is_naive(parsed):
         raise BadArguments(_("“client_time” needs a time zone offset."))
-    return parsed
+    return arguments.check_client_time(parsed)
 
 
 def _reason(exc: Exception) -> str:
@@ -754,17 +825,58 @@ def _reason(exc: Exception) -> str:
 STATUS_MUTATIONS = frozenset({"visit_incomplete"})
 
 
+def mutation_client_id(mutation: dict) -> uuid.UUID | None:
+    """The mutation's client id (``args.client_id``), or None when it has none or a malformed
+    one (which its handler rejects)."""
+    args = mutation.get("args")
+    value = args.get("client_id") if isinstance(args, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _settle(ctx: Context, mutation: dict) -> tuple[str, str]:
+    """``("duplicate", "")`` for a mutation whose client id this member's phones settled
+    before, under whatever device and seq; otherwise what ``_apply_one`` says, and its client
+    id is kept (applied or rejected, it is settled)."""
+    name = mutation.get("name")
+    client_id = mutation_client_id(mutation)
+    if client_id is not None and ctx.settled.get(client_id) == name:
+        return "duplicate", ""
+    status, reason = _apply_one(ctx, mutation)
+    if (client_id is not None and client_id not in ctx.settled and isinstance(name, str)
+            and name in MUTATIONS):
+        ctx.settled[client_id] = name
+        ctx.receipts.append(SettledMutation(
+            organization_id=ctx.device.organization_id, member_id=ctx.device.member_id,
+            client_id=client_id, name=name, device_id=ctx.device.pk, seq=mutation["seq"]))
+    return status, reason
+
+
 def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
     """Apply one mutation in a savepoint of the push's transaction; ``("applied", "")``, or
     ``("rejected", reason)`` after rolling back to the savepoint and recording the rejection."""
     name = mutation.get("name")
-    args = mutation.get("args") if isinstance(mutation.get("args"), dict) else {}
+    sent_args = mutation.get("args")
+    args = sent_args if isinstance(sent_args, dict) else {}
     ctx.device_time, ctx.work_order_id = None, None
     try:
-        ctx.device_time = parse_client_time(mutation.get("client_time"))
         handler = MUTATIONS.get(name) if isinstance(name, str) else None
         if handler is None:
-            raise BadArguments(_("Unknown change “%(name)s”.") % {"name": name})
+            raise BadArguments(_("Unknown change “%(name)s”.")
+                               % {"name": arguments.clean_text(str(name)[:40])})
+        if sent_args is not None and not isinstance(sent_args, dict):
+            raise BadArguments(_("“args” must be an object."))
+        arguments.check_args(args)
+        ctx.device_time = parse_client_time(mutation.get("client_time"))
+        client_id = mutation_client_id(mutation)
+        if args.get("client_id") is not None and client_id is None:
+            raise BadArguments(_("“%(name)s” must be a UUID.") % {"name": "client_id"})
+        if client_id is not None and ctx.settled.get(client_id, name) != name:
+            raise BadArguments(_("This change's id is already used by another change."))
         # The services skip savepoints of their own inside this one; a client id sent before
         # surfaces as an IntegrityError, and the mutation is tried once more with them, which
         # finds the earlier entry.
@@ -786,11 +898,12 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
         reason = _reason(exc)
         visit_id = args.get("visit_id")
         device = ctx.device
-        if ctx.work_order_id is None and isinstance(visit_id, int):
+        if ctx.work_order_id is None and arguments.is_id(visit_id):
             ctx.work_order_id = (Visit.objects.filter(organization_id=device.organization_id,
                                                       pk=visit_id)
                                  .values_list("work_order_id", flat=True).first())
-        rejected_record(device=device, seq=mutation["seq"], name=str(name), args=args,
+        rejected_record(device=device, seq=mutation["seq"], name=str(name),
+                        args=sent_args if sent_args is not None else {},
                         client_time=ctx.device_time, reason=reason,
                         work_order_id=ctx.work_order_id)
         return "rejected", reason
@@ -815,7 +928,8 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
     with transaction.atomic():
         # The row lock serialises pushes of one device (two tabs, a resend racing the
         # original): the second waits here and then sees the first's last_seq.
-        last_seq, revoked_at = (Device.objects.select_for_update().filter(pk=device.pk)
+        last_seq, revoked_at = (Device.objects.select_for_update(no_key=True)
+                                .filter(pk=device.pk)
                                 .values_list("last_seq", "revoked_at").get())
         if revoked_at is not None:
             raise PermissionDenied("This device was revoked.")
@@ -824,10 +938,18 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
         first_seq = last_seq
         visit_ids = {m["args"]["visit_id"] for m in mutations if m["seq"] > last_seq
                      and isinstance(m.get("args"), dict)
-                     and isinstance(m["args"].get("visit_id"), int)}
+                     and arguments.is_id(m["args"].get("visit_id"))}
         if visit_ids:
             ctx.visits = {v.pk: v for v in _visits_query(ctx.member).filter(pk__in=visit_ids)}
             ctx.in_organization = {pk: v.work_order_id for pk, v in ctx.visits.items()}
+        client_ids = {cid for m in mutations if m["seq"] > last_seq
+                      and (cid := mutation_client_id(m)) is not None}
+        if client_ids:
+            # Read under the organization's lock: a push from the member's other phone has
+            # committed its own, or waits for this one.
+            ctx.settled = dict(SettledMutation.objects
+                               .filter(member_id=device.member_id, client_id__in=client_ids)
+                               .values_list("client_id", "name"))
         with changes_batched():
             for mutation in mutations:
                 seq = mutation["seq"]
@@ -837,12 +959,15 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
                 if seq > last_seq + 1:
                     result.expected_seq = last_seq + 1
                     break
-                status, reason = _apply_one(ctx, mutation)
+                status, reason = _settle(ctx, mutation)
                 last_seq = seq
                 result.results.append({"seq": seq, "status": status,
                                        **({"reason": reason} if reason else {})})
+        if ctx.receipts:
+            SettledMutation.objects.bulk_create(ctx.receipts)
         if last_seq != first_seq:
+            device.last_seen_at = timezone.now()
             Device.objects.filter(pk=device.pk).update(last_seq=last_seq,
-                                                       last_seen_at=timezone.now())
+                                                       last_seen_at=device.last_seen_at)
         device.last_seq = result.last_seq = last_seq
     return result

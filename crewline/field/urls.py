@@ -17,4 +17,5 @@ urlpatterns = [
     path("settings/", views.settings, name="settings"),
     path("rejected/", views.rejected_list, name="rejected_list"),
     path("rejected/<int:pk>/resolve/", views.rejected_resolve, name="rejected_resolve"),
+    path("devices/<uuid:pk>/revoke/", views.device_revoke, name="device_revoke"),
 ]

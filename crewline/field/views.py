@@ -43,7 +43,7 @@ def _error(status: int, message: str, **extra: Any) -> JsonResponse:
 def _json_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # numbers past Python's digit limit, nesting
         raise ValueError(_("The request is not valid JSON.")) from exc
     if not isinstance(body, dict):
         raise ValueError(_("The request must be a JSON object."))
@@ -80,6 +80,7 @@ def device_register(request: HttpRequest) -> JsonResponse:
                                           name=str(name)[:200])
     except PermissionDenied as exc:
         raise Http404("No such device.") from exc
+    services.device_seen(device=device, session_key=request.session.session_key)
     return JsonResponse({"device_id": str(device.pk), "last_seq": device.last_seq,
                          "name": device.name}, status=201)
 
@@ -119,6 +120,7 @@ def push(request: HttpRequest) -> JsonResponse:
         result = services.push_apply(device=device, mutations=mutations)
     except PermissionDenied as exc:
         raise Http404("No such device.") from exc
+    services.device_seen(device=device, session_key=request.session.session_key)
     payload = {"last_seq": result.last_seq, "results": result.results}
     if result.expected_seq is not None:
         return _error(409, _("Changes are missing before these; send from %(seq)d.")
@@ -133,6 +135,7 @@ def pull(request: HttpRequest) -> JsonResponse:
     device = selectors.device_for_member(request.member, request.GET.get("device_id"))
     payload = selectors.pull(member=request.member, device=device,
                              cursor=request.GET.get("cursor"))
+    services.device_seen(device=device, session_key=request.session.session_key)
     return JsonResponse(payload, json_dumps_params={"separators": (",", ":")})
 
 
@@ -203,6 +206,32 @@ def rejected_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "field/rejected_list.html",
                   {"nav": "workorders", "page": page, "show_all": show_all})
+
+
+@office_required
+@require_POST
+def device_revoke(request: HttpRequest, pk) -> HttpResponse:
+    """The office revokes a member's lost phone (from the member's page): it can no longer
+    sync, and the login session it used ends."""
+    from django.contrib import messages
+    from django.urls import reverse
+
+    from crewline.core.redirects import next_url
+    from crewline.field.models import Device
+
+    device = get_for_org_or_404(Device.objects.select_related("member__user"),
+                                request.organization, pk=pk)
+    was_revoked, signed_in = device.revoked_at is not None, bool(device.session_key)
+    services.device_revoke(device=device, by=request.member, sign_out=True)
+    if not was_revoked:
+        from crewline.core.useragent import short_user_agent
+
+        what = {"device": short_user_agent(device.name) or _("The phone"),
+                "name": device.member.name}
+        messages.success(request, (_("“%(device)s” can no longer sync and is signed out of "
+                                     "%(name)s's account.") if signed_in
+                                   else _("“%(device)s” can no longer sync.")) % what)
+    return redirect(next_url(request, reverse("core:members")))
 
 
 @office_required

@@ -59,7 +59,7 @@ def working_hours_set(*, member: Member, hours: Mapping[int, Iterable[Span]] | N
                                          weekday=weekday, start=start, end=end))
     with transaction.atomic():
         organization_write_lock(member.organization_id)
-        Member.objects.select_for_update().filter(pk=member.pk).values("pk").get()
+        Member.objects.select_for_update(no_key=True).filter(pk=member.pk).values("pk").get()
         existing = WorkingHours.objects.filter(member=member)
         before = hours_summary(existing)
         before_custom = existing.exists()

@@ -72,7 +72,7 @@ def _open(member: Member, kind: str) -> TimeEntry | None:
 def _lock_member(member: Member) -> None:
     # Two phones of one member clocking at once: the second waits, then sees the first's entry.
     organization_write_lock(member.organization_id)
-    Member.objects.select_for_update().filter(pk=member.pk).values("pk").get()
+    Member.objects.select_for_update(no_key=True).filter(pk=member.pk).values("pk").get()
 
 
 def _start(*, member: Member, by: Member | None, kind: str, action: str, at, client_id,
@@ -244,7 +244,8 @@ def time_entry_update(*, entry: TimeEntry, by: Member, kind: str, start: dt.date
     _check_span(kind, start, end)
     with transaction.atomic():
         organization_write_lock(entry.organization_id)
-        entry = TimeEntry.objects.select_for_update().select_related("member__organization") \
+        entry = TimeEntry.objects.select_for_update(no_key=True) \
+            .select_related("member__organization") \
             .get(pk=entry.pk)
         _check_unlocked(member=entry.member, spans=[(entry.start, entry.end), (start, end)])
         before = snapshot(entry, ENTRY_FIELDS)
@@ -288,7 +289,8 @@ def time_entry_delete(*, entry: TimeEntry, by: Member) -> None:
     _require_office(by, entry.organization_id)
     with transaction.atomic():
         organization_write_lock(entry.organization_id)
-        entry = TimeEntry.objects.select_for_update().select_related("member__organization") \
+        entry = TimeEntry.objects.select_for_update(no_key=True) \
+            .select_related("member__organization") \
             .get(pk=entry.pk)
         _check_unlocked(member=entry.member, spans=[(entry.start, entry.end)])
         before = snapshot(entry, ENTRY_FIELDS)
@@ -348,7 +350,7 @@ def timesheet_settings_update(*, organization, by: Member, weekly_overtime_hours
         raise PermissionDenied(_("Only the owner may change timesheet settings."))
     fields = ["weekly_overtime_hours", "daily_overtime_hours", "week_start"]
     with transaction.atomic():
-        settings, _created = TimesheetSettings.objects.select_for_update().get_or_create(
+        settings, _created = TimesheetSettings.objects.select_for_update(no_key=True).get_or_create(
             organization=organization)
         before = snapshot(settings, fields)
         settings.weekly_overtime_hours = weekly_overtime_hours

@@ -95,7 +95,7 @@ def allowed_transitions(work_order: WorkOrder) -> list[str]:
 
 def _lock(work_order: WorkOrder) -> WorkOrder:
     organization_write_lock(work_order.organization_id)
-    return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    return WorkOrder.objects.select_for_update(no_key=True).get(pk=work_order.pk)
 
 
 def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: str = "",
@@ -500,7 +500,7 @@ def _lock_members(crew: list[Member]) -> None:
     person at the same time past each other's conflict check."""
     if crew:
         organization_write_lock(crew[0].organization_id)
-        list(Member.objects.select_for_update().filter(pk__in=[m.pk for m in crew])
+        list(Member.objects.select_for_update(no_key=True).filter(pk__in=[m.pk for m in crew])
              .order_by("pk").values_list("pk", flat=True))
 
 
@@ -587,7 +587,8 @@ def _lock_visit(visit: Visit, related: tuple[str, ...] = ("work_order", "work_or
                                                          "work_order__organization")) -> Visit:
     """The visit, locked, with its work order; refuses closed visits and closed work orders."""
     organization_write_lock(visit.organization_id)
-    locked = (Visit.objects.select_for_update(of=("self",)).select_related(*related)
+    locked = (Visit.objects.select_for_update(of=("self",), no_key=True)
+              .select_related(*related)
               .get(pk=visit.pk))
     if not locked.is_open:
         raise ValidationError(_(CLOSED_VISIT_MESSAGE)

@@ -45,8 +45,13 @@ def _walk_entries(resolver: URLResolver, namespace: str = ""):
             yield f"{namespace}{entry.name}", entry
 
 
+# The id of the world's phone, for routes named by a UUID.
+DEVICE_ID = "8d3b7a52-6f0e-4c1d-9a7b-2e5f4c3d2b1a"
+
+
 def _fill(route: str, value: str) -> str:
     route = re.sub(r"<(?:int:)?(?:pk|number)>", value, route)
+    route = route.replace("<uuid:pk>", DEVICE_ID)
     route = route.replace("<slug:action>", "start")
     return "/" + route.lstrip("^").rstrip("$")
 
@@ -77,6 +82,9 @@ def world(org, owner, technician):
     JobType.objects.create(organization=org, name="Service")
     Invitation.objects.create(organization=org, email="new@example.com", role="office",
                               token_hash="x" * 64, expires_at=timezone.now())
+    from crewline.field.models import Device
+
+    Device.objects.create(id=DEVICE_ID, organization=org, member=technician, name="Phone")
     return wo
 
 

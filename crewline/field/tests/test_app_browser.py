@@ -366,3 +366,53 @@ def wait_for(condition, page, seconds: float = 10) -> bool:
             return True
         page.wait_for_timeout(50)
     return condition()
+
+
+def test_it_does_not_double_a_pause_when_a_lost_answer_meets_a_new_registration(
+        phone, technician, make_visit):
+    """On site, paused and resumed: each push reaches the server but its answer is lost. The
+    office revokes the phone; the app registers a new id and sends its outbox again as 1, 2, 3.
+    Every change carries its client id, so each comes back duplicate: one pause, one resume."""
+    from crewline.field.models import Device, RejectedMutation
+    from crewline.field.services import device_revoke
+
+    visit = make_visit(crew=[technician])
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(phone.base + "/login/")
+    page.fill("input[name=username]", technician.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"[data-visit='{visit.pk}']")
+    page.click(f"[data-visit='{visit.pk}'] .field-visit-link")
+
+    def lose_answer(route):
+        route.fetch()  # the server applies the push...
+        route.abort()  # ...and the phone never hears back
+
+    def status_events() -> list[str]:
+        return [d["event"] for d in TimelineEntry.objects.filter(
+            visit=visit, kind=EntryKind.VISIT_STATUS).order_by("id")
+            .values_list("data", flat=True)]
+
+    page.route("**/field/api/push", lose_answer)
+    for action, count in (("visit_arrive", 1), ("visit_pause", 2), ("visit_resume", 3)):
+        page.click(f"[data-do={action}]")
+        page.wait_for_function(f"() => document.querySelector('[data-testid=pending]')"
+                               f".textContent.includes('{count}')")
+        for _ in range(100):
+            if len(status_events()) == count:
+                break
+            page.wait_for_timeout(100)
+    assert status_events() == ["arrive", "pause", "resume"]
+    page.unroute("**/field/api/push")
+    device_revoke(device=Device.objects.get(member=technician), by=technician)
+    page.click("[data-do=sync]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+
+    assert status_events() == ["arrive", "pause", "resume"]
+    assert not RejectedMutation.objects.filter(organization=visit.organization_id).exists()
+    new = Device.objects.get(member=technician, revoked_at__isnull=True)
+    assert new.last_seq == 3
+    page.close()

@@ -278,7 +278,7 @@ def test_it_keeps_appends_and_their_client_ids_once(phone, visit):
     # The same client id resent under a new seq (the phone lost its counter) is not doubled.
     again = phone.send("part_add", visit_id=visit.pk, client_id=part_id, name="Valve",
                        quantity="2.5", unit="m")
-    assert again["status"] == "applied"
+    assert again["status"] == "duplicate"
     assert len(_entries(visit, EntryKind.PART)) == 1
     # A client id already used for another kind of entry is refused.
     clash = phone.send("note_add", visit_id=visit.pk, client_id=part_id, body="x")

@@ -145,8 +145,11 @@
     return clock;
   }
 
-  /* Record an action: its local effect and its outbox entry, numbered, in one transaction. */
+  /* Record an action: its local effect and its outbox entry, numbered, in one transaction.
+   * Every change has a client id, status and clock changes too: the server keeps it, so the
+   * change is applied once however it is numbered or from whichever device it is sent. */
   async function act(db, name, args) {
+    if (!args.client_id) args = Object.assign({ client_id: uuid() }, args);
     const m = { name, args, client_time: isoNow() };
     await tx(db, "readwrite", async (s) => {
       const seq = (await req(s.kv.get("next_seq"))) || 1;
@@ -278,6 +281,13 @@
     for (let round = 0; round < 1000; round++) {
       const all = await tx(db, "readonly", (s) => req(s.outbox.getAll()));
       if (!all.length) return;
+      // Entries queued by an older version of the app, before status changes had client ids.
+      const unnamed = all.filter((m) => !m.args.client_id);
+      if (unnamed.length) {
+        await tx(db, "readwrite", (s) => {
+          unnamed.forEach((m) => { m.args.client_id = uuid(); s.outbox.put(m); });
+        });
+      }
       const batch = [];
       let bytes = 0;
       for (const m of all) {
