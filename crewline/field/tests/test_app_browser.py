@@ -4,6 +4,7 @@ change, in order, on the right visit."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from crewline.conftest import PASSWORD
 from crewline.field.models import Upload
@@ -308,7 +310,10 @@ def test_it_sends_heic_as_is_and_survives_a_revoked_device(phone, technician, ma
     with Image.open(photo.attachment) as image:
         assert image.format == "JPEG" and image.size == (640, 480)
     assert TimelineEntry.objects.filter(visit=visit, kind=EntryKind.NOTE).count() == 1
-    page.wait_for_load_state("networkidle")
+    # Let a sync still under way end before the database is emptied; the app's periodic and
+    # live requests may keep the network busy for good on a loaded machine, which is fine.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_load_state("networkidle", timeout=3000)
     page.close()
 
 
@@ -409,7 +414,7 @@ def test_it_does_not_double_a_pause_when_a_lost_answer_meets_a_new_registration(
     device_revoke(device=Device.objects.get(member=technician), by=technician)
     page.click("[data-do=sync]")
     page.wait_for_function(
-        "document.querySelector('[data-testid=pending]').textContent === 'All sent'")
+        "() => document.querySelector('[data-testid=pending]').textContent === 'All sent'")
 
     assert status_events() == ["arrive", "pause", "resume"]
     assert not RejectedMutation.objects.filter(organization=visit.organization_id).exists()
