@@ -41,7 +41,7 @@ from crewline.core.audit import audit_record, diff, organization_write_lock, sna
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder, WorkOrderKind
-from crewline.workorders.selectors import current_labor
+from crewline.workorders.timeline import entry_data, labor_that_counts
 
 ITEM_FIELDS = ("code", "name", "description", "kind", "unit", "unit_price", "unit_cost",
                "tax_rate", "is_active")
@@ -647,12 +647,12 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
                    .order_by("created_at", "id")
                    .only("id", "kind", "data", "body", "author_id", "visit_id", "created_at"))
     # A technician's corrected labor time replaces the earlier entry: bill it once.
-    labor = current_labor(entries)
-    parts = [e for e in entries if e.kind == EntryKind.PART]
+    labor = labor_that_counts(entries)
+    parts = [(e, entry_data(e)) for e in entries if e.kind == EntryKind.PART]
 
     if labor:
         labor_item = labor_item_for(wo.organization)
-        member_ids = {_int(e.data.get("member_id")) or e.author_id for e in labor} - {None}
+        member_ids = {entry_data(e).member_id for e in labor}
         members = {m.pk: m for m in Member.objects.filter(organization_id=org_id,
                                                           pk__in=member_ids)
                    .select_related("user")}
@@ -660,12 +660,11 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
                      .values_list("member_id", "hourly_rate"))
         unpriced: dict[int | None, str] = {}
         for entry in labor:
-            minutes = _number(entry.data.get("minutes"))
-            if minutes is None or minutes <= 0:
+            minutes, member_id = entry_data(entry).minutes, entry_data(entry).member_id
+            if minutes <= 0:
                 continue
-            member_id = _int(entry.data.get("member_id")) or entry.author_id
             member = members.get(member_id)
-            text = str(entry.data.get("description") or entry.body or "").strip()
+            text = entry.body.strip()
             who = member.name if member else ""
             description = " — ".join(p for p in (labor_item.name, who, text) if p)[:500]
             rate = rates.get(member_id, labor_item.unit_price)
@@ -683,50 +682,30 @@ def _lines_from_work_order(wo: WorkOrder, invoice: Invoice) -> list[InvoiceLine]
                 % {"names": ", ".join(sorted(unpriced.values()))}, code="labor_rate_missing")
 
     if parts:
-        item_ids = {_int(e.data.get("price_book_item_id")) for e in parts} - {None}
-        names = {str(e.data.get("name")).strip().lower() for e in parts
-                 if not e.data.get("price_book_item_id") and e.data.get("name")}
+        item_ids = {part.price_book_item_id for _e, part in parts} - {None}
+        names = {part.name.lower() for _e, part in parts if part.is_free_text}
         query = Q(pk__in=item_ids)
         if names:
             query |= Q(code__in=[n.upper() for n in names]) | Q(name__in=[
-                str(e.data.get("name")).strip() for e in parts if e.data.get("name")])
+                part.name for _e, part in parts])
         items = list(PriceBookItem.objects.filter(query, organization_id=org_id))
         by_id = {i.pk: i for i in items}
         by_name: dict[str, PriceBookItem] = {}
         for item in items:
             by_name.setdefault(item.code.lower(), item)
             by_name.setdefault(item.name.lower(), item)
-        for entry in parts:
-            quantity = _number(entry.data.get("quantity"))
-            if quantity is None or quantity <= 0:
-                quantity = Decimal(1)
-            item = by_id.get(_int(entry.data.get("price_book_item_id")) or 0)
-            name = str(entry.data.get("name") or "").strip()
-            if item is None and name:
-                item = by_name.get(name.lower())
-            description = (item.name if item else name) or entry.body or _("Part")
+        for entry, part in parts:
+            item = by_id.get(part.price_book_item_id or 0)
+            if item is None:
+                item = by_name.get(part.name.lower())
+            description = item.name if item else part.name
             lines.append(new_line(
                 source=LineSource.PART, source_id=entry.pk, item=item,
-                description=description[:500], quantity=quantity.quantize(FOUR_PLACES),
-                unit=str(entry.data.get("unit") or (item.unit if item else ""))[:20],
+                description=description[:500], quantity=part.quantity.quantize(FOUR_PLACES),
+                unit=(part.unit or (item.unit if item else ""))[:20],
                 unit_price=item.unit_price if item else ZERO,
                 tax_rate=item.tax_rate if item else ZERO))
     return lines
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _number(value: Any) -> Decimal | None:
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return result if result.is_finite() else None
 
 
 def invoice_update(*, invoice: Invoice, by: Member | None, **changes: Any) -> Invoice:

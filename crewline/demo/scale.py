@@ -15,6 +15,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -41,6 +42,13 @@ from crewline.workorders.models import (
     Visit,
     VisitStatus,
     WorkOrder,
+)
+from crewline.workorders.timeline import (
+    LaborData,
+    PartData,
+    ScheduleData,
+    StatusData,
+    VisitStatusData,
 )
 
 BENCH_PASSWORD = "crewline-bench"  # noqa: S105 - synthetic benchmark logins
@@ -343,16 +351,33 @@ class _OrgSeeder:
         entries = []
         for k in range(RICH_TIMELINE_ENTRIES):
             kind = rng.choice(kinds)
+            author = rng.choice(self.office + self.techs)
+            visit = rng.choice(visits)
             entries.append(TimelineEntry(
-                organization=self.org, work_order=wo, visit=rng.choice(visits),
-                kind=kind, author=rng.choice(self.office + self.techs),
+                organization=self.org, work_order=wo, visit=visit, kind=kind, author=author,
                 body=rng.choice(INTERNAL_NOTES) if kind == EntryKind.NOTE else "",
                 visibility=rng.choice(Visibility.values),
-                data=({"from": Status.SCHEDULED, "to": Status.IN_PROGRESS}
-                      if kind == EntryKind.STATUS else {}),
+                data=self._rich_data(kind, author, visit),
                 created_at=when + dt.timedelta(minutes=20 * k)))
         self._bulk(TimelineEntry, entries)
         return wo.number
+
+    def _rich_data(self, kind: str, author, visit: Visit) -> dict:
+        """What an entry of ``kind`` holds, as its service would write it (``timeline``)."""
+        rng = self.rng
+        made = {
+            EntryKind.STATUS: lambda: StatusData(from_=Status.SCHEDULED, to=Status.IN_PROGRESS,
+                                                 action="start"),
+            EntryKind.SCHEDULE: lambda: ScheduleData(event="visit_moved", start=visit.start,
+                                                     end=visit.end),
+            EntryKind.VISIT_STATUS: lambda: VisitStatusData(
+                event="arrive", from_=VisitStatus.SCHEDULED, to=VisitStatus.ON_SITE),
+            EntryKind.PART: lambda: PartData(name="Copper elbow 15mm",
+                                             quantity=Decimal(rng.randint(1, 6)), unit="each"),
+            EntryKind.LABOR: lambda: LaborData(minutes=rng.choice((30, 45, 60, 90)),
+                                               member_id=author.pk),
+        }.get(kind)
+        return made().dump() if made else {}
 
 
 def analyze() -> None:

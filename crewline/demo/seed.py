@@ -34,8 +34,8 @@ from crewline.customers.services import (
 from crewline.demo import data
 from crewline.notifications.models import Notification
 from crewline.workorders import services as wo
+from crewline.workorders import timeline
 from crewline.workorders.models import (
-    EntryKind,
     Priority,
     TimelineEntry,
     Visibility,
@@ -528,12 +528,13 @@ class _Builder:
 
         self.add(job, when, add)
 
-    def visit_status(self, job: _Job, k: int, status: str, by: Member) -> None:
-        """A technician's dispatch update on a visit.
+    STATUS_EVENTS = {VisitStatus.EN_ROUTE: "en_route", VisitStatus.ON_SITE: "arrive",
+                     VisitStatus.DONE: "complete", VisitStatus.INCOMPLETE: "incomplete"}
 
-        There is no service for visit dispatch updates yet, so this writes what one would: the
-        visit, a timeline entry and an audit entry, together.
-        """
+    def visit_status(self, job: _Job, k: int, status: str, by: Member) -> None:
+        """A technician's dispatch update on a visit, as the story has it (the story's own
+        order of events, which the visit services would not all take): the visit, its timeline
+        entry and an audit entry, together."""
         visit = job.visits[k]
         before = visit.status
         now = timezone.now()
@@ -547,8 +548,8 @@ class _Builder:
             fields.append("finished_at")
         with transaction.atomic():
             visit.save(update_fields=fields)
-            TimelineEntry.objects.create(
-                organization_id=visit.organization_id, work_order=job.wo, visit=visit,
-                kind=EntryKind.VISIT_STATUS, author=by, data={"from": before, "to": status})
+            visit.work_order = job.wo
+            timeline.visit_status_recorded(visit=visit, by=by, event=self.STATUS_EVENTS[status],
+                                           before=before)
             audit_record(organization=self.org, actor=by, action=f"visit.{status}", obj=visit,
                          changes={"status": [before, status]})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -22,8 +21,9 @@ from crewline.documents.images import rendition_for, scale_image
 from crewline.documents.rendering import render_pdf
 from crewline.documents.selectors import report_entries
 from crewline.workorders.models import EntryKind, VisitStatus, WorkOrder
-from crewline.workorders.selectors import current_labor, work_order_visits
+from crewline.workorders.selectors import work_order_visits
 from crewline.workorders.templatetags.workorders import minutes_label, quantity_label
+from crewline.workorders.timeline import entry_data, labor_that_counts
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,6 @@ def _moment(value: dt.datetime, tz) -> str:
     return f"{date_format(local, 'j M Y')}, {local:%H:%M}"
 
 
-def _minutes(value: Any) -> int:
-    try:
-        return max(int(Decimal(str(value))), 0)
-    except (InvalidOperation, ValueError, TypeError):
-        return 0
-
-
 def _answer(value: Any) -> str:
     if value is True:
         return _("Yes")
@@ -80,25 +73,8 @@ def _answer(value: Any) -> str:
     return str(value)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def _address_lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _member_names(entries, organization_id: int) -> dict[int, str]:
-    """Names of members that labor entries refer to by id (the phone app may send ids)."""
-    ids = set()
-    for entry in entries:
-        member = entry.data.get("member") if isinstance(entry.data, dict) else None
-        if isinstance(member, int) or (isinstance(member, str) and member.isdigit()):
-            ids.add(int(member))
-    if not ids:
-        return {}
-    return {m.pk: m.name for m in Member.objects.filter(organization_id=organization_id,
-                                                         pk__in=ids).select_related("user")}
 
 
 def job_report_data(work_order: WorkOrder, *, version: int,
@@ -122,9 +98,11 @@ def job_report_data(work_order: WorkOrder, *, version: int,
 
     reference = work_order.reference
     entries = list(report_entries(work_order))
-    names = _member_names([e for e in entries if e.kind == EntryKind.LABOR], org.pk)
-
-    counted_labor = {e.pk for e in current_labor(entries)}
+    counted_labor = labor_that_counts(entries)
+    names = {m.pk: m.name for m in Member.objects.filter(
+        organization_id=org.pk, pk__in={entry_data(e).member_id for e in counted_labor})
+        .select_related("user")}
+    counted_labor = {e.pk for e in counted_labor}
 
     notes, labor, parts, checklist, photos = [], [], [], [], []
     signature = None
@@ -132,28 +110,22 @@ def job_report_data(work_order: WorkOrder, *, version: int,
     for entry in entries:
         if entry.kind == EntryKind.LABOR and entry.pk not in counted_labor:
             continue  # corrected by a later entry of the same member on the same visit
-        data = entry.data if isinstance(entry.data, dict) else {}
+        data = entry_data(entry)
         when = entry.device_time or entry.created_at
         author = entry.author.name if entry.author else ""
         if entry.kind == EntryKind.NOTE:
             meta = _moment(when, tz) + (f" · {author}" if author else "")
             notes.append({"text": entry.body, "meta": meta})
         elif entry.kind == EntryKind.LABOR:
-            minutes = _minutes(data.get("minutes"))
-            labor_minutes += minutes
-            member = data.get("member")
-            if isinstance(member, int) or (isinstance(member, str) and member.isdigit()):
-                member = names.get(int(member), "")
-            labor.append({"member": _text(member) or author,
-                          "description": _text(data.get("description")) or entry.body,
-                          "duration": minutes_label(minutes)})
+            labor_minutes += data.minutes
+            labor.append({"member": names.get(data.member_id) or author,
+                          "description": entry.body,
+                          "duration": minutes_label(data.minutes)})
         elif entry.kind == EntryKind.PART:
-            parts.append({"name": _text(data.get("name")), "code": _text(data.get("code")),
-                          "quantity": quantity_label(data.get("quantity")),
-                          "unit": _text(data.get("unit"))})
+            parts.append({"name": data.name, "code": data.code,
+                          "quantity": quantity_label(data.quantity), "unit": data.unit})
         elif entry.kind == EntryKind.CHECKLIST:
-            checklist.append({"label": _text(data.get("label")),
-                              "answer": _answer(data.get("answer"))})
+            checklist.append({"label": data.label, "answer": _answer(data.answer)})
         elif entry.kind in (EntryKind.PHOTO, EntryKind.SIGNATURE) and entry.attachment:
             rendition = rendition_for(entry)
             if rendition is None:
@@ -169,7 +141,7 @@ def job_report_data(work_order: WorkOrder, *, version: int,
                 path = f"signature.{ext}"
                 # The latest signature is the one that counts.
                 signature = {"file": path, "time": _moment(when, tz),
-                             "signer": _text(data.get("signer_name")) or customer.name}
+                             "signer": data.signer_name}
             files[path] = content
 
     visits = []

@@ -17,7 +17,8 @@ from crewline.core.models import Member
 from crewline.documents.models import JobReport
 from crewline.documents.reports import render_job_report
 from crewline.documents.selectors import report_recipients
-from crewline.workorders.models import EntryKind, TimelineEntry, WorkOrder
+from crewline.workorders import timeline
+from crewline.workorders.models import TimelineEntry, WorkOrder
 
 # Two people (or the completion task and a person) may render at once; each retry takes the
 # next number.
@@ -51,11 +52,9 @@ def job_report_create(*, work_order: WorkOrder, by: Member | None) -> JobReport:
         try:
             with transaction.atomic():
                 report.save(force_insert=True)
-                TimelineEntry.objects.create(
-                    organization_id=wo.organization_id, work_order=wo, kind=EntryKind.SYSTEM,
-                    author=by, body=_("Job report v%(n)d created") % {"n": version},
-                    data={"event": "report_created", "report": report.pk, "version": version},
-                )
+                timeline.system_recorded(
+                    work_order=wo, by=by, body=_("Job report v%(n)d created") % {"n": version},
+                    event="report_created", report=report.pk, version=version)
                 audit_record(organization=wo.organization, actor=by, action="job_report.create",
                              obj=report, changes={"version": [None, version],
                                                   "size": [None, len(pdf)],
@@ -97,13 +96,10 @@ def job_report_email_outcome(*, report: JobReport, to: str, by: Member | None, s
         body = _("Report v%(n)d could not be emailed to %(to)s: %(error)s") % {
             "n": report.version, "to": to, "error": error}
     with transaction.atomic():
-        entry = TimelineEntry.objects.create(
-            organization_id=wo.organization_id, work_order=wo, kind=EntryKind.SYSTEM,
-            body=body[:2000],
-            data={"event": "report_emailed" if sent else "report_email_failed",
-                  "report": report.pk, "version": report.version, "to": to,
-                  "attempts": attempts, **({"error": error[:500]} if error else {})},
-        )
+        entry = timeline.system_recorded(
+            work_order=wo, by=None, body=body,
+            event="report_emailed" if sent else "report_email_failed", report=report.pk,
+            version=report.version, to=to[:320], attempts=attempts, error=error[:500])
         audit_record(organization=wo.organization, actor=by,
                      action="job_report.emailed" if sent else "job_report.email_failed",
                      obj=report, changes={"to": [None, to], "attempts": [None, attempts],

@@ -1,6 +1,8 @@
-"""Writes of the technician app: device registration, the push loop, uploads, the timeline
-appends a phone makes (photos, checklist answers, parts, labor, signatures) and resolving a
-rejected mutation. PROTOCOL.md describes the wire format.
+"""Writes of the technician app: device registration, the push loop, photo uploads and
+resolving a rejected mutation. PROTOCOL.md describes the wire format. What a mutation changes
+is written by the same service the office uses (``crewline.workorders.timeline`` for the job
+timeline, ``crewline.workorders.services`` for visits, ``crewline.timesheets.services`` for
+clock in and out); this module only checks the arguments and calls it.
 
 The push applies a batch in one database transaction holding the device row's lock, each
 mutation through the same service the office uses inside a savepoint of its own, and advances
@@ -25,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -35,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
+from crewline.core.db import caller_savepoint
 from crewline.core.models import Member, Role
 from crewline.field import arguments
 from crewline.field.arguments import BadArguments
@@ -53,16 +55,13 @@ from crewline.notifications.services import notification_mark_read
 from crewline.timesheets import services as timesheets
 from crewline.timesheets.models import TimeSource
 from crewline.workorders import services as workorders
+from crewline.workorders import timeline
 from crewline.workorders.models import (
-    EntryKind,
-    TimelineEntry,
     Visibility,
     Visit,
-    VisitStatus,
 )
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
-MAX_SIGNATURE_BYTES = 512 * 1024
 # Photos are downscaled on the phone; anything larger than this on its long side is shrunk.
 MAX_PHOTO_SIDE = 2560
 MAX_BATCH = 500
@@ -180,81 +179,7 @@ def field_settings_update(*, organization_id: int, by: Member, **changes: Any) -
     return settings
 
 
-# --- Timeline appends -------------------------------------------------------------------------
-
-def visit_check_appendable(*, visit: Visit, by: Member | None) -> None:
-    """Refuse appends to a cancelled visit and appends by someone who is not on its crew.
-
-    Appends to a visit that is done or could not be completed are kept: the technician may add
-    a note or a photo after marking it.
-    """
-    if visit.status == VisitStatus.CANCELLED:
-        raise ValidationError(_("This visit was cancelled."), code="visit_cancelled")
-    if by is None or by.is_office:
-        return
-    on_crew = getattr(visit, "on_crew", None)  # annotated by the push, for one query less
-    if on_crew is None:
-        on_crew = visit.crew.filter(pk=by.pk).exists()
-    if not on_crew:
-        raise PermissionDenied(_("You are not on this visit's crew."))
-
-
-def _existing(visit: Visit, client_id: uuid.UUID | None, kind: str,
-              by: Member | None) -> TimelineEntry | None:
-    if client_id is None:
-        return None
-    entry = TimelineEntry.objects.filter(organization_id=visit.organization_id,
-                                         client_id=client_id).first()
-    if entry is not None and (entry.kind != kind or entry.visit_id != visit.pk
-                              or entry.author_id != (by.pk if by else None)):
-        # Someone else's entry is never answered as this one's.
-        raise ValidationError(_("This change's id is already used by another entry."),
-                              code="client_id_taken")
-    return entry
-
-
-def _append(*, visit: Visit, by: Member | None, kind: str, client_id: uuid.UUID | None,
-            device_time: dt.datetime | None, action: str, data: dict, body: str = "",
-            visibility: str = Visibility.INTERNAL, file: ContentFile | None = None,
-            file_name: str = "", content_type: str = "",
-            attachment_path: str = "") -> TimelineEntry:
-    """Append an entry to the visit's job timeline, once per ``client_id``."""
-    visit_check_appendable(visit=visit, by=by)
-    # Insert first and look for an earlier copy only when the unique client id refuses it:
-    # resends are rare, so the usual case costs one query less. In a push, the mutation's own
-    # savepoint stands in for this one (see ``_apply_one``).
-    own_savepoint = not workorders.caller_savepoint.get()
-    try:
-        with transaction.atomic(savepoint=own_savepoint):
-            entry = TimelineEntry(
-                organization_id=visit.organization_id, work_order_id=visit.work_order_id,
-                visit=visit, kind=kind, author=by, body=body, visibility=visibility, data=data,
-                client_id=client_id, device_time=device_time,
-            )
-            if file is not None:
-                entry.attachment.save(file_name, file, save=False)
-            elif attachment_path:
-                entry.attachment.name = attachment_path
-            if file is not None or attachment_path:
-                entry.attachment_name = file_name
-                entry.attachment_size = entry.attachment.size
-                entry.attachment_type = content_type
-            entry.save(force_insert=True)
-            audit_record(organization=visit.work_order.organization, actor=by, action=action,
-                         obj=visit.work_order,
-                         changes={"entry": [None, entry.pk], "visit": [None, visit.pk],
-                                  **{k: [None, v] for k, v in data.items()
-                                     if not isinstance(v, dict | list)}})
-    except IntegrityError:
-        if not own_savepoint:
-            raise
-        # Sent before (or twice at once): the entry with this client id is the answer.
-        existing = _existing(visit, client_id, kind, by)
-        if existing is None:
-            raise
-        return existing
-    return entry
-
+# --- Photos ----------------------------------------------------------------------------------
 
 def image_to_jpeg(content: bytes) -> bytes:
     """The photo as JPEG: JPEGs are kept as sent, HEIC/PNG/WebP are converted (upright, RGB)
@@ -333,146 +258,6 @@ def upload_store(*, member: Member, client_id: uuid.UUID, content: bytes,
         upload.file.delete(save=False)  # nothing refers to it; a retry stores it again
         raise
     return upload
-
-
-def photo_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID,
-              content: bytes | None = None, sha256: str = "", upload: Upload | None = None,
-              caption: str = "", visibility: str | None = None,
-              device_time: dt.datetime | None = None) -> TimelineEntry:
-    """A photo on the visit's timeline, from ``content`` (checked against ``sha256``) or from
-    an ``upload`` sent before. Idempotent by ``client_id``. Without a ``visibility``, the
-    organization's choice for photos from the phone (shared with the customer unless it
-    changed it)."""
-    if visibility is None:
-        visibility = field_settings_for(visit.organization_id).photo_visibility
-    if visibility not in Visibility.values:
-        raise ValidationError({"visibility": _("Choose who may see the photo.")})
-    visit_check_appendable(visit=visit, by=by)
-    existing = _existing(visit, client_id, EntryKind.PHOTO, by)
-    if existing is not None:
-        return existing
-    name = f"photo-{client_id.hex[:8]}.jpg"
-    if upload is not None:
-        # Only the phone's own upload: another member's upload id is as good as unknown.
-        if upload.organization_id != visit.organization_id or (
-                by is not None and upload.member_id != by.pk):
-            raise ValidationError(_("The photo was not found."), code="upload_missing")
-        return _append(visit=visit, by=by, kind=EntryKind.PHOTO, client_id=client_id,
-                       device_time=device_time, action="photo.add", body=caption.strip(),
-                       visibility=visibility, data={"upload": str(upload.client_id)},
-                       attachment_path=upload.file.name, file_name=name,
-                       content_type="image/jpeg")
-    if content is None:
-        raise ValidationError(_("The photo is missing."), code="photo_missing")
-    _check_sha256(content, sha256)
-    jpeg = image_to_jpeg(content)
-    return _append(visit=visit, by=by, kind=EntryKind.PHOTO, client_id=client_id,
-                   device_time=device_time, action="photo.add", body=caption.strip(),
-                   visibility=visibility, data={}, file=ContentFile(jpeg), file_name=name,
-                   content_type="image/jpeg")
-
-
-def signature_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, signer_name: str,
-                  png: bytes, device_time: dt.datetime | None = None) -> TimelineEntry:
-    """The customer's signature (a PNG drawn on the phone) with the signer's name."""
-    from PIL import Image, UnidentifiedImageError
-
-    signer_name = (signer_name or "").strip()
-    if not signer_name:
-        raise ValidationError({"signer_name": _("Write the name of the person signing.")})
-    if len(png) > MAX_SIGNATURE_BYTES:
-        raise ValidationError(_("The signature image is too large."), code="too_large")
-    try:
-        with Image.open(io.BytesIO(png)) as image:
-            image.verify()
-            if image.format != "PNG":
-                raise ValidationError(_("The signature must be a PNG image."), code="not_png")
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValidationError(_("The signature image could not be read."),
-                              code="not_png") from exc
-    return _append(visit=visit, by=by, kind=EntryKind.SIGNATURE, client_id=client_id,
-                   device_time=device_time, action="signature.add", body=signer_name[:200],
-                   visibility=Visibility.CUSTOMER, data={"signer_name": signer_name[:200]},
-                   file=ContentFile(png), file_name="signature.png", content_type="image/png")
-
-
-CHECKLIST_KINDS = ("yes_no", "number", "text", "photo")
-
-
-def checklist_answer_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID,
-                         index: int | None = None, label: str = "", answer: Any,
-                         device_time: dt.datetime | None = None) -> TimelineEntry:
-    """Answer item ``index`` (or the item called ``label``) of the work order's checklist.
-
-    Answers by kind: yes/no a boolean, number a number, text a string, photo the client id of a
-    photo entry. A later answer to the same item replaces the earlier one."""
-    checklist = visit.work_order.checklist or []
-    if index is None:
-        matches = [i for i, item in enumerate(checklist) if item.get("label") == label]
-        if not matches:
-            raise ValidationError(_("The checklist has no item called “%(label)s”.")
-                                  % {"label": label}, code="no_item")
-        index = matches[0]
-    if not (isinstance(index, int) and 0 <= index < len(checklist)):
-        raise ValidationError(_("The checklist has no such item."), code="no_item")
-    item = checklist[index]
-    kind = item.get("kind", "yes_no")
-    ok = {
-        "yes_no": lambda a: isinstance(a, bool),
-        "number": lambda a: isinstance(a, int | float) and not isinstance(a, bool),
-        "text": lambda a: isinstance(a, str) and len(a) <= 2000,
-        "photo": lambda a: isinstance(a, str) and _is_uuid(a),
-    }.get(kind, lambda a: a is None or (isinstance(a, str) and len(a) <= 2000)
-          or isinstance(a, int | float | bool))
-    if answer is not None and not ok(answer):
-        raise ValidationError(_("“%(label)s” needs a %(kind)s answer.")
-                              % {"label": item.get("label", ""),
-                                 "kind": kind.replace("_", "/")}, code="bad_answer")
-    return _append(visit=visit, by=by, kind=EntryKind.CHECKLIST, client_id=client_id,
-                   device_time=device_time, action="checklist.answer",
-                   data={"index": index, "label": item.get("label", ""), "kind": kind,
-                         "answer": answer})
-
-
-def part_add(*, visit: Visit, by: Member | None, client_id: uuid.UUID, name: str,
-             quantity: Decimal, unit: str = "", price_book_item_id: int | None = None,
-             code: str = "", device_time: dt.datetime | None = None) -> TimelineEntry:
-    """A part or material used on the visit, from the price book (its id, with its code) or
-    free text."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("Name the part.")})
-    if not (Decimal(0) < quantity <= Decimal(100000)):
-        raise ValidationError({"quantity": _("The quantity must be more than zero.")})
-    if quantity.normalize().as_tuple().exponent < -4:
-        # Invoices keep four decimal places: a finer quantity would change on its way there.
-        raise ValidationError({"quantity": _("Give the quantity with at most four decimals.")})
-    return _append(visit=visit, by=by, kind=EntryKind.PART, client_id=client_id,
-                   device_time=device_time, action="part.add", body=name[:200],
-                   data={"name": name[:200], "quantity": str(quantity.normalize()),
-                         "unit": (unit or "").strip()[:20],
-                         "price_book_item_id": price_book_item_id,
-                         **({"code": code[:40]} if code else {})})
-
-
-def labor_set(*, visit: Visit, by: Member | None, client_id: uuid.UUID, minutes: int,
-              description: str = "", device_time: dt.datetime | None = None) -> TimelineEntry:
-    """Set the labor time of ``by`` on the visit. The timeline is append-only, so a later
-    entry replaces an earlier one: the visit's labor per member is the latest entry's."""
-    if not (isinstance(minutes, int) and 0 <= minutes <= 24 * 60):
-        raise ValidationError({"minutes": _("Labor must be between 0 and 24 hours.")})
-    return _append(visit=visit, by=by, kind=EntryKind.LABOR, client_id=client_id,
-                   device_time=device_time, action="labor.set",
-                   body=(description or "").strip()[:500],
-                   data={"minutes": minutes, "member": by.pk if by else None})
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
 
 
 # --- Rejections -------------------------------------------------------------------------------
@@ -674,47 +459,47 @@ def _incomplete(ctx: Context, args: dict) -> Any:
 
 def _note(ctx: Context, args: dict) -> Any:
     visit = _visit(ctx, args)
-    client_id = _arg_uuid(args)
-    visit_check_appendable(visit=visit, by=ctx.member)
-    entry = workorders.note_add(work_order=visit.work_order, by=ctx.member, visit=visit,
-                                body=_arg_str(args, "body"),
-                                visibility=_arg_str(args, "visibility", Visibility.INTERNAL,
-                                                    20),
-                                client_id=client_id, device_time=ctx.device_time)
-    if entry.kind != EntryKind.NOTE or entry.visit_id != visit.pk:
-        raise ValidationError(_("This change's id is already used by another entry."),
-                              code="client_id_taken")
-    return entry
+    return timeline.note_add(work_order=visit.work_order, by=ctx.member, visit=visit,
+                             body=_arg_str(args, "body"),
+                             visibility=_arg_str(args, "visibility", Visibility.INTERNAL, 20),
+                             client_id=_arg_uuid(args), device_time=ctx.device_time)
 
 
 def _photo(ctx: Context, args: dict) -> Any:
+    """A photo sent inline (``data``, base64) or uploaded before (``upload_id``: the phone's
+    own upload only). Without a ``visibility``, the organization's choice for photos from the
+    phone (shared with the customer unless it changed it)."""
     visit = _visit(ctx, args)
-    upload = None
-    content = None
+    visibility = (_arg_str(args, "visibility", max_length=20)
+                  if args.get("visibility") is not None
+                  else field_settings_for(visit.organization_id).photo_visibility)
+    fields: dict[str, Any] = {}
     if args.get("upload_id") is not None:
-        upload_id = _arg_uuid(args, "upload_id")
         upload = Upload.objects.filter(organization_id=ctx.member.organization_id,
-                                       client_id=upload_id).first()
-        if upload is None:
+                                       member=ctx.member,
+                                       client_id=_arg_uuid(args, "upload_id")).first()
+        if upload is None:  # another member's upload id is as good as unknown
             raise BadArguments(_("The photo was not uploaded."))
+        fields = {"stored_name": upload.file.name, "upload": upload.client_id}
     else:
         content = _arg_b64(args, "data")
-    return photo_add(visit=visit, by=ctx.member, client_id=_arg_uuid(args), content=content,
-                     sha256=_arg_str(args, "sha256", max_length=64), upload=upload,
-                     caption=_arg_str(args, "caption", max_length=500),
-                     visibility=(_arg_str(args, "visibility", max_length=20)
-                                 if args.get("visibility") is not None else None),
-                     device_time=ctx.device_time)
+        _check_sha256(content, _arg_str(args, "sha256", max_length=64))
+        fields = {"jpeg": image_to_jpeg(content)}
+    return timeline.photo_add(visit=visit, by=ctx.member, client_id=_arg_uuid(args),
+                              visibility=visibility,
+                              caption=_arg_str(args, "caption", max_length=500),
+                              device_time=ctx.device_time, **fields)
 
 
 def _checklist(ctx: Context, args: dict) -> Any:
     index = args.get("index")
     if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
         raise BadArguments(_("“index” must be a number."))
-    return checklist_answer_add(visit=_visit(ctx, args), by=ctx.member,
-                                client_id=_arg_uuid(args), index=index,
-                                label=_arg_str(args, "label", max_length=200),
-                                answer=args.get("answer"), device_time=ctx.device_time)
+    return timeline.checklist_answer_add(visit=_visit(ctx, args), by=ctx.member,
+                                         client_id=_arg_uuid(args), index=index,
+                                         label=_arg_str(args, "label", max_length=200),
+                                         answer=args.get("answer"),
+                                         device_time=ctx.device_time)
 
 
 def _part(ctx: Context, args: dict) -> Any:
@@ -727,34 +512,27 @@ def _part(ctx: Context, args: dict) -> Any:
     item = args.get("price_book_item_id")
     if item is not None:
         item = arguments.arg_id(args, "price_book_item_id")
-    name = _arg_str(args, "name", max_length=200)
-    unit = _arg_str(args, "unit", max_length=20)
-    code = ""
-    if item is not None and django_apps.is_installed("crewline.billing"):
-        price_book_item = (django_apps.get_model("billing", "PriceBookItem").objects
-                           .filter(organization_id=ctx.member.organization_id, pk=item).first())
-        if price_book_item is None:
-            raise BadArguments(_("This price book item does not exist."))
-        name, unit = name or price_book_item.name, unit or price_book_item.unit
-        code = price_book_item.code
-    return part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
-                    name=name, quantity=quantity, unit=unit, price_book_item_id=item,
-                    code=code, device_time=ctx.device_time)
+    return timeline.part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                             name=_arg_str(args, "name", max_length=200), quantity=quantity,
+                             unit=_arg_str(args, "unit", max_length=20),
+                             price_book_item_id=item, device_time=ctx.device_time)
 
 
 def _labor(ctx: Context, args: dict) -> Any:
     minutes = args.get("minutes")
     if not isinstance(minutes, int) or isinstance(minutes, bool):
         raise BadArguments(_("“minutes” must be a whole number."))
-    return labor_set(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
-                     minutes=minutes, description=_arg_str(args, "description", max_length=500),
-                     device_time=ctx.device_time)
+    return timeline.labor_set(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                              minutes=minutes,
+                              description=_arg_str(args, "description", max_length=500),
+                              device_time=ctx.device_time)
 
 
 def _signature(ctx: Context, args: dict) -> Any:
-    return signature_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
-                         signer_name=_arg_str(args, "signer_name", max_length=200),
-                         png=_arg_b64(args, "png"), device_time=ctx.device_time)
+    return timeline.signature_add(visit=_visit(ctx, args), by=ctx.member,
+                                  client_id=_arg_uuid(args),
+                                  signer_name=_arg_str(args, "signer_name", max_length=200),
+                                  png=_arg_b64(args, "png"), device_time=ctx.device_time)
 
 
 def _location(args: dict) -> dict:
@@ -880,19 +658,13 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
         # The services skip savepoints of their own inside this one; a client id sent before
         # surfaces as an IntegrityError, and the mutation is tried once more with them, which
         # finds the earlier entry.
-        token = workorders.caller_savepoint.set(True)
         try:
-            with transaction.atomic():
+            with caller_savepoint(), transaction.atomic():
                 handler(ctx, args)
         except IntegrityError:
-            workorders.caller_savepoint.reset(token)
-            token = None
             ctx.visits.clear()
             with transaction.atomic():
                 handler(ctx, args)
-        finally:
-            if token is not None:
-                workorders.caller_savepoint.reset(token)
     except (BadArguments, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
         ctx.visits.clear()
         reason = _reason(exc)

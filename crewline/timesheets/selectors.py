@@ -14,6 +14,7 @@ from crewline.core.models import Member, Organization, Role
 from crewline.timesheets.hours import Labor, Span, Week, compute_week, local_midnight
 from crewline.timesheets.models import TimeEntry, TimesheetApproval, TimesheetSettings
 from crewline.workorders.models import EntryKind, TimelineEntry
+from crewline.workorders.timeline import entry_data, labor_that_counts
 
 
 def settings_for(organization: Organization) -> TimesheetSettings:
@@ -47,29 +48,23 @@ def time_entries_in(organization: Organization, lo: dt.datetime, hi: dt.datetime
 
 def labor_in(organization: Organization, lo: dt.datetime, hi: dt.datetime,
              member: Member | None = None) -> list[tuple[int, Labor]]:
-    """``(member id, Labor)`` of the labor entries recorded in [lo, hi).
+    """``(member id, Labor)`` of the labor that counts (``labor_that_counts``: a member's
+    latest labor entry on a visit) and was done in [lo, hi), by the phone's time.
 
-    The timeline is append-only, so a member's later labor entry on a visit replaces the
-    earlier ones: only the latest per member and visit counts.
+    A correction made on a later day replaces the earlier entry wherever it falls: the
+    visits' later entries are read too.
     """
-    qs = (TimelineEntry.objects.filter(organization=organization, kind=EntryKind.LABOR)
-          .annotate(at=Coalesce("device_time", "created_at"))
-          .filter(at__gte=lo, at__lt=hi)
-          .order_by("at", "id").values("id", "at", "visit_id", "data", "author_id"))
-    latest: dict[tuple[int, int | None], tuple[int, Labor]] = {}
-    for row in qs:
-        data = row["data"] or {}
-        member_id = data.get("member") or data.get("member_id") or row["author_id"]
-        if member_id is None or (member is not None and member_id != member.pk):
-            continue
-        try:
-            minutes = max(0, int(data.get("minutes") or 0))
-        except (TypeError, ValueError):
-            continue
-        key = (member_id, row["visit_id"] if row["visit_id"] is not None else -row["id"])
-        latest[key] = (member_id, Labor(at=row["at"], minutes=minutes,
-                                        visit_id=row["visit_id"]))
-    return list(latest.values())
+    labor = (TimelineEntry.objects.filter(organization=organization, kind=EntryKind.LABOR)
+             .annotate(at=Coalesce("device_time", "created_at"))
+             .only("id", "visit_id", "data", "created_at", "device_time", "kind"))
+    in_window = list(labor.filter(at__gte=lo, at__lt=hi))
+    visit_ids = {e.visit_id for e in in_window} - {None}
+    later = labor.filter(visit_id__in=visit_ids, at__gte=hi) if visit_ids else labor.none()
+    counted = labor_that_counts([*in_window, *later])
+    return [(entry_data(e).member_id, Labor(at=e.at, minutes=entry_data(e).minutes,
+                                            visit_id=e.visit_id))
+            for e in counted if lo <= e.at < hi
+            and (member is None or entry_data(e).member_id == member.pk)]
 
 
 def _span(entry: TimeEntry) -> Span:

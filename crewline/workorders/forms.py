@@ -4,6 +4,7 @@ middleware has activated, so Django's fields make them aware in that zone."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from crewline.workorders.models import (
     Status,
     Tag,
     Visibility,
+    VisitStatus,
     WorkOrderKind,
 )
 from crewline.workorders.selectors import ALL
@@ -276,6 +278,78 @@ class AttachmentForm(forms.Form):
     caption = forms.CharField(label=_("Caption"), required=False, max_length=500)
     visibility = forms.ChoiceField(label=_("Who can see it"), choices=Visibility.choices,
                                    initial=Visibility.INTERNAL)
+
+
+class VisitChoiceField(forms.TypedChoiceField):
+    """One of the work order's visits that take entries (not cancelled), latest first, named by
+    day and crew; made from the visits the page has loaded (with their crews), no query."""
+
+    def __init__(self, *, work_order, visits):
+        from django.utils.formats import date_format
+
+        tz = work_order.organization.tzinfo
+        self.visits = {v.pk: v for v in sorted(
+            (v for v in visits if v.status != VisitStatus.CANCELLED),
+            key=lambda v: (v.start is not None, v.start, v.pk), reverse=True)}
+
+        def label(visit) -> str:
+            when = (date_format(visit.start.astimezone(tz), "D j M, H:i") if visit.start
+                    else _("No time yet"))
+            crew = ", ".join(m.name for m in visit.crew.all())
+            return f"{when} · {crew}" if crew else str(when)
+
+        super().__init__(label=_("Visit"), coerce=int,
+                         choices=[(pk, label(v)) for pk, v in self.visits.items()])
+
+    def clean(self, value):
+        return self.visits[super().clean(value)]
+
+
+class PartForm(forms.Form):
+    """A part or material the office records on one of the job's visits."""
+
+    item = forms.TypedChoiceField(label=_("From the price book"), required=False, coerce=int,
+                                  empty_value=None)
+    name = forms.CharField(label=_("Or describe it"), required=False, max_length=200)
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.0001"),
+                                  max_value=Decimal(100000), max_digits=10, decimal_places=4,
+                                  initial=1)
+    unit = forms.CharField(label=_("Unit"), required=False, max_length=20)
+
+    def __init__(self, *args, work_order, visits, price_book: list[tuple[int, str]],
+                 **kwargs):
+        super().__init__(*args, prefix="part", **kwargs)
+        self.fields = {"visit": VisitChoiceField(work_order=work_order, visits=visits),
+                       **self.fields}
+        self.fields["item"].choices = [("", _("— typed below —")), *price_book]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("item") and not (data.get("name") or "").strip():
+            raise ValidationError({"name": _("Choose an item from the price book or describe "
+                                             "the part.")})
+        return data
+
+
+class LaborForm(forms.Form):
+    """Labor time the office records for a member on one of the job's visits; it replaces
+    that member's earlier labor there."""
+
+    member = forms.TypedChoiceField(label=_("Who"), coerce=int)
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=24 * 60)
+    description = forms.CharField(label=_("What was done"), required=False, max_length=500)
+
+    def __init__(self, *args, work_order, visits, **kwargs):
+        super().__init__(*args, prefix="labor", **kwargs)
+        self.fields = {"visit": VisitChoiceField(work_order=work_order, visits=visits),
+                       **self.fields}
+        self.members = {m.pk: m for m in Member.objects
+                        .filter(organization_id=work_order.organization_id, is_active=True)
+                        .select_related("user").order_by("user__full_name")}
+        self.fields["member"].choices = [(pk, m.name) for pk, m in self.members.items()]
+
+    def clean_member(self) -> Member:
+        return self.members[self.cleaned_data["member"]]
 
 
 class ReasonForm(forms.Form):

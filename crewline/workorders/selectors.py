@@ -29,6 +29,7 @@ from crewline.workorders.models import (
     VisitStatus,
     WorkOrder,
 )
+from crewline.workorders.timeline import entry_data, labor_that_counts
 
 ALL = "all"
 _NUMBER_RE = re.compile(r"^\s*(?:wo\s*-?\s*)?(\d{1,9})\s*$", re.IGNORECASE)
@@ -232,28 +233,6 @@ def work_order_timeline_page(work_order: WorkOrder, *, offset: int = 0,
     return entries[:size], more
 
 
-def labor_member(entry: TimelineEntry) -> Any:
-    """Whose labor a labor entry records: the member the phone named, else its author."""
-    data = entry.data if isinstance(entry.data, dict) else {}
-    return data.get("member") or data.get("member_id") or entry.author_id
-
-
-def current_labor(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
-    """The labor entries that count, oldest first. The timeline is append-only, so a member's
-    later labor entry on a visit replaces the earlier ones there (``labor_set``: the phone
-    corrects 30 minutes to 45 with a new entry); entries on no visit each count."""
-    latest: dict[tuple, TimelineEntry] = {}
-    for entry in entries:
-        if entry.kind != EntryKind.LABOR:
-            continue
-        key = ((labor_member(entry), entry.visit_id) if entry.visit_id is not None
-               else ("entry", entry.pk))
-        if key not in latest or (latest[key].created_at, latest[key].pk) < (entry.created_at,
-                                                                              entry.pk):
-            latest[key] = entry
-    return sorted(latest.values(), key=lambda e: (e.created_at, e.pk))
-
-
 @dataclass
 class WorkDone:
     """What the crew recorded on a job: the labor that counts, the parts, the signatures."""
@@ -264,27 +243,42 @@ class WorkDone:
 
     @property
     def labor_minutes(self) -> int:
-        total = 0
-        for entry in self.labor:
-            try:
-                total += max(0, int(entry.data.get("minutes") or 0))
-            except (TypeError, ValueError, AttributeError):
-                continue
-        return total
+        return sum(entry_data(entry).minutes for entry in self.labor)
 
     def __bool__(self) -> bool:
         return bool(self.labor or self.parts or self.signatures)
 
 
 def work_done(work_order: WorkOrder) -> WorkDone:
-    """The job's labor, parts and signatures, in one query."""
+    """The job's labor that counts (each with ``labor_member``, whose it is), parts and
+    signatures: two queries."""
     entries = list(TimelineEntry.objects
                    .filter(work_order=work_order,
                            kind__in=[EntryKind.LABOR, EntryKind.PART, EntryKind.SIGNATURE])
                    .select_related("author__user", "visit").order_by("created_at", "id"))
-    return WorkDone(labor=current_labor(entries),
+    labor = labor_that_counts(entries)
+    if labor:
+        members = {m.pk: m for m in Member.objects.filter(
+            organization_id=work_order.organization_id,
+            pk__in={entry_data(e).member_id for e in labor}).select_related("user")}
+        for entry in labor:
+            entry.labor_member = members.get(entry_data(entry).member_id)
+    return WorkDone(labor=labor,
                     parts=[e for e in entries if e.kind == EntryKind.PART],
                     signatures=[e for e in entries if e.kind == EntryKind.SIGNATURE])
+
+
+def price_book_choices(organization: Organization) -> list[tuple[int, str]]:
+    """``(id, "CODE · name")`` of the organization's active price book items (billing's), for
+    recording a part; labor is recorded as time, so the labor service is left out."""
+    from django.apps import apps
+
+    if not apps.is_installed("crewline.billing"):
+        return []
+    items = (apps.get_model("billing", "PriceBookItem").objects
+             .filter(organization=organization, is_active=True)
+             .exclude(code__iexact="LABOR").order_by("name").values_list("pk", "code", "name"))
+    return [(pk, f"{code} · {name}") for pk, code, name in items]
 
 
 def work_order_history(work_order: WorkOrder) -> QuerySet[AuditLog]:

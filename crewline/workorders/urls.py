@@ -18,5 +18,7 @@ urlpatterns = [
     path("<int:number>/visits/", views.visit_add, name="visit_add"),
     path("<int:number>/notes/", views.note_add, name="note_add"),
     path("<int:number>/files/", views.attachment_add, name="attachment_add"),
+    path("<int:number>/parts/", views.part_add, name="part_add"),
+    path("<int:number>/labor/", views.labor_set, name="labor_set"),
     path("<int:number>/<slug:action>/", views.work_order_transition, name="transition"),
 ]

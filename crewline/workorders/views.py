@@ -8,7 +8,7 @@ from __future__ import annotations
 import mimetypes
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +25,9 @@ from crewline.customers.services import customer_create, site_create
 from crewline.workorders import selectors, services
 from crewline.workorders.forms import (
     AttachmentForm,
+    LaborForm,
     NoteForm,
+    PartForm,
     ReasonForm,
     VisitForm,
     WorkOrderFilterForm,
@@ -257,11 +259,12 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
     # Reopening and marking invoiced (when billed elsewhere) are never the obvious next step.
     primary = next((a for a in allowed if a not in services.REASON_REQUIRED
                     and a not in ("reopen", "invoice")), None)
+    visits = list(selectors.work_order_visits(wo))
     return {
         "nav": "workorders", "wo": wo, "today": timezone.localdate(),
         "actions": [{"name": a, "label": ACTION_LABELS[a], "primary": a == primary,
                      "needs_reason": a in services.REASON_REQUIRED} for a in allowed],
-        "visits": selectors.work_order_visits(wo),
+        "visits": visits,
         "timeline": timeline,
         "timeline_more": timeline_more,
         "work_done": selectors.work_done(wo),
@@ -274,6 +277,9 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
                                                        if wo.job_type else 60)}),
         "note_form": forms.get("note_form") or NoteForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "part_form": forms.get("part_form") or PartForm(
+            work_order=wo, visits=visits, price_book=selectors.price_book_choices(org)),
+        "labor_form": forms.get("labor_form") or LaborForm(work_order=wo, visits=visits),
         "reason_form": ReasonForm(),
         "can_add_visit": wo.status in OPEN_STATUSES,
     }
@@ -388,6 +394,47 @@ def attachment_add(request: HttpRequest, number: int) -> HttpResponse:
             return redirect(reverse("workorders:detail", args=[wo.number]) + "#timeline")
     return render(request, "workorders/detail.html",
                   _detail_context(request, wo, attachment_form=form), status=400)
+
+
+def _record_work(request: HttpRequest, number: int, form_class, name: str, save,
+                 done: str) -> HttpResponse:
+    """A part or labor the office records on the work order page: ``save(wo, data)`` writes it
+    through its timeline service; errors come back next to the fields, nothing lost."""
+    wo = selectors.work_order_for_member(request.member, number)
+    extra = ({"price_book": selectors.price_book_choices(request.organization)}
+             if form_class is PartForm else {})
+    form = form_class(request.POST, work_order=wo,
+                      visits=list(selectors.work_order_visits(wo)), **extra)
+    if form.is_valid():
+        try:
+            save(wo, form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc if isinstance(exc, ValidationError)
+                               else ValidationError(str(exc)))
+        else:
+            messages.success(request, done)
+            return redirect(reverse("workorders:detail", args=[wo.number]) + "#work-done")
+    wo.refresh_from_db()
+    return render(request, "workorders/detail.html",
+                  _detail_context(request, wo, **{name: form}), status=400)
+
+
+@office_required
+@require_POST
+def part_add(request: HttpRequest, number: int) -> HttpResponse:
+    def save(wo, d):
+        services.part_add(visit=d["visit"], by=request.member, quantity=d["quantity"],
+                          name=d["name"], unit=d["unit"], price_book_item_id=d["item"])
+    return _record_work(request, number, PartForm, "part_form", save, _("Part recorded."))
+
+
+@office_required
+@require_POST
+def labor_set(request: HttpRequest, number: int) -> HttpResponse:
+    def save(wo, d):
+        services.labor_set(visit=d["visit"], by=request.member, member=d["member"],
+                           minutes=d["minutes"], description=d["description"])
+    return _record_work(request, number, LaborForm, "labor_form", save, _("Labor recorded."))
 
 
 @office_required

@@ -7,7 +7,8 @@ import pytest
 from crewline.billing import services
 from crewline.billing.models import ItemKind
 from crewline.factories import SiteFactory, WorkOrderFactory
-from crewline.workorders.models import EntryKind, Status, TimelineEntry
+from crewline.workorders import timeline
+from crewline.workorders.models import Status, Visit, VisitStatus
 
 
 @pytest.fixture
@@ -36,14 +37,23 @@ def completed_wo(org, site):
                             status=Status.COMPLETED, title="Boiler service")
 
 
+def _visit(work_order, member) -> Visit:
+    """The work order's visit (done), with ``member`` on its crew: where its labor and parts
+    were recorded."""
+    visit = work_order.visits.first() or Visit.objects.create(
+        organization_id=work_order.organization_id, work_order=work_order,
+        status=VisitStatus.DONE)
+    visit.crew.add(member)
+    return visit
+
+
 def add_labor(work_order, member, minutes, description=""):
-    return TimelineEntry.objects.create(
-        organization=work_order.organization, work_order=work_order, kind=EntryKind.LABOR,
-        author=member, data={"minutes": minutes, "member_id": member.pk,
-                             "description": description})
+    """Labor as the phone records it (``labor_set`` by the member)."""
+    return timeline.labor_set(visit=_visit(work_order, member), by=member, minutes=minutes,
+                              description=description)
 
 
-def add_part(work_order, member, **data):
-    return TimelineEntry.objects.create(
-        organization=work_order.organization, work_order=work_order, kind=EntryKind.PART,
-        author=member, data=data)
+def add_part(work_order, member, *, quantity, **fields):
+    """A part as the phone records it (``part_add`` by the member)."""
+    return timeline.part_add(visit=_visit(work_order, member), by=member,
+                             quantity=Decimal(str(quantity)), **fields)

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from crewline.billing.services import price_item_create
 from crewline.factories import ContactFactory, CustomerFactory, SiteFactory
+from crewline.workorders import timeline
 from crewline.workorders.models import EntryKind, TimelineEntry, Visibility
 from crewline.workorders.services import (
     note_add,
@@ -96,18 +99,24 @@ def job(org, office, technician, customer, site):
     note_add(work_order=wo, by=technician, body="Replaced the zone valve; heat is back.",
              visibility=Visibility.CUSTOMER)
     note_add(work_order=wo, by=office, body="Secret: customer still owes us for March.")
-    add_entry(wo, kind=EntryKind.LABOR, by=technician,
-              data={"minutes": 95, "member": "Tara Tech", "description": "Diagnosis and repair"})
-    add_entry(wo, kind=EntryKind.LABOR, by=technician,
-              data={"minutes": 20, "member": technician.pk, "description": "Clean-up"})
-    add_entry(wo, kind=EntryKind.PART, by=technician,
-              data={"name": "Zone valve 3/4\"", "code": "ZV-075", "quantity": 1, "unit": "ea"})
-    add_entry(wo, kind=EntryKind.PART, by=technician,
-              data={"name": "Copper pipe", "code": "CU-15", "quantity": "2.5", "unit": "m"})
-    add_entry(wo, kind=EntryKind.CHECKLIST, by=technician,
-              data={"label": "Carbon monoxide test passed", "answer": True})
-    add_entry(wo, kind=EntryKind.CHECKLIST, by=technician,
-              data={"label": "Flue gas temperature (°C)", "answer": 182})
+    visit = wo.visits.get()
+    timeline.labor_set(visit=visit, by=technician, minutes=95,
+                       description="Diagnosis and repair")
+    timeline.labor_set(visit=visit, by=office, member=office, minutes=20,
+                       description="Clean-up")
+    zone_valve = price_item_create(organization=org, by=office, code="ZV-075",
+                                   name="Zone valve 3/4\"", unit="ea", unit_price=Decimal("38"))
+    timeline.part_add(visit=visit, by=technician, price_book_item_id=zone_valve.pk,
+                      quantity=Decimal(1))
+    timeline.part_add(visit=visit, by=technician, name="Copper pipe", quantity=Decimal("2.5"),
+                      unit="m")
+    wo.checklist = [{"label": "Carbon monoxide test passed", "kind": "yes_no"},
+                    {"label": "Flue gas temperature (°C)", "kind": "number"}]
+    wo.save(update_fields=["checklist"])
+    timeline.checklist_answer_add(visit=visit, by=technician, client_id=None, index=0,
+                                  answer=True)
+    timeline.checklist_answer_add(visit=visit, by=technician, client_id=None, index=1,
+                                  answer=182)
     add_entry(wo, kind=EntryKind.PHOTO, by=technician, body="Old zone valve",
               visibility=Visibility.CUSTOMER, file=("before.jpg", jpeg(), "image/jpeg"))
     add_entry(wo, kind=EntryKind.PHOTO, by=technician, body="New valve fitted",

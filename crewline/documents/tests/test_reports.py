@@ -48,7 +48,7 @@ def test_it_shows_what_the_customer_should_see(report, completed_job, technician
     assert "Check the boiler and the zone valves." in text
     assert "Replaced the zone valve; heat is back." in text
     assert technician.name in text
-    # Labor (by name or by member id), with the total; parts; checklist answers.
+    # Labor of each member, with the total; parts; checklist answers.
     assert "Diagnosis and repair" in text and "1 h 35 min" in text
     assert "Clean-up" in text and "1 h 55 min" in text
     assert "ZV-075" in text and "Copper pipe" in text and "2.5" in text

@@ -54,7 +54,7 @@ def media(settings, tmp_path):
 def test_the_office_sees_and_shares_what_the_crew_did(login, technician, office, owner, org,
                                                       make_visit):
     from crewline.billing.services import default_labor_rate_set, price_item_create
-    from crewline.field import services as field
+    from crewline.workorders import timeline as field
     from crewline.workorders.services import visit_arrive, visit_complete
 
     FieldSettings.objects.create(organization=org, jobs_closed_by=JobsClosedBy.OFFICE)
@@ -65,13 +65,13 @@ def test_the_office_sees_and_shares_what_the_crew_did(login, technician, office,
     visit = make_visit(crew=[technician], days=-1, hour=9, title="No heat in surgery 2")
     visit_arrive(visit=visit, by=technician, device_time=today_at(9, -1))
     field.photo_add(visit=visit, by=technician, client_id=uuid.uuid4(),
-                    content=jpeg((40, 120, 200)), sha256=_sha(jpeg((40, 120, 200))),
-                    caption="New valve fitted")
+                    jpeg=jpeg((40, 120, 200)), caption="New valve fitted",
+                    visibility=Visibility.CUSTOMER)
     field.photo_add(visit=visit, by=technician, client_id=uuid.uuid4(),
-                    content=jpeg((200, 40, 40)), sha256=_sha(jpeg((200, 40, 40))),
-                    caption="Meter reading", visibility=Visibility.INTERNAL)
-    field.part_add(visit=visit, by=technician, client_id=uuid.uuid4(), name=valve.name,
-                   quantity=Decimal(2), unit="each", price_book_item_id=valve.pk)
+                    jpeg=jpeg((200, 40, 40)), caption="Meter reading",
+                    visibility=Visibility.INTERNAL)
+    field.part_add(visit=visit, by=technician, client_id=uuid.uuid4(),
+                   quantity=Decimal(2), price_book_item_id=valve.pk)
     field.part_add(visit=visit, by=technician, client_id=uuid.uuid4(),
                    name="Copper elbow 15mm", quantity=Decimal("2.5"), unit="m")
     field.labor_set(visit=visit, by=technician, client_id=uuid.uuid4(), minutes=30)

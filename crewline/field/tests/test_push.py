@@ -270,7 +270,7 @@ def test_it_keeps_appends_and_their_client_ids_once(phone, visit):
     assert [r["status"] for r in phone.push(*batch).json()["results"]] == ["duplicate"] * 3
     [part] = _entries(visit, EntryKind.PART)
     assert part.data == {"name": "Valve", "quantity": "2.5", "unit": "m",
-                         "price_book_item_id": None}
+                         "price_book_item_id": None, "code": ""}
     [labor] = _entries(visit, EntryKind.LABOR)
     assert labor.data["minutes"] == 75 and labor.body == "Replaced valve"
     [photo] = _entries(visit, EntryKind.PHOTO)

@@ -68,7 +68,7 @@ def test_it_does_not_let_a_crew_mate_attach_someone_elses_upload(
     result = mate_phone.send("photo_add", visit_id=visit.pk, client_id=new_id(),
                              upload_id=upload_id)
     assert result["status"] == "rejected"
-    assert "not found" in result["reason"]
+    assert "not uploaded" in result["reason"]  # as for an id never uploaded
     assert not TimelineEntry.objects.filter(kind=EntryKind.PHOTO).exists()
     # The owner attaches it as usual.
     assert phone.send("photo_add", visit_id=visit.pk, client_id=new_id(),

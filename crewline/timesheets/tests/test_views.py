@@ -14,8 +14,7 @@ from crewline.factories import MemberFactory, SiteFactory
 from crewline.timesheets.models import TimeEntry, TimeKind, TimesheetApproval
 from crewline.timesheets.services import time_entry_add
 from crewline.timesheets.views import CSV_COLUMNS
-from crewline.workorders.models import EntryKind, TimelineEntry
-from crewline.workorders.services import visit_add, work_order_create
+from crewline.workorders.services import labor_set, visit_add, work_order_create
 
 pytestmark = pytest.mark.django_db
 
@@ -147,10 +146,8 @@ def test_it_shows_every_technicians_week_in_constant_queries(org, owner, office,
         visit = visit_add(work_order=wo, by=owner, start=local(org, "2025-03-04", "09:00"),
                           end=local(org, "2025-03-04", "10:00"), crew=[tech], override=True)
         TimeEntry.objects.filter(pk=work.pk).update(visit=visit)
-        TimelineEntry.objects.create(organization=org, work_order=wo, visit=visit,
-                                     kind=EntryKind.LABOR, author=tech,
-                                     data={"minutes": 75, "member": tech.pk},
-                                     device_time=local(org, "2025-03-04", "10:00"))
+        labor_set(visit=visit, by=tech, minutes=75,
+                  device_time=local(org, "2025-03-04", "10:00"))
         return tech
 
     add_technician(0)

@@ -437,8 +437,11 @@
       }).join("") + "</ul></section>";
   }
 
+  /* The technician's own labor on the visit: their latest labor entry (the server's rule,
+   * crewline/workorders/timeline.py labor_that_counts); one made here offline is theirs. */
   function laborMinutes(v) {
-    const labor = (v.entries || []).filter((e) => e.kind === "labor");
+    const labor = (v.entries || []).filter((e) => e.kind === "labor"
+      && (e.data.member_id === undefined || e.data.member_id === CFG.member.id));
     if (labor.length) return labor[labor.length - 1].data.minutes;
     if (!v.arrived_at) return "";
     const end = v.finished_at ? new Date(v.finished_at) : new Date();
