@@ -37,9 +37,12 @@ from crewline.billing.models import (
 )
 from crewline.billing.money import ZERO, totals
 from crewline.billing.quantities import quantity_with_unit
+from crewline.billing.signals import quote_approved
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder, WorkOrderKind
 from crewline.workorders.timeline import entry_data, labor_that_counts
 
@@ -130,6 +133,13 @@ def _clean_item(item: PriceBookItem) -> None:
                                % {"code": item.code}})
 
 
+def _price_item_changed(item: PriceBookItem) -> None:
+    """The phones keep the price book for picking parts offline: an added, changed or archived
+    item reaches them with their next pull."""
+    change_record(organization_id=item.organization_id, kind=ChangeKind.PRICE_ITEM,
+                  object_id=item.pk)
+
+
 def price_item_create(*, organization: Organization, by: Member | None, code: str, name: str,
                       unit_price: Decimal, kind: str = ItemKind.SERVICE, unit: str = "each",
                       unit_cost: Decimal = ZERO, tax_rate: Decimal = ZERO,
@@ -140,6 +150,7 @@ def price_item_create(*, organization: Organization, by: Member | None, code: st
     with transaction.atomic():
         _clean_item(item)
         item.save(force_insert=True)
+        _price_item_changed(item)
         audit_record(organization=organization, actor=by, action="price_item.create", obj=item,
                      changes=diff({}, snapshot(item, ITEM_FIELDS)))
     return item
@@ -159,6 +170,7 @@ def price_item_update(*, item: PriceBookItem, by: Member | None, **changes: Any
         locked.save()
         changed = diff(before, snapshot(locked, ITEM_FIELDS))
         if changed:
+            _price_item_changed(locked)
             audit_record(organization=locked.organization, actor=by, action="price_item.update",
                          obj=locked, changes=changed)
     return locked
@@ -485,10 +497,9 @@ def _validate_signature(png: bytes) -> None:
 
 def _quote_changed(quote: Quote) -> None:
     """Tell the quote's open office pages (crewline.live), in the transaction of the change."""
-    from crewline.live.services import event_record
-
-    event_record(organization_id=quote.organization_id, topics=[f"quote:{quote.pk}"],
-                 payload={"quote": quote.pk, "what": "quote", "status": quote.status})
+    change_record(organization_id=quote.organization_id, kind=ChangeKind.QUOTE,
+                  object_id=quote.pk, topics=[f"quote:{quote.pk}"],
+                  payload={"quote": quote.pk, "what": "quote", "status": quote.status})
 
 
 def _require_open_for_customer(quote: Quote) -> None:
@@ -530,6 +541,7 @@ def quote_approve(*, quote: Quote, name: str, signature_png: bytes,
                                               line.pk for line in optional
                                               if line.pk in chosen)]})
         _quote_changed(locked)
+        quote_approved.send(sender=Quote, quote=locked)
     return locked
 
 

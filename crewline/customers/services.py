@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from crewline.core.audit import audit_record, diff, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Contact, Customer, CustomerKind, Equipment, Site
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record
 
 CUSTOMER_FIELDS = ("name", "kind", "email", "phone", "billing_address", "notes", "external_ref")
 CONTACT_FIELDS = ("name", "role", "email", "phone", "is_primary")
@@ -61,10 +63,22 @@ def _check_coordinates(site: Site) -> None:
             {missing: _("Give both latitude and longitude, or neither.")}, code="coordinates")
 
 
+def _changed(instance: models.Model) -> None:
+    """Log the change (the phones show customers, their contacts, sites and equipment)."""
+    kind, object_id = {
+        Customer: (ChangeKind.CUSTOMER, instance.pk),
+        Contact: (ChangeKind.CUSTOMER, getattr(instance, "customer_id", None)),
+        Site: (ChangeKind.SITE, instance.pk),
+        Equipment: (ChangeKind.SITE, getattr(instance, "site_id", None)),
+    }[type(instance)]
+    change_record(organization_id=instance.organization_id, kind=kind, object_id=object_id)
+
+
 def _create(instance: models.Model, fields: tuple[str, ...], *, organization: Organization,
             by: Member | None, action: str) -> Any:
     with transaction.atomic():
         instance.save(force_insert=True)
+        _changed(instance)
         audit_record(organization=organization, actor=by, action=action, obj=instance,
                      changes=diff({}, snapshot(instance, fields)))
     return instance
@@ -92,6 +106,7 @@ def _update(instance: models.Model, allowed: tuple[str, ...], fields: dict[str, 
         return instance
     with transaction.atomic():
         instance.save(update_fields=[*changes, "updated_at"])
+        _changed(instance)
         audit_record(organization=instance.organization, actor=by, action=action, obj=instance,
                      changes=changes)
     return instance
@@ -106,6 +121,7 @@ def _set_archived(instance: models.Model, *, archived: bool, by: Member | None,
     with transaction.atomic():
         instance.archived_at = timezone.now() if archived else None
         instance.save(update_fields=["archived_at", "updated_at"])
+        _changed(instance)
         audit_record(organization=instance.organization, actor=by, action=action, obj=instance,
                      changes={"archived_at": [before, instance.archived_at]})
     return instance

@@ -1,5 +1,6 @@
-"""The technician app's server side: devices, their pushed mutations, uploads and the change log
-that pull reads from. See PROTOCOL.md in this folder for the wire protocol."""
+"""The technician app's server side: devices, their pushed mutations and uploads. Pull reads the
+one change log (``crewline.live.models.Change``). See PROTOCOL.md in this folder for the wire
+protocol."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crewline.core.models import Member, Organization, OrgOwned
+from crewline.core.models import Member, OrgOwned
 from crewline.workorders.models import Visibility
 
 
@@ -144,35 +145,3 @@ class Upload(OrgOwned):
 
     def __str__(self) -> str:
         return str(self.client_id)
-
-
-class ChangeKind(models.TextChoices):
-    VISIT = "visit"
-    WORK_ORDER = "work_order"
-    SITE = "site"
-    CUSTOMER = "customer"
-    MEMBER = "member"
-    NOTIFICATION = "notification"
-    PRICE_ITEM = "price_item"
-    RESET = "reset"
-
-
-class ChangeLog(models.Model):
-    """One row per change a phone may need to hear about, written in the change's transaction.
-
-    The id is the pull cursor: monotonic, so a phone asks for everything after the last id it
-    saw. Rows say what changed (a visit, a work order, a site, a member's own things, a
-    notification, a price book item), never the data itself, which pull reads fresh.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
-    object_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        indexes = [models.Index(fields=["organization", "id"], name="changelog_org_id_idx")]
-
-    def __str__(self) -> str:
-        return f"#{self.id} {self.kind} {self.object_id}"

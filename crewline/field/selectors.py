@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.formats import get_format
 
 from crewline.core.models import Member
-from crewline.field.models import ChangeKind, ChangeLog, Device, FieldSettings, RejectedMutation
+from crewline.field.models import Device, FieldSettings, RejectedMutation
+from crewline.live.models import Change, ChangeKind
 from crewline.notifications.models import Notification
 from crewline.timesheets.models import TimeEntry, TimeKind
 from crewline.workorders.models import (
@@ -43,15 +44,17 @@ HISTORY_JOBS = 5
 HISTORY_NOTES = 3
 HISTORY_PHOTOS = 4
 NOTIFICATIONS = 20
-# More changes than this since the cursor: a full snapshot is cheaper than working out which.
+# More things changed than this since the cursor: a full snapshot is cheaper than working out
+# which.
 MAX_DELTA_CHANGES = 5000
 # Change-log ids are handed out before their transactions commit; on PostgreSQL a lower id can
 # become visible after a higher one. The cursor only moves past changes older than this, so a
 # late commit is still picked up (recent changes may be sent twice, which is harmless).
 SETTLE = dt.timedelta(seconds=10)
 # 2: the price book comes through the pull; a phone with a cursor of 1 starts again from a full
-# snapshot, which brings it the whole price book.
-CURSOR_VERSION = "2"
+# snapshot, which brings it the whole price book. 3: the cursor counts in the one change log
+# (crewline.live.models.Change); older cursors start again from a full snapshot.
+CURSOR_VERSION = "3"
 FIELD_ENTRY_KINDS = (EntryKind.NOTE, EntryKind.PHOTO, EntryKind.CHECKLIST, EntryKind.PART,
                      EntryKind.LABOR, EntryKind.SIGNATURE, EntryKind.VISIT_STATUS)
 
@@ -380,6 +383,17 @@ def _small_args(args: dict) -> dict:
     return {k: v for k, v in args.items() if k not in ("data", "png")}
 
 
+def _pruned_since(change_id: int) -> bool:
+    """Were changes after ``change_id`` pruned (``crewline.live.services.KEEP``)? Rows go
+    oldest first, and a cursor is the id of a row that was there: once the oldest row kept is
+    past it, the cursor's row is gone and some after it may be. (A cursor of 0, from a pull
+    before the organization had any change, cannot tell.)"""
+    if change_id <= 0:
+        return False
+    oldest = Change.objects.order_by("id").values_list("id", flat=True).first()
+    return oldest is None or oldest > change_id
+
+
 def pull(*, member: Member, device: Device, cursor: str | None,
          now: dt.datetime | None = None) -> dict:
     """What changed for ``member`` since ``cursor`` (everything when there is none).
@@ -394,17 +408,20 @@ def pull(*, member: Member, device: Device, cursor: str | None,
     today = timezone.localdate(now)
     settings = field_settings_for(member.organization_id)
     previous = Cursor.decode(cursor)
-    settled = (ChangeLog.objects.filter(organization_id=member.organization_id,
-                                        created_at__lte=now - SETTLE)
+    settled = (Change.objects.filter(organization_id=member.organization_id,
+                                     created_at__lte=now - SETTLE)
                .order_by("-id").values_list("id", flat=True).first()) or 0
     _, _, window_end = _window(today)
     full = previous is None
     changes: list[tuple[str, int | None]] = []
     if previous is not None:
-        changes = list(ChangeLog.objects.filter(organization_id=member.organization_id,
-                                                id__gt=previous.change_id)
-                       .order_by("id").values_list("kind", "object_id")[:MAX_DELTA_CHANGES + 1])
-        if len(changes) > MAX_DELTA_CHANGES or any(k == ChangeKind.RESET for k, _ in changes):
+        # Each thing that changed once, however often (the log has a row for each change).
+        changes = list(Change.objects.filter(organization_id=member.organization_id,
+                                             id__gt=previous.change_id)
+                       .order_by().values_list("kind", "object_id").distinct()
+                       [:MAX_DELTA_CHANGES + 1])
+        if (len(changes) > MAX_DELTA_CHANGES or any(k == ChangeKind.RESET for k, _ in changes)
+                or _pruned_since(previous.change_id)):
             full = True
     visible = visible_visits(member, settings, today)
     visible_ids = list(visible.order_by("start", "id").values_list("id", flat=True))

@@ -37,21 +37,21 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.db import caller_savepoint
-from crewline.core.models import Member, Role
+from crewline.core.models import Member
 from crewline.field import arguments
 from crewline.field.arguments import BadArguments
 from crewline.field.models import (
-    ChangeKind,
     Device,
     FieldSettings,
     RejectedMutation,
     SettledMutation,
     Upload,
 )
-from crewline.field.receivers import changes_batched, log_change
 from crewline.field.selectors import field_settings_for
-from crewline.notifications.models import Notification
-from crewline.notifications.services import notification_mark_read
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record, changes_batched
+from crewline.notifications.models import Notification, NotificationKind
+from crewline.notifications.services import notification_mark_read, notify_office
 from crewline.timesheets import services as timesheets
 from crewline.timesheets.models import TimeSource
 from crewline.workorders import services as workorders
@@ -174,6 +174,8 @@ def field_settings_update(*, organization_id: int, by: Member, **changes: Any) -
                    if before[name] != value}
         if changed:
             settings.save(update_fields=[*changed, "updated_at"])
+            # Who sees what may have changed: every phone starts again from a full snapshot.
+            change_record(organization_id=organization_id, kind=ChangeKind.RESET)
             audit_record(organization=by.organization, actor=by, action="field.settings",
                          obj=settings, object_repr="Technician app settings", changes=changed)
     return settings
@@ -276,20 +278,12 @@ def rejected_record(*, device: Device, seq: int, name: str, args: Any,
         client_time=client_time, reason=reason, work_order_id=work_order_id,
     )
     member = device.member
-    url = reverse("field:rejected_list")
-    now = timezone.now()
-    Notification.objects.bulk_create([
-        Notification(organization_id=device.organization_id, recipient=office_member,
-                     kind="sync_rejected",
-                     title=_("A change from %(name)s's phone was not applied")
-                     % {"name": member.name},
-                     body=reason, url=url,
-                     data={"rejected": rejected.pk, "work_order_id": work_order_id},
-                     created_at=now, updated_at=now)
-        for office_member in Member.objects.filter(
-            organization_id=device.organization_id, is_active=True,
-            role__in=[Role.OWNER, Role.OFFICE]).exclude(pk=member.pk)
-    ])
+    notify_office(organization_id=device.organization_id, kind=NotificationKind.SYNC_REJECTED,
+                  words=lambda: (_("A change from %(name)s's phone was not applied")
+                                 % {"name": member.name}, reason),
+                  url=reverse("field:rejected_list"),
+                  data={"rejected": rejected.pk, "work_order_id": work_order_id},
+                  exclude=member)
     return rejected
 
 
@@ -446,8 +440,6 @@ def _notification_read(ctx: Context, args: dict) -> Any:
         # nothing for the office to follow up.
         return None
     notification_mark_read(notification=notification, by=ctx.member)
-    # Marking read writes no row a receiver hears of; the member's other phones should.
-    log_change(ctx.member.organization_id, ChangeKind.NOTIFICATION, ctx.member.pk)
     return notification
 
 

@@ -1,4 +1,4 @@
-"""Carrying live events from the process that made a change to the processes holding streams.
+"""Carrying changes from the process that made them to the processes holding live streams.
 
 Three brokers, chosen by ``settings.LIVE_BROKER``:
 
@@ -13,7 +13,7 @@ while the first stream subscribes. ``publish`` is synchronous and thread-safe: i
 ``transaction.on_commit`` in whatever thread made the change.
 
 Brokers lose messages when a listener reconnects; subscriptions are then marked ``lost`` and the
-stream catches up from the ``Event`` table, which is the record of truth.
+stream catches up from the ``Change`` table, which is the record of truth.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Subscription:
         self.loop = loop
         self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=QUEUE_SIZE)
         # Set when messages may have been missed (a full queue, a listener reconnecting): the
-        # stream then reads the Event table to catch up.
+        # stream then reads the Change table to catch up.
         self.lost = False
 
     def offer(self, message: dict) -> None:

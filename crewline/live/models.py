@@ -1,8 +1,15 @@
-"""The log of changes the office's open pages listen to.
+"""The one change log: a row for each change of what the office's pages, the phones and the
+API show, written in the transaction of the change by the service that makes it
+(``crewline.live.services.change_record``).
 
-Each row is one Server-Sent Event: its id is the event id a browser sends back as
-``Last-Event-ID`` to catch up after a dropped connection. Rows are written in the transaction of
-the change they describe and pruned after a day (``events_prune``).
+Every reader keeps its own cursor (the row id, monotonic) and filter:
+
+- the phones' pull reads ``kind`` and ``object_id`` (what to send again) since its cursor;
+- the office's live stream reads ``topics`` (which open pages care) since ``Last-Event-ID``;
+- the API's change feed and webhooks read them by resource.
+
+A row says what changed, never the data itself, which every reader reads fresh. Rows are kept
+for ``KEEP`` (``changes_prune``); a cursor older than that starts again from a full snapshot.
 """
 
 from __future__ import annotations
@@ -14,23 +21,41 @@ from django.utils.translation import gettext_lazy as _
 from crewline.core.models import OrgOwned
 
 
-class Event(OrgOwned):
+class ChangeKind(models.TextChoices):
+    """What changed: ``object_id`` is the row of that kind (a member's own things: the member)."""
+
+    VISIT = "visit"
+    WORK_ORDER = "work_order"  # the job, its timeline included
+    SITE = "site"  # a site or its equipment
+    CUSTOMER = "customer"
+    MEMBER = "member"  # a member's own time entries
+    NOTIFICATION = "notification"  # a member's notifications (object: the recipient)
+    PRICE_ITEM = "price_item"
+    QUOTE = "quote"
+    RESET = "reset"  # who sees what changed: every phone starts again from a full snapshot
+
+
+class Change(OrgOwned):
     id = models.BigAutoField(primary_key=True)
-    # "wo:<work order id>", "board:<YYYY-MM-DD>", "list" or "member:<member id>".
-    topic = models.CharField(_("topic"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChangeKind.choices)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    # The live topics that hear of it: "wo:<id>", "quote:<id>", "board:<YYYY-MM-DD>", "list",
+    # "member:<id>".
+    topics = models.JSONField(_("topics"), default=list, blank=True)
+    # What the open pages need to know (what part of the page changed): small, for a NOTIFY.
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = _("live event")
-        verbose_name_plural = _("live events")
-        indexes = [models.Index(fields=["organization", "id"], name="live_event_org_id_idx"),
-                   models.Index(fields=["created_at"], name="live_event_created_idx")]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+        indexes = [models.Index(fields=["organization", "id"], name="live_change_org_id_idx"),
+                   models.Index(fields=["created_at"], name="live_change_created_idx")]
 
     def __str__(self) -> str:
-        return f"{self.id} {self.topic}"
+        return f"#{self.id} {self.kind} {self.object_id}"
 
     def message(self) -> dict:
         """What the broker carries: small enough for a PostgreSQL NOTIFY (8,000 bytes)."""
-        return {"id": self.id, "org": self.organization_id, "topic": self.topic,
+        return {"id": self.id, "org": self.organization_id, "topics": self.topics,
                 "data": self.payload}

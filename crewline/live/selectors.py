@@ -1,4 +1,4 @@
-"""Reading the event log for streams catching up.
+"""Reading the change log for streams catching up.
 
 A stream lives for minutes and reads the log only now and then: when it opens, when its broker
 may have lost messages and, with the memory broker, every poll. Its reads go through
@@ -14,27 +14,36 @@ from typing import TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import connection
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 
-from crewline.live.models import Event
+from crewline.live.models import Change
 
 REPLAY_LIMIT = 500
 
 T = TypeVar("T")
 
 
-def events_after(*, organization_id: int, topics: Collection[str], after_id: int | None = None,
-                 since: dt.datetime | None = None) -> QuerySet[Event]:
-    """The organization's events on ``topics`` after event ``after_id`` (or created at or after
-    ``since``), oldest first, at most ``REPLAY_LIMIT``."""
-    events = Event.objects.filter(organization_id=organization_id, topic__in=list(topics))
+def changes_after(*, organization_id: int, topics: Collection[str],
+                  after_id: int | None = None,
+                  since: dt.datetime | None = None) -> list[Change]:
+    """The organization's changes on any of ``topics`` after change ``after_id`` (or made at or
+    after ``since``), oldest first, at most ``REPLAY_LIMIT``. Each row names its topics; the
+    ones these streams listen to are picked here, from the rows after the cursor."""
+    rows = Change.objects.filter(organization_id=organization_id).exclude(topics=[])
     if after_id is not None:
-        events = events.filter(id__gt=after_id)
+        rows = rows.filter(id__gt=after_id)
     elif since is not None:
-        events = events.filter(created_at__gte=since)
+        rows = rows.filter(created_at__gte=since)
     else:
-        return events.none()
-    return events.order_by("id")[:REPLAY_LIMIT]
+        return []
+    wanted = set(topics)
+    found: list[Change] = []
+    for row in rows.order_by("id").only("id", "topics", "payload")[:REPLAY_LIMIT * 4]:
+        if wanted.intersection(row.topics):
+            found.append(row)
+            if len(found) == REPLAY_LIMIT:
+                break
+    return found
 
 
 def release_connection() -> None:
@@ -59,20 +68,21 @@ async def _read_and_release(read: Callable[[], T]) -> T:
     return await sync_to_async(run)()
 
 
-async def aevents_after(*, organization_id: int, topics: Collection[str],
-                        after_id: int | None = None,
-                        since: dt.datetime | None = None) -> list[Event]:
-    """``events_after`` read at once; gives the connection back after (``release_connection``)."""
-    return await _read_and_release(lambda: list(events_after(
-        organization_id=organization_id, topics=topics, after_id=after_id, since=since)))
+async def achanges_after(*, organization_id: int, topics: Collection[str],
+                         after_id: int | None = None,
+                         since: dt.datetime | None = None) -> list[Change]:
+    """``changes_after`` in the stream's thread; gives the connection back after
+    (``release_connection``)."""
+    return await _read_and_release(lambda: changes_after(
+        organization_id=organization_id, topics=topics, after_id=after_id, since=since))
 
 
-async def latest_event_id(*, organization_id: int) -> int:
-    """The organization's newest event id (0 if none): where a fresh stream starts. Gives the
+async def latest_change_id(*, organization_id: int) -> int:
+    """The organization's newest change id (0 if none): where a fresh stream starts. Gives the
     connection back after (``release_connection``)."""
 
     def read() -> int:
-        found = Event.objects.filter(organization_id=organization_id).aggregate(top=Max("id"))
+        found = Change.objects.filter(organization_id=organization_id).aggregate(top=Max("id"))
         return found["top"] or 0
 
     return await _read_and_release(read)

@@ -1,26 +1,44 @@
-"""Recording live events in the transaction of a change and publishing them after it commits."""
+"""Writing the one change log in the transaction of a change, and publishing it to the open
+pages once the transaction commits.
+
+Every service that changes something a page, a phone or the API shows calls ``change_record``
+(or one of the helpers below that name the topics of a work order, a visit or a quote) inside
+its transaction: the row commits or rolls back with the change. Nothing is derived from
+``post_save`` of generic rows.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import json
 import logging
 import re
-from collections.abc import Iterable
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.utils import timezone
 
 from crewline.core.models import Member
 from crewline.live.broker import get_broker
-from crewline.live.models import Event
+from crewline.live.models import Change, ChangeKind
 
 logger = logging.getLogger(__name__)
 
-KEEP = dt.timedelta(days=1)
-# Old events are pruned by the process that writes every PRUNE_EVERY-th one: no scheduled job.
-PRUNE_EVERY = 500
+# How long rows are kept: the longest a phone or an API client may stay away and still catch up
+# from its cursor; after that it starts again from a full snapshot.
+KEEP = dt.timedelta(days=30)
+# Old rows are pruned by the process that writes every PRUNE_EVERY-th one: no scheduled job.
+PRUNE_EVERY = 1000
 TOPIC_RE = re.compile(r"^(?:wo:\d+|quote:\d+|board:\d{4}-\d{2}-\d{2}|list|member:\d+)$")
 OFFICE_PREFIXES = ("wo:", "quote:", "board:", "list")
+# A visit spread over more days than this names only its first ones on the board.
+MAX_BOARD_DAYS = 14
+
+_batch: contextvars.ContextVar[dict | None] = contextvars.ContextVar("crewline_change_batch",
+                                                                     default=None)
 
 
 def topic_allowed(member: Member, topic: str) -> bool:
@@ -33,32 +51,106 @@ def topic_allowed(member: Member, topic: str) -> bool:
     return topic == f"member:{member.pk}"
 
 
-def event_record(*, organization_id: int, topics: Iterable[str], payload: dict) -> list[Event]:
-    """Write one event per topic in the current transaction; publish them once it commits."""
-    events = [Event(organization_id=organization_id, topic=topic, payload=payload)
-              for topic in dict.fromkeys(topics)]
-    if not events:
-        return []
-    events = Event.objects.bulk_create(events)
-    transaction.on_commit(lambda: events_publish(events))
-    return events
+def change_record(*, organization_id: int, kind: str, object_id: int | None = None,
+                  topics: Iterable[str] = (), payload: dict | None = None) -> None:
+    """Log one change (``ChangeKind``) in the current transaction; the pages listening to
+    ``topics`` hear of it with ``payload`` once it commits. Inside ``changes_batched``, the
+    block's changes are written together, each distinct one once."""
+    row = Change(organization_id=organization_id, kind=kind, object_id=object_id,
+                 topics=list(dict.fromkeys(topics)), payload=payload or {})
+    batch = _batch.get()
+    if batch is not None:
+        key = (organization_id, kind, object_id, tuple(row.topics),
+               json.dumps(row.payload, sort_keys=True, default=str))
+        batch.setdefault(key, row)
+        return
+    row.save(force_insert=True)
+    transaction.on_commit(lambda: changes_publish([row]))
 
 
-def events_publish(events: list[Event]) -> None:
+@contextmanager
+def changes_batched() -> Iterator[None]:
+    """Inside a transaction: write the block's changes at its end, each once, in one insert
+    (the phone's push). Changes of a savepoint that rolled back inside the block are written
+    too: a reader is then sent an unchanged object again, which is harmless."""
+    pending: dict = {}
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        rows = Change.objects.bulk_create(list(pending.values()))
+        transaction.on_commit(lambda: changes_publish(rows))
+
+
+def changes_publish(rows: list[Change]) -> None:
+    """Hand the committed ``rows`` that some page listens to to the broker."""
     broker = get_broker()
-    for event in events:
+    for row in rows:
+        if not row.topics:
+            continue
         try:
-            broker.publish(event.message())
+            broker.publish(row.message())
         except Exception:
             # The change is committed; a stream that missed it catches up from the table when
             # it reconnects. A broken broker must not fail the request that made the change.
-            logger.exception("Could not publish live event %s.", event.pk)
-    if any(e.pk % PRUNE_EVERY == 0 for e in events):
-        events_prune()
+            logger.exception("Could not publish change %s.", row.pk)
+    if any(row.pk % PRUNE_EVERY == 0 for row in rows):
+        changes_prune()
 
 
-def events_prune(*, now: dt.datetime | None = None) -> int:
-    """Delete events older than a day; returns how many."""
+def changes_prune(*, now: dt.datetime | None = None) -> int:
+    """Delete changes older than ``KEEP``; returns how many."""
     cutoff = (now or timezone.now()) - KEEP
-    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _ = Change.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- The changes of a job, named for the pages that show them ---------------------------------
+
+def work_order_changed(*, work_order, what: str = "work_order", **payload) -> None:
+    """The work order's own fields or status changed: its page and the lists."""
+    change_record(organization_id=work_order.organization_id, kind=ChangeKind.WORK_ORDER,
+                  object_id=work_order.pk, topics=[f"wo:{work_order.pk}", "list"],
+                  payload={"wo": work_order.pk, "what": what, "status": work_order.status,
+                           **payload})
+
+
+def timeline_changed(*, entry, replaced: bool = False) -> None:
+    """An entry was added to the job's timeline (or, ``replaced``, changed in place: shared or
+    made internal): the job's page shows it; the phones send the job again."""
+    change_record(organization_id=entry.organization_id, kind=ChangeKind.WORK_ORDER,
+                  object_id=entry.work_order_id, topics=[f"wo:{entry.work_order_id}"],
+                  payload={"wo": entry.work_order_id, "what": "timeline", "kind": entry.kind,
+                           "entry": entry.pk, **({"replaced": True} if replaced else {}),
+                           **({"visit": entry.visit_id} if entry.visit_id else {})})
+
+
+def _days(states: Iterable[dict], tz: zoneinfo.ZoneInfo) -> list[str]:
+    days: set[str] = set()
+    for state in states:
+        start, end = state.get("start"), state.get("end")
+        if start is None:
+            continue
+        day = start.astimezone(tz).date()
+        last = (end or start).astimezone(tz).date()
+        while day <= last and len(days) < MAX_BOARD_DAYS:
+            days.add(day.isoformat())
+            day += dt.timedelta(days=1)
+    return sorted(days)
+
+
+def visit_changed(*, visit, change: str, before: dict, after: dict,
+                  tz: zoneinfo.ZoneInfo) -> None:
+    """A visit was added, moved, given another crew or status (``before``/``after`` as
+    ``crewline.workorders.signals.visit_changed`` has them): its job's page, the lists, the
+    board's days before and after, and the crews before and after."""
+    crew = set(before.get("crew") or ()) | set(after.get("crew") or ())
+    change_record(
+        organization_id=visit.organization_id, kind=ChangeKind.VISIT, object_id=visit.pk,
+        topics=[f"wo:{visit.work_order_id}", "list",
+                *(f"board:{d}" for d in _days((before, after), tz)),
+                *(f"member:{m}" for m in sorted(crew))],
+        payload={"wo": visit.work_order_id, "visit": visit.pk, "what": "visit",
+                 "change": change})

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.utils import timezone
 
 from crewline.live.broker import get_broker
-from crewline.live.selectors import aevents_after, latest_event_id
+from crewline.live.selectors import achanges_after, latest_change_id
 from crewline.live.services import topic_allowed
 
 MAX_TOPICS = 40
@@ -51,9 +51,16 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _frame(event_id: int, topic: str, data: dict) -> str:
-    body = json.dumps({"topic": topic, **data}, separators=(",", ":"))
-    return f"id: {event_id}\nevent: change\ndata: {body}\n\n"
+def _heard(change_topics, listened: frozenset[str]) -> list[str]:
+    """The change's topics that this stream listens to, in the change's order."""
+    return [t for t in change_topics if t in listened]
+
+
+def _frame(change_id: int, topics: list[str], data: dict) -> str:
+    """One Server-Sent Event: the change's id (the browser's Last-Event-ID), the topics it was
+    heard on (``topic``: the first) and its payload."""
+    body = json.dumps({"topic": topics[0], "topics": topics, **data}, separators=(",", ":"))
+    return f"id: {change_id}\nevent: change\ndata: {body}\n\n"
 
 
 async def stream(request: HttpRequest) -> HttpResponse:
@@ -101,18 +108,18 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
     sent: deque[int] = deque(maxlen=1000)
     high = last_id
     if high is None and since is None:
-        high = await latest_event_id(organization_id=org_id)
+        high = await latest_change_id(organization_id=org_id)
 
     async def backlog() -> AsyncIterator[str]:
         nonlocal high
         # A list read at once, after which the connection is given back: between reads the
         # stream holds none, though it stays open for minutes.
-        for event in await aevents_after(organization_id=org_id, topics=topics,
-                                         after_id=high, since=since if high is None else None):
-            if event.id not in sent:
-                sent.append(event.id)
-                high = max(high or 0, event.id)
-                yield _frame(event.id, event.topic, event.payload)
+        for change in await achanges_after(organization_id=org_id, topics=topics,
+                                           after_id=high, since=since if high is None else None):
+            if change.id not in sent:
+                sent.append(change.id)
+                high = max(high or 0, change.id)
+                yield _frame(change.id, _heard(change.topics, topics), change.payload)
 
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
@@ -137,11 +144,12 @@ async def _events(org_id: int, topics: frozenset[str], last_id: int | None,
                 sub.lost = False
                 async for frame in backlog():
                     yield frame
-            if "id" not in message or message["topic"] not in topics or message["id"] in sent:
+            heard = _heard(message.get("topics") or (), topics) if "id" in message else []
+            if not heard or message["id"] in sent:
                 continue
             sent.append(message["id"])
             high = max(high or 0, message["id"])
             last_sent = loop.time()
-            yield _frame(message["id"], message["topic"], message.get("data") or {})
+            yield _frame(message["id"], heard, message.get("data") or {})
     finally:
         broker.unsubscribe(sub)

@@ -27,6 +27,7 @@ class NotificationKind(models.TextChoices):
     SYNC_REJECTED = "sync_rejected", _("A change from a phone was rejected")
     QUOTE_APPROVED = "quote_approved", _("A quote was approved")
     JOB_LATE = "job_late", _("A visit is late or running over")
+    JOB_READY = "job_ready", _("A job is ready to close")
 
 
 TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNASSIGNED,
@@ -34,7 +35,8 @@ TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNAS
                     NotificationKind.VISIT_CANCELLED, NotificationKind.VISIT_REINSTATED,
                     NotificationKind.CREW_CHANGED]
 OFFICE_KINDS = [NotificationKind.JOB_INCOMPLETE, NotificationKind.SYNC_REJECTED,
-                NotificationKind.QUOTE_APPROVED, NotificationKind.JOB_LATE]
+                NotificationKind.QUOTE_APPROVED, NotificationKind.JOB_LATE,
+                NotificationKind.JOB_READY]
 
 
 class Notification(OrgOwned):

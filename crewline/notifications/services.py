@@ -17,6 +17,8 @@ from django.utils import timezone, translation
 
 from crewline.core.audit import to_json_value
 from crewline.core.models import Member, Organization, Role
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record
 from crewline.notifications.models import (
     OFFICE_KINDS,
     TECHNICIAN_KINDS,
@@ -109,6 +111,7 @@ def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
         if message is None:
             if existing is not None:
                 existing.delete()
+                _written(existing, push=False)
             continue
         data = {"visit": visit.pk, "work_order": wo.number, "before": first_before,
                 "after": after_state,
@@ -119,6 +122,7 @@ def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
             existing.data, existing.updated_at = data, now
             existing.url = _url_for(member, visit)
             existing.save(update_fields=["kind", "title", "body", "data", "url", "updated_at"])
+            # The phone replaces the alert it shows for it, which has the same tag.
             notification = existing
         else:
             notification = Notification.objects.create(
@@ -127,6 +131,7 @@ def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
                 data=data, batch_key=key, created_at=now, updated_at=now,
             )
         written.append(notification)
+        _written(notification)
         if wants_email(member, notification.kind):
             _enqueue_email(notification)
     return written
@@ -201,6 +206,7 @@ def notify_office(*, organization_id: int, kind: str, title: str = "", body: str
             organization_id=organization_id, recipient=member, kind=kind, title=title[:200],
             body=body, url=url, data=dict(data or {}), created_at=now, updated_at=now)
         written.append(notification)
+        _written(notification)
         if wants_email(member, kind):
             _enqueue_email(notification)
     return written
@@ -310,6 +316,19 @@ def push_subscription_delete(*, endpoint: str, by: Member) -> int:
     return deleted
 
 
+def _written(notification: Notification, *, push: bool = True) -> None:
+    """After a notification was written, rewritten or deleted, in its transaction: the
+    recipient's phones hear of it from the change log, and (``push``) its Web Push goes to the
+    recipient's browsers once the transaction commits."""
+    change_record(organization_id=notification.organization_id, kind=ChangeKind.NOTIFICATION,
+                  object_id=notification.recipient_id)
+    if push and settings.VAPID_PRIVATE_KEY:
+        from crewline.notifications.tasks import send_notification_push
+
+        notification_id = notification.pk
+        transaction.on_commit(lambda: send_notification_push.enqueue(notification_id))
+
+
 def _enqueue_email(notification: Notification) -> None:
     """Queue the email for when the batch has been quiet for ``BATCH_WINDOW``.
 
@@ -334,13 +353,19 @@ def notification_mark_read(*, notification: Notification, by: Member) -> Notific
         raise PermissionError("Members mark only their own notifications read.")
     if notification.read_at is None:
         notification.read_at = timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at)
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+                read_at=notification.read_at)
+            _written(notification, push=False)  # the member's other phones mark it read too
     return notification
 
 
 def notification_mark_all_read(*, by: Member) -> int:
     """Mark all of ``by``'s unread notifications read; returns how many there were."""
     with transaction.atomic():
-        return Notification.objects.filter(recipient=by, read_at__isnull=True).update(
+        count = Notification.objects.filter(recipient=by, read_at__isnull=True).update(
             read_at=timezone.now())
+        if count:
+            change_record(organization_id=by.organization_id, kind=ChangeKind.NOTIFICATION,
+                          object_id=by.pk)
+        return count

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from crewline.core.audit import audit_record, diff, snapshot
 from crewline.core.models import Member, Organization, Skill
 from crewline.customers.models import Customer, Site
+from crewline.live import services as live
 from crewline.plans.models import MaintenancePlan, PlanOccurrence, PlanStatus
 from crewline.plans.recurrence import local_start, normalise_rrule, occurrence_dates
 from crewline.workorders.models import (
@@ -308,6 +309,7 @@ def _write_extras(work_order: WorkOrder, target: dict) -> None:
     work_order.checklist = copy.deepcopy(target["checklist"])
     work_order.estimated_minutes = target["estimated_minutes"]
     work_order.save(update_fields=["checklist", "estimated_minutes", "updated_at"])
+    live.work_order_changed(work_order=work_order)
     work_order.required_skills.set(target["required_skills"])
     audit_record(organization=work_order.organization, actor=None, action="work_order.update",
                  obj=work_order, changes=diff(before, after))

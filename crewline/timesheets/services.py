@@ -18,10 +18,17 @@ from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record
 from crewline.timesheets.models import TimeEntry, TimeKind, TimeSource
 
 # A phone's clock may run a little fast; times further ahead than this are refused.
 CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+def _changed(member_id: int, organization_id: int) -> None:
+    """A member's time entries changed: their phones show the clock and today's hours."""
+    change_record(organization_id=organization_id, kind=ChangeKind.MEMBER, object_id=member_id)
 
 
 def _check_actor(member: Member, by: Member | None) -> None:
@@ -101,6 +108,7 @@ def _start(*, member: Member, by: Member | None, kind: str, action: str, at, cli
             visit=visit, latitude=lat, longitude=lng, source=source, client_id=client_id,
             created_by=by,
         )
+        _changed(member.pk, member.organization_id)
         audit_record(organization=member.organization, actor=by, action=f"time.{action}",
                      obj=entry, changes={"kind": [None, kind], "start": [None, when],
                                          "source": [None, source]})
@@ -138,6 +146,7 @@ def _end(*, member: Member, by: Member | None, kind: str, action: str, at, clien
             item.end_client_id = client_id if item is entry else None
             item.save(update_fields=["end", "end_latitude", "end_longitude", "end_client_id",
                                      "updated_at"])
+        _changed(member.pk, member.organization_id)
         audit_record(organization=member.organization, actor=by, action=f"time.{action}",
                      obj=entry, changes={"end": [None, when]})
     return entry
@@ -260,6 +269,7 @@ def time_entry_update(*, entry: TimeEntry, by: Member, kind: str, start: dt.date
             entry.source = before["source"]
             return entry
         entry.save(update_fields=["kind", "start", "end", "source", "updated_at"])
+        _changed(entry.member_id, entry.organization_id)
         audit_record(organization=entry.member.organization, actor=by, action="time.correct",
                      obj=entry, changes=changes)
     return entry
@@ -276,6 +286,7 @@ def time_entry_add(*, member: Member, by: Member, kind: str, start: dt.datetime,
         entry = TimeEntry.objects.create(
             organization_id=member.organization_id, member=member, kind=kind, start=start,
             end=end, source=TimeSource.OFFICE, created_by=by)
+        _changed(member.pk, member.organization_id)
         audit_record(organization=member.organization, actor=by, action="time.add", obj=entry,
                      changes={"kind": [None, kind], "start": [None, start], "end": [None, end],
                               "source": [None, TimeSource.OFFICE]})
@@ -297,6 +308,7 @@ def time_entry_delete(*, entry: TimeEntry, by: Member) -> None:
         audit_record(organization=entry.member.organization, actor=by, action="time.delete",
                      obj=entry, changes={k: [v, None] for k, v in before.items()})
         entry.delete()
+        _changed(entry.member_id, entry.organization_id)
 
 
 def timesheet_approve(*, member: Member, week_start: dt.date, by: Member):

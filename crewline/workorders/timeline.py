@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.db import holds_savepoint
 from crewline.core.models import Member
+from crewline.live import services as live
 from crewline.workorders.models import (
     EntryKind,
     TimelineEntry,
@@ -44,7 +45,7 @@ from crewline.workorders.models import (
     VisitStatus,
     WorkOrder,
 )
-from crewline.workorders.signals import entry_visibility_changed
+from crewline.workorders.signals import entry_visibility_changed, timeline_file_added
 
 # --- What each kind of entry holds --------------------------------------------------------------
 
@@ -297,6 +298,9 @@ def append(*, work_order: WorkOrder, kind: str, data: EntryData, by: Member | No
                 entry.attachment_type = content_type[:100]
             entry.save(force_insert=True)
             entry._typed_data = data
+            live.timeline_changed(entry=entry)
+            if entry.attachment:
+                timeline_file_added.send(sender=TimelineEntry, entry=entry)
             if audit:
                 audit_record(organization=work_order.organization, actor=by, action=audit,
                              obj=work_order, changes={"entry": [None, entry.pk],
@@ -605,6 +609,7 @@ def entry_visibility_set(*, entry: TimelineEntry, visibility: str,
             audit_record(organization=wo.organization, actor=by, action="timeline.visibility",
                          obj=wo, changes={"entry": [None, locked.pk],
                                           "visibility": [before, visibility]})
+            live.timeline_changed(entry=locked, replaced=True)
             entry_visibility_changed.send(sender=TimelineEntry, entry=locked, by=by,
                                           before=before)
     entry.visibility = visibility

@@ -445,7 +445,7 @@ def test_the_new_quotes_site_list_holds_only_the_chosen_customers_sites(org, off
 
 def test_the_customers_answer_is_a_live_event_for_the_open_quote_page(
         org, office_client, tech_client, quote, django_capture_on_commit_callbacks):
-    from crewline.live.models import Event
+    from crewline.live.models import Change
 
     page = office_client.get(reverse("billing:quote", args=[quote.pk])).content.decode()
     assert f'data-live-topics="quote:{quote.pk}"' in page
@@ -453,7 +453,7 @@ def test_the_customers_answer_is_a_live_event_for_the_open_quote_page(
         services.quote_send(quote=quote, by=None, to="rosa@maple.example")
     quote.refresh_from_db()
     services.quote_approve(quote=quote, name="Rosa Diaz", signature_png=signature_png())
-    statuses = list(Event.objects.filter(organization=org, topic=f"quote:{quote.pk}")
+    statuses = list(Change.objects.filter(organization=org, topics=[f"quote:{quote.pk}"])
                     .order_by("id").values_list("payload__status", flat=True))
     assert statuses == ["sent", "approved"]
     stream = reverse("live:stream")

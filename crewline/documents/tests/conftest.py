@@ -50,17 +50,14 @@ def signature_png() -> bytes:
 
 def add_entry(wo, *, kind, by=None, data=None, body="", visibility=Visibility.INTERNAL,
               file: tuple[str, bytes, str] | None = None, when=None) -> TimelineEntry:
-    entry = TimelineEntry(organization_id=wo.organization_id, work_order=wo, kind=kind,
-                          author=by, data=data or {}, body=body, visibility=visibility,
-                          device_time=when)
-    if file is not None:
-        name, content, content_type = file
-        entry.attachment_name = name
-        entry.attachment_size = len(content)
-        entry.attachment_type = content_type
-        entry.attachment.save(name, ContentFile(content), save=False)
-    entry.save()
-    return entry
+    """An entry written as the services write it (``timeline.append``), ``data`` in the kind's
+    schema."""
+    name, content, content_type = file if file is not None else ("", None, "")
+    return timeline.append(
+        work_order=wo, kind=kind, data=timeline.SCHEMAS[kind].model_validate(data or {}),
+        by=by, body=body, visibility=visibility, device_time=when,
+        file=ContentFile(content) if content is not None else None, file_name=name,
+        content_type=content_type)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.utils import timezone
 from crewline.core.models import Role
 from crewline.factories import EquipmentFactory, MemberFactory, SiteFactory
 from crewline.field.models import FieldSettings
+from crewline.field.services import field_settings_update
 from crewline.field.tests.conftest import b64, jpeg_bytes, new_id, sha, today_at
 from crewline.workorders.models import Visibility
 from crewline.workorders.services import (
@@ -107,11 +108,11 @@ def test_it_drops_a_visit_the_technician_was_taken_off(phone, make_visit, techni
 
 
 def test_it_sends_a_full_snapshot_again_after_settings_change(phone, make_visit, technician,
-                                                              org):
+                                                              org, owner):
     make_visit(crew=[technician])
     with _later():
         cursor = phone.pull().json()["cursor"]
-        FieldSettings.objects.create(organization=org, require_signature=True)
+        field_settings_update(organization_id=org.pk, by=owner, require_signature=True)
     with _later(2):
         payload = phone.pull(cursor).json()
     assert payload["full"] is True and payload["settings"]["require_signature"] is True

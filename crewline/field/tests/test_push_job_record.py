@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from crewline.field.models import ChangeKind, ChangeLog, FieldSettings, RejectedMutation
+from crewline.field.models import FieldSettings, RejectedMutation
 from crewline.field.tests.conftest import b64, jpeg_bytes, new_id, sha
+from crewline.live.models import Change, ChangeKind
 from crewline.notifications.models import Notification
 from crewline.workorders.models import (
     EntryKind,
@@ -87,12 +88,12 @@ def test_a_notice_read_on_the_phone_is_read_for_the_office_too(phone, technician
                                        kind="visit_moved", title="Visit moved")
     theirs = Notification.objects.create(organization=org, recipient=office,
                                          kind="visit_moved", title="Not yours")
-    before = ChangeLog.objects.count()
+    before = Change.objects.count()
     assert phone.send("notification_read", notification_id=mine.pk)["status"] == "applied"
     mine.refresh_from_db()
     assert mine.read_at is not None
     # The member's phones hear of it.
-    assert ChangeLog.objects.filter(pk__gt=before, kind=ChangeKind.NOTIFICATION,
+    assert Change.objects.filter(pk__gt=before, kind=ChangeKind.NOTIFICATION,
                                     object_id=technician.pk).exists()
     # Reading it again is harmless, and so is a notice gone meanwhile; someone else's notice is
     # not touched; an id that is not a number is refused.

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from crewline.core.models import AuditLog
-from crewline.field.models import ChangeKind, ChangeLog, FieldSettings, JobsClosedBy
+from crewline.field.models import FieldSettings, JobsClosedBy
+from crewline.live.models import Change, ChangeKind
 from crewline.workorders.models import Visibility
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def test_the_owner_sets_who_closes_jobs_and_what_photos_default_to(owner_client,
     audit = AuditLog.objects.get(action="field.settings")
     assert audit.changes["jobs_closed_by"] == ["technician", "office"]
     # Every phone starts again from a full snapshot with the new rules.
-    assert ChangeLog.objects.filter(kind=ChangeKind.RESET, organization=org).exists()
+    assert Change.objects.filter(kind=ChangeKind.RESET, organization=org).exists()
     # Saving the same again records nothing.
     owner_client.post(url, {"jobs_closed_by": "office", "photo_visibility": "internal",
                             "require_signature": "on"})

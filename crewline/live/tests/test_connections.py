@@ -11,8 +11,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from crewline.live.models import Event
-from crewline.live.selectors import aevents_after, latest_event_id
+from crewline.live.models import Change, ChangeKind
+from crewline.live.selectors import achanges_after, latest_change_id
 from crewline.live.tests.servers import seed, server_env, start_servers, stop_servers
 
 STREAMS = 6
@@ -29,13 +29,13 @@ def _postgres_only() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_it_gives_the_connection_back_after_each_read(org):
     _postgres_only()
-    Event.objects.create(organization=org, topic="list")
+    Change.objects.create(organization=org, kind=ChangeKind.VISIT, topics=["list"])
 
     async def scenario():
         held = sync_to_async(lambda: connection.connection is not None)
-        top = await latest_event_id(organization_id=org.pk)
+        top = await latest_change_id(organization_id=org.pk)
         after_latest = await held()
-        events = await aevents_after(organization_id=org.pk, topics={"list"}, after_id=0)
+        events = await achanges_after(organization_id=org.pk, topics={"list"}, after_id=0)
         return top, after_latest, events, await held()
 
     top, after_latest, events, after_events = async_to_sync(scenario)()
@@ -48,14 +48,14 @@ def test_it_gives_the_connection_back_after_each_read(org):
 def test_it_keeps_the_connection_inside_a_transaction(org):
     # The test's own transaction stands for any atomic block the read may run in: closing the
     # connection there would roll it back.
-    event = Event.objects.create(organization=org, topic="list")
+    event = Change.objects.create(organization=org, kind=ChangeKind.VISIT, topics=["list"])
 
     async def scenario():
-        return await latest_event_id(organization_id=org.pk)
+        return await latest_change_id(organization_id=org.pk)
 
     assert async_to_sync(scenario)() == event.id
     assert connection.in_atomic_block
-    assert Event.objects.filter(pk=event.pk).exists()
+    assert Change.objects.filter(pk=event.pk).exists()
 
 
 def _count_backends() -> int:

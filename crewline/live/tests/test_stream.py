@@ -12,7 +12,7 @@ from django.test import AsyncClient
 
 from crewline.factories import SiteFactory
 from crewline.live.broker import get_broker
-from crewline.live.models import Event
+from crewline.live.models import Change
 from crewline.workorders.services import note_add, work_order_create
 
 pytestmark = pytest.mark.django_db
@@ -97,14 +97,15 @@ def test_it_streams_a_change_to_the_work_orders_page(wo, office):
     [event] = async_to_sync(scenario)()
     assert event["event"] == "change"
     assert event["data"]["topic"] == f"wo:{wo.pk}"
+    assert event["data"]["topics"] == [f"wo:{wo.pk}"]
     assert event["data"]["kind"] == "note"
-    assert event["id"] == Event.objects.get(payload__kind="note").id
+    assert event["id"] == Change.objects.get(payload__kind="note").id
     assert get_broker().hub.count() == 0  # closing the stream unsubscribed it
 
 
 def test_it_replays_what_was_missed_after_last_event_id(wo, office):
     first = _note(wo, office, "One")
-    first_id = Event.objects.get(topic=f"wo:{wo.pk}", payload__kind="note").id
+    first_id = Change.objects.get(object_id=wo.pk, payload__kind="note").id
     _note(wo, office, "Two")
     _note(wo, office, "Three")
     assert first.pk
@@ -121,7 +122,7 @@ def test_it_replays_what_was_missed_after_last_event_id(wo, office):
     ids = [e["id"] for e in replayed + live]
     assert ids == sorted(ids) and ids[0] > first_id
     assert len(set(ids)) == 3
-    notes = Event.objects.filter(payload__kind="note").order_by("id")
+    notes = Change.objects.filter(payload__kind="note").order_by("id")
     assert ids == list(notes.values_list("id", flat=True))[1:]
 
 
@@ -140,7 +141,7 @@ def test_it_never_sends_another_organizations_events(wo, office, outsider, other
         return events
 
     [event] = async_to_sync(scenario)()
-    assert Event.objects.get(id=event["id"]).organization_id == other_org.pk
+    assert Change.objects.get(id=event["id"]).organization_id == other_org.pk
     assert event["data"]["wo"] != wo.pk
 
 

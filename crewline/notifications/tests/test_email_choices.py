@@ -21,8 +21,9 @@ def test_it_shows_office_and_technician_kinds_by_role_all_on_by_default(
     office_page = office_client.get(LIST).content.decode()
     assert "A quote was approved" in office_page and "Visit moved" in office_page
     assert "A visit is late or running over" in office_page
-    assert office_page.count('name="email_kinds"') == 11
-    assert office_page.count("checked") == 11
+    assert "A job is ready to close" in office_page
+    assert office_page.count('name="email_kinds"') == 12
+    assert office_page.count("checked") == 12
     tech_page = tech_client.get(LIST).content.decode()
     assert "A quote was approved" not in tech_page
     assert "A visit is late or running over" not in tech_page

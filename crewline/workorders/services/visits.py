@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.db import savepoint
 from crewline.core.models import Member, Organization
+from crewline.live import services as changes
 from crewline.workorders import timeline
 from crewline.workorders.models import (
     OPEN_VISIT_STATUSES,
@@ -41,13 +42,31 @@ from crewline.workorders.services.work_orders import (
     work_order_schedule,
     work_order_start,
 )
-from crewline.workorders.signals import visit_changed
+from crewline.workorders.signals import visit_changed, visit_follow_up, work_order_ready_to_close
 
 if TYPE_CHECKING:
     from crewline.scheduling.conflicts import Conflict
 
 
 VISIT_FIELDS = ("start", "end", "crew", "notes", "status")
+
+
+def _changed(*, visit: Visit, by: Member | None, change: str, before: dict, after: dict) -> None:
+    """After a visit changed, in its transaction: the change log (the job's page, the lists,
+    the board's days, the crews' phones) and ``visit_changed`` (who is told)."""
+    changes.visit_changed(visit=visit, change=change, before=before, after=after,
+                          tz=_organization(visit, by).tzinfo)
+    visit_changed.send(sender=Visit, visit=visit, by=by, change=change, before=before,
+                       after=after)
+
+
+def _organization(visit: Visit, by: Member | None) -> Organization:
+    """The visit's organization, from what is loaded already when it is (no query)."""
+    for holder in (visit, visit.work_order if Visit.work_order.is_cached(visit) else None, by):
+        org = holder and holder._state.fields_cache.get("organization")
+        if org is not None and org.pk == visit.organization_id:
+            return org
+    return Organization.objects.get(pk=visit.organization_id)
 
 
 class ConflictError(ValidationError):
@@ -143,7 +162,7 @@ def visit_add(*, work_order: WorkOrder, by: Member | None, start: dt.datetime | 
         audit_record(organization=work_order.organization, actor=by, action="visit.add",
                      obj=visit, changes={**diff({}, snapshot(visit, VISIT_FIELDS)),
                                          **_conflict_changes(conflicts, override)})
-        visit_changed.send(sender=Visit, visit=visit, by=by, change="added", before={},
+        _changed(visit=visit, by=by, change="added", before={},
                            after=_visit_state(visit, [m.pk for m in crew]))
         work_order.refresh_from_db(fields=["status"])
         if work_order.status == Status.NEW and start is not None:
@@ -252,7 +271,7 @@ def visit_schedule(*, visit: Visit, start: dt.datetime, end: dt.datetime,
         audit_record(organization=org, actor=by, action="visit.schedule", obj=locked,
                      changes={**diff(audit_before, snapshot(locked, VISIT_FIELDS)),
                               **_conflict_changes(conflicts, override)})
-        visit_changed.send(sender=Visit, visit=locked, by=by, change=change, before=before,
+        _changed(visit=locked, by=by, change=change, before=before,
                            after=after)
         if wo.status == Status.NEW and locked.status == VisitStatus.SCHEDULED:
             work_order_schedule(work_order=wo, by=by)
@@ -276,7 +295,7 @@ def visit_cancel(*, visit: Visit, by: Member | None, reason: str) -> Visit:
                      action="visit.cancel", obj=locked,
                      changes={"status": [before["status"], VisitStatus.CANCELLED],
                               "reason": [None, reason]})
-        visit_changed.send(sender=Visit, visit=locked, by=by, change="cancelled",
+        _changed(visit=locked, by=by, change="cancelled",
                            before=before, after=_visit_state(locked, crew_ids))
     visit.refresh_from_db()
     return visit
@@ -366,7 +385,7 @@ def _visit_transition(*, visit: Visit, event: str, by: Member | None,
                               "device_time": [None, device_time],
                               **({"outcome": [None, outcome]} if outcome else {}),
                               **({"reason": [None, reason]} if reason else {})})
-        visit_changed.send(sender=Visit, visit=locked, by=by, change="status", before=before,
+        _changed(visit=locked, by=by, change="status", before=before,
                            after=_visit_state(locked, crew_ids))
         wo = locked.work_order
         if event in ("en_route", "arrive") and wo.status in (Status.NEW, Status.SCHEDULED):
@@ -486,13 +505,17 @@ def visit_complete(*, visit: Visit, by: Member | None,
         visit = _visit_transition(visit=visit, event="complete", by=by,
                                   device_time=device_time, reason=reason,
                                   before_save=requirements, outcome=outcome)
-        if outcome == VisitOutcome.JOB_COMPLETE and technician_closes_jobs(visit.organization_id):
-            wo = WorkOrder.objects.get(pk=visit.work_order_id)
-            open_visits = Visit.objects.filter(work_order_id=wo.pk,
-                                               status__in=OPEN_VISIT_STATUSES)
-            # On hold or another trip booked meanwhile: the office decides.
-            if "complete" in allowed_transitions(wo) and not open_visits.exists():
-                work_order_complete(work_order=wo, by=by)
+        if outcome == VisitOutcome.ANOTHER_VISIT:
+            return visit
+        wo = WorkOrder.objects.get(pk=visit.work_order_id)
+        if Visit.objects.filter(work_order_id=wo.pk, status__in=OPEN_VISIT_STATUSES).exists():
+            return visit  # another trip is booked: the job goes on
+        # On hold meanwhile: the office decides.
+        if (outcome == VisitOutcome.JOB_COMPLETE and technician_closes_jobs(wo.organization_id)
+                and "complete" in allowed_transitions(wo)):
+            work_order_complete(work_order=wo, by=by)
+        elif wo.status not in (Status.COMPLETED, Status.INVOICED, Status.CANCELLED):
+            work_order_ready_to_close.send(sender=WorkOrder, work_order=wo, visit=visit, by=by)
     return visit
 
 
@@ -517,8 +540,9 @@ def visit_incomplete(*, visit: Visit, by: Member | None, reason: str,
         visit = _visit_transition(visit=visit, event="incomplete", by=by,
                                   device_time=device_time, reason=reason)
         wo = WorkOrder.objects.get(pk=visit.work_order_id)
-        timeline.system_recorded(work_order=wo, by=by, visit=visit, body=reason,
-                                 event="follow_up", follow_up_visit=visit.pk)
+        entry = timeline.system_recorded(work_order=wo, by=by, visit=visit, body=reason,
+                                         event="follow_up", follow_up_visit=visit.pk)
+        visit_follow_up.send(sender=Visit, visit=visit, by=by, reason=reason, entry=entry)
         if "hold" in allowed_transitions(wo):
             work_order_hold(work_order=wo, by=by, reason=reason)
     return visit

@@ -19,16 +19,19 @@ from django.utils.translation import gettext_noop
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
+from crewline.live import services as live
 from crewline.workorders import timeline
 from crewline.workorders.models import (
     JobType,
     Priority,
     Status,
     Tag,
+    Visit,
     VisitStatus,
     WorkOrder,
     WorkOrderKind,
 )
+from crewline.workorders.signals import work_order_completed
 
 EDITABLE_FIELDS = ("customer", "site", "kind", "job_type", "priority", "title", "instructions",
                    "requested_start", "requested_end", "due_date", "tags")
@@ -123,8 +126,11 @@ def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: 
             wo.completed_at = None
             fields.append("completed_at")
         wo.save(update_fields=fields)
+        live.work_order_changed(work_order=wo)
         timeline.status_recorded(work_order=wo, by=by, before=before, action=name,
                                  reason=reason)
+        if wo.status == Status.COMPLETED:
+            work_order_completed.send(sender=WorkOrder, work_order=wo, by=by)
         audit_record(organization=wo.organization, actor=by, action=f"work_order.{name}",
                      obj=wo, changes={"status": [before, wo.status],
                                       **({"reason": [None, reason]} if reason else {})})
@@ -182,8 +188,19 @@ def work_order_complete(*, work_order: WorkOrder, by: Member | None) -> WorkOrde
     with transaction.atomic():
         wo = _transition(work_order=work_order, name="complete", by=by)
         now = timezone.now()
-        wo.visits.filter(status__in=[VisitStatus.EN_ROUTE, VisitStatus.ON_SITE]).update(
-            status=VisitStatus.DONE, finished_at=now, updated_at=now)
+        running = list(wo.visits.filter(status__in=[VisitStatus.EN_ROUTE, VisitStatus.ON_SITE])
+                       .prefetch_related("crew"))
+        if running:
+            Visit.objects.filter(pk__in=[v.pk for v in running]).update(
+                status=VisitStatus.DONE, finished_at=now, updated_at=now)
+            for visit in running:  # the board, the job's page and the crews' phones
+                crew = [m.pk for m in visit.crew.all()]
+                live.visit_changed(
+                    visit=visit, change="status", tz=wo.organization.tzinfo,
+                    before={"start": visit.start, "end": visit.end, "crew": crew,
+                            "status": visit.status},
+                    after={"start": visit.start, "end": visit.end, "crew": crew,
+                           "status": VisitStatus.DONE})
     return wo
 
 
@@ -286,6 +303,7 @@ def work_order_create(
         wo.full_clean(exclude=["organization", "number", "customer", "site", "job_type",
                                "created_by"])
         wo.save(force_insert=True)
+        live.work_order_changed(work_order=wo)
         if tags:
             wo.tags.set(tags)
         timeline.system_recorded(work_order=wo, by=by, event="created")
@@ -314,6 +332,7 @@ def work_order_update(*, work_order: WorkOrder, by: Member | None, **changes) ->
         wo.full_clean(exclude=["organization", "number", "customer", "site", "job_type",
                                "created_by"])
         wo.save(update_fields=[*changes, "updated_at"])
+        live.work_order_changed(work_order=wo)
         if tags is not None:
             for tag in tags:
                 _check_scope(org, tags=tag)
