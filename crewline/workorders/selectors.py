@@ -220,17 +220,26 @@ def work_order_timeline(work_order: WorkOrder) -> QuerySet[TimelineEntry]:
 TIMELINE_PAGE = 50
 
 
-def work_order_timeline_page(work_order: WorkOrder, *, offset: int = 0,
+def work_order_timeline_page(work_order: WorkOrder, *, before: int | None = None,
                              size: int = TIMELINE_PAGE) -> tuple[list[TimelineEntry], int | None]:
-    """``size`` timeline entries from ``offset`` on, and the offset of the next ones (or None).
+    """``size`` timeline entries older than entry ``before`` (the newest without it), and the
+    id to ask for the next ones from (or None).
 
     A long-running contract job gathers hundreds of entries; the page shows the latest and
-    loads older ones on demand.
+    loads older ones on demand. Paging by the last entry shown, not by an offset, keeps the
+    pages right while new entries arrive at the top (``crewline.live``).
     """
-    offset = max(0, offset)
-    entries = list(work_order_timeline(work_order)[offset:offset + size + 1])
-    more = offset + size if len(entries) > size else None
-    return entries[:size], more
+    entries = work_order_timeline(work_order)
+    if before is not None:
+        last = (TimelineEntry.objects.filter(work_order=work_order, pk=before)
+                .values("created_at", "id").first())
+        if last is None:
+            return [], None
+        entries = entries.filter(Q(created_at__lt=last["created_at"])
+                                 | Q(created_at=last["created_at"], id__lt=last["id"]))
+    page = list(entries[:size + 1])
+    more = page[size - 1].pk if len(page) > size else None
+    return page[:size], more
 
 
 @dataclass

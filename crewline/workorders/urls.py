@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:number>/", views.work_order_detail, name="detail"),
     path("<int:number>/edit/", views.work_order_edit, name="edit"),
     path("<int:number>/timeline/", views.timeline_older, name="timeline_older"),
+    path("<int:number>/live/", views.live_parts, name="live_parts"),
     path("<int:number>/visits/", views.visit_add, name="visit_add"),
     path("<int:number>/notes/", views.note_add, name="note_add"),
     path("<int:number>/files/", views.attachment_add, name="attachment_add"),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -37,6 +38,7 @@ from crewline.workorders.forms import (
 )
 from crewline.workorders.models import (
     OPEN_STATUSES,
+    OPEN_VISIT_STATUSES,
     EntryKind,
     Priority,
     Status,
@@ -250,24 +252,50 @@ def customer_options(request: HttpRequest) -> HttpResponse:
 HISTORY_ROWS = 100
 
 
-def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
-    org = request.organization
-    timeline, timeline_more = selectors.work_order_timeline_page(wo)
-    history = list(selectors.work_order_history(wo)[:HISTORY_ROWS + 1])
+def _header_context(org, wo: WorkOrder, visits: list | None = None) -> dict:
+    """What the page's header shows: the status, and the actions the work order allows.
+    ``visits``, when the caller has them, spare a query when one is still open."""
     allowed = services.allowed_transitions(wo)
     # The first action that needs no reason is the likely next step: make it stand out.
     # Reopening and marking invoiced (when billed elsewhere) are never the obvious next step.
     primary = next((a for a in allowed if a not in services.REASON_REQUIRED
                     and a not in ("reopen", "invoice")), None)
+    # Every visit done, the last without asking for another: what is left is to close it.
+    ready = ("complete" in allowed
+             and (visits is None or (visits and not any(v.status in OPEN_VISIT_STATUSES
+                                                        for v in visits)))
+             and selectors.ready_to_close_ids(org).filter(pk=wo.pk).exists())
+    if ready:
+        primary = "complete"
+    return {"wo": wo, "ready_to_close": ready,
+            "actions": [{"name": a, "label": ACTION_LABELS[a], "primary": a == primary,
+                         "needs_reason": a in services.REASON_REQUIRED} for a in allowed]}
+
+
+def _work_done_context(org, wo: WorkOrder, visits: list, **forms) -> dict:
+    """The "Work done" card: labor, parts and signatures, and the office's forms for them."""
+    work_done = selectors.work_done(wo)
+    return {
+        "wo": wo, "visits": visits, "work_done": work_done,
+        # Labor entries that count; the timeline marks the others as replaced.
+        "counted_labor": {entry.pk for entry in work_done.labor},
+        "part_form": forms.get("part_form") or PartForm(
+            work_order=wo, visits=visits, price_book=selectors.price_book_choices(org)),
+        "labor_form": forms.get("labor_form") or LaborForm(work_order=wo, visits=visits),
+    }
+
+
+def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
+    org = request.organization
+    timeline, timeline_more = selectors.work_order_timeline_page(wo)
+    history = list(selectors.work_order_history(wo)[:HISTORY_ROWS + 1])
     visits = list(selectors.work_order_visits(wo))
     return {
-        "nav": "workorders", "wo": wo, "today": timezone.localdate(),
-        "actions": [{"name": a, "label": ACTION_LABELS[a], "primary": a == primary,
-                     "needs_reason": a in services.REASON_REQUIRED} for a in allowed],
-        "visits": visits,
+        "nav": "workorders", "today": timezone.localdate(),
+        **_header_context(org, wo, visits),
+        **_work_done_context(org, wo, visits, **forms),
         "timeline": timeline,
         "timeline_more": timeline_more,
-        "work_done": selectors.work_done(wo),
         "history": history[:HISTORY_ROWS],
         "history_truncated": len(history) > HISTORY_ROWS,
         "tags": list(wo.tags.all()),
@@ -277,9 +305,6 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, **forms) -> dict:
                                                        if wo.job_type else 60)}),
         "note_form": forms.get("note_form") or NoteForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
-        "part_form": forms.get("part_form") or PartForm(
-            work_order=wo, visits=visits, price_book=selectors.price_book_choices(org)),
-        "labor_form": forms.get("labor_form") or LaborForm(work_order=wo, visits=visits),
         "reason_form": ReasonForm(),
         "can_add_visit": wo.status in OPEN_STATUSES,
     }
@@ -292,18 +317,73 @@ def work_order_detail(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "workorders/detail.html", _detail_context(request, wo))
 
 
+# Entries that change the "Work done" card when they are written.
+WORK_DONE_KINDS = (EntryKind.LABOR, EntryKind.PART, EntryKind.SIGNATURE)
+
+
+@office_required
+@require_GET
+def live_parts(request: HttpRequest, number: int) -> HttpResponse:
+    """The parts of the work order's page that a change (``crewline.live``) touched, each
+    rendered alone by the partial the page includes: ``what=timeline&entry=<id>`` the entry
+    (and the "Work done" card for labor, parts and signatures), ``what=visit&visit=<id>`` the
+    visit's card and the header, ``what=work_order`` the header. ``live.js`` swaps each by id,
+    or puts a new one in its place in its list."""
+    org = request.organization
+    wo = selectors.work_order_for_member(request.member, number)
+    what = request.GET.get("what", "")
+    parts: list[str] = []
+    if what == "timeline":
+        entry = get_for_org_or_404(
+            TimelineEntry.objects.select_related("author__user", "visit").filter(
+                work_order=wo), request.organization, pk=_int_or_404(request.GET.get("entry")))
+        if entry.kind in WORK_DONE_KINDS:
+            visits = list(selectors.work_order_visits(wo))
+            done = _work_done_context(org, wo, visits)
+            counted = done["counted_labor"]
+            # Labor set again replaces the member's earlier entry on the visit: shown so too.
+            replaced = (list(selectors.work_order_timeline(wo).filter(
+                kind=EntryKind.LABOR, visit_id=entry.visit_id).exclude(pk__in=counted))
+                if entry.kind == EntryKind.LABOR and entry.visit_id else [])
+            for item in (entry, *replaced):
+                parts.append(render_to_string("workorders/_timeline_entry.html",
+                                              {"entry": item, "wo": wo, "counted_labor": counted},
+                                              request=request))
+            parts.append(render_to_string("workorders/_work_done.html", done, request=request))
+        else:
+            parts.append(render_to_string("workorders/_timeline_entry.html",
+                                          {"entry": entry, "wo": wo}, request=request))
+    elif what == "visit":
+        visit = get_for_org_or_404(selectors.work_order_visits(wo), request.organization,
+                                   pk=_int_or_404(request.GET.get("visit")))
+        parts.append(render_to_string("workorders/_visit_card.html", {"visit": visit, "wo": wo},
+                                      request=request))
+    if what in ("visit", "work_order"):
+        header = _header_context(org, wo)
+        parts.append(render_to_string("workorders/_wo_status.html", header, request=request))
+        parts.append(render_to_string("workorders/_wo_actions.html", header, request=request))
+    if not parts:
+        raise Http404("Nothing of the page changed.")
+    return HttpResponse("".join(parts))
+
+
+def _int_or_404(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise Http404("Not a number.") from None
+
+
 @office_required
 @require_GET
 def timeline_older(request: HttpRequest, number: int) -> HttpResponse:
     """Older timeline entries, for the "Show older" button (an htmx fragment)."""
     wo = selectors.work_order_for_member(request.member, number)
-    try:
-        offset = int(request.GET.get("offset", selectors.TIMELINE_PAGE))
-    except ValueError:
-        offset = selectors.TIMELINE_PAGE
-    entries, more = selectors.work_order_timeline_page(wo, offset=offset)
+    entries, more = selectors.work_order_timeline_page(
+        wo, before=_int_or_404(request.GET.get("before")))
     return render(request, "workorders/_timeline_older.html",
-                  {"wo": wo, "timeline": entries, "timeline_more": more})
+                  {"wo": wo, "timeline": entries, "timeline_more": more,
+                   "counted_labor": {e.pk for e in selectors.work_done(wo).labor}})
 
 
 @office_required

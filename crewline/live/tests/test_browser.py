@@ -60,17 +60,68 @@ def test_it_shows_a_note_added_on_one_page_on_the_other_without_reload(chromium,
         watcher.evaluate("window.scrollTo(0, 200)")
         scroll = watcher.evaluate("window.scrollY")
 
+        # Marks on the parts a note does not touch: only the new entry is put in.
+        watcher.evaluate("""() => { for (const id of ['timeline', 'work-done', 'visit-list',
+            'wo-status', 'wo-actions']) { document.getElementById(id).dataset.mark = 'kept'; } }""")
+        fetched = []
+        watcher.on("request", lambda r: fetched.append(r.url) if "/work-orders/" in r.url
+                   else None)
+
         writer.fill("#note-form textarea", "Gate code is 4412")
         writer.click("#note-form button[type=submit]")
         writer.wait_for_selector("#timeline :text('Gate code is 4412')")
         posted = time.monotonic()
         watcher.wait_for_selector("#timeline :text('Gate code is 4412')", timeout=2_000)
         assert time.monotonic() - posted < 2
+        assert [u.split("?")[0].rstrip("/").rsplit("/", 1)[-1] for u in fetched] == ["live"]
+        assert "what=timeline&entry=" in fetched[0]
+        assert watcher.evaluate("""() => ['timeline', 'work-done', 'visit-list', 'wo-status',
+            'wo-actions'].map((id) => document.getElementById(id).dataset.mark)""") == \
+            ["kept"] * 5
+        # Newest first: the note is the timeline's first entry.
+        assert "Gate code is 4412" in watcher.inner_text("#timeline > li:first-child")
 
         assert watcher.evaluate("window.notReloaded") is True
         assert watcher.input_value("#note-form textarea") == "Half a thought"
         assert watcher.evaluate("document.activeElement.name") == "body"
         assert watcher.evaluate("window.scrollY") == scroll
+    finally:
+        watcher.context.close()
+        writer.context.close()
+
+
+def test_it_puts_a_new_visit_in_and_leaves_a_focused_part_until_the_focus_leaves(
+        chromium, site):
+    base, data = site
+    url = f"{base}/work-orders/{data['number']}/"
+    watcher = _page(chromium, base, data["session"])
+    writer = _page(chromium, base, data["session"])
+    try:
+        watcher.goto(url)
+        writer.goto(url)
+        watcher.wait_for_function("() => document.documentElement.dataset.live === 'open'")
+        assert watcher.locator("#visit-list .live-empty").count() == 1
+        # The watcher is on one of the action buttons (about to press it).
+        watcher.evaluate("document.getElementById('wo-actions').dataset.mark = 'old'")
+        watcher.focus("#wo-actions button")
+
+        writer.click("button[data-bs-target='#visit-form']")
+        writer.fill("#visit-form input[name=start_time]", "09:00")
+        writer.click("#visit-form button[type=submit]")
+        writer.wait_for_selector("#visit-list li[id^=visit-]")
+        # The new visit's card is put into the list, the "no visits" line goes; the header,
+        # which holds the focus, waits, marked stale.
+        watcher.wait_for_selector("#visit-list li[id^=visit-]", timeout=2_000)
+        assert watcher.locator("#visit-list .live-empty").count() == 0
+        assert watcher.evaluate("document.getElementById('wo-actions').dataset.mark") == "old"
+        assert watcher.locator("[data-live-stale]").count() == 1
+
+        watcher.evaluate("document.activeElement.blur()")
+        watcher.wait_for_function(
+            "() => !document.getElementById('wo-actions').dataset.mark", timeout=2_000)
+        assert watcher.locator("[data-live-stale]").count() == 0
+        assert watcher.inner_text("#wo-status .status-badge") == \
+            writer.inner_text("#wo-status .status-badge")
     finally:
         watcher.context.close()
         writer.context.close()
@@ -102,32 +153,3 @@ def test_it_updates_the_work_order_list_and_the_board_queue(chromium, site):
     finally:
         for page in (watcher, board, writer):
             page.context.close()
-
-
-def test_it_leaves_a_part_holding_the_focus_until_the_focus_leaves(chromium, site):
-    base, data = site
-    url = f"{base}/work-orders/{data['number']}/"
-    watcher = _page(chromium, base, data["session"])
-    writer = _page(chromium, base, data["session"])
-    try:
-        watcher.goto(url)
-        writer.goto(url)
-        watcher.wait_for_function("() => document.documentElement.dataset.live === 'open'")
-        # The watcher is on one of the action buttons (about to press it).
-        watcher.evaluate("document.getElementById('wo-actions').dataset.mark = 'old'")
-        watcher.focus("#wo-actions button")
-
-        writer.fill("#note-form textarea", "Ladder left on site")
-        writer.click("#note-form button[type=submit]")
-        watcher.wait_for_selector("#timeline :text('Ladder left on site')", timeout=2_000)
-        # The rest of the page is current; the focused part waits, marked stale.
-        assert watcher.evaluate("document.getElementById('wo-actions').dataset.mark") == "old"
-        assert watcher.locator("[data-live-stale]").count() == 1
-
-        watcher.evaluate("document.activeElement.blur()")
-        watcher.wait_for_function(
-            "() => !document.getElementById('wo-actions').dataset.mark", timeout=2_000)
-        assert watcher.locator("[data-live-stale]").count() == 0
-    finally:
-        watcher.context.close()
-        writer.context.close()

@@ -461,11 +461,15 @@ def test_it_shows_the_latest_timeline_entries_and_loads_older_ones(office_client
     assert "Entry number 54" in html and "Entry number 05" in html
     assert "Entry number 04" not in html
     older_url = reverse("workorders:timeline_older", args=[wo.number])
-    assert f"{older_url}?offset=50" in html
-    older = office_client.get(older_url, {"offset": 50}).content.decode()
+    fifth = TimelineEntry.objects.get(work_order=wo, body="Entry number 05")
+    assert f"{older_url}?before={fifth.pk}" in html
+    # A note arriving meanwhile (shown live at the top) does not shift the older page.
+    note_add(work_order=wo, by=office, body="Arrived later")
+    older = office_client.get(older_url, {"before": fifth.pk}).content.decode()
     assert "Entry number 04" in older and "Entry number 00" in older
-    assert "Entry number 05" not in older
+    assert "Entry number 05" not in older and "Arrived later" not in older
     assert "Show older entries" not in older
+    assert office_client.get(older_url, {"before": "x"}).status_code == 404
 
 
 def test_it_offers_a_draft_invoice_for_a_completed_job(office_client, wo):

@@ -3,7 +3,12 @@
  * <div id="wo-rows" data-live-topics="list" data-live-fragment> re-fetches the page's URL as an
  * htmx request aimed at #wo-rows (the view returns just that fragment);
  * <div data-live-topics="wo:12" data-live-select="#timeline, #visit-list"> re-fetches the page
- * and swaps just those elements. data-live-busy names elements whose presence means "not now"
+ * and swaps just those elements; with data-live-parts="<url>" too, a change whose payload names
+ * what it touched (a timeline entry, a visit, the work order) fetches only that part from
+ * <url>?what=...&entry=... and swaps it by id, or puts a new one into the list inside the region
+ * that declares data-live-list="<id prefix>" (in data-live-order, newest first with
+ * data-live-order-desc); data-live-when narrows which changes of the topics it hears (see
+ * wanted()). data-live-busy names elements whose presence means "not now"
  * (a drag on the board). A part holding the focus (a form being typed in) is not swapped: it is
  * marked stale and refreshed when the focus leaves it. EventSource reconnects by itself and
  * sends Last-Event-ID, so the server replays what was missed.
@@ -27,14 +32,111 @@
   window.crewlineLive = { source: source, refreshed: 0 };
 
   source.addEventListener("change", function (e) {
-    var topic;
-    try { topic = JSON.parse(e.data).topic; } catch (err) { return; }
+    var data;
+    try { data = JSON.parse(e.data); } catch (err) { return; }
+    var heard = data.topics || [];
     regions.forEach(function (el) {
-      if ((" " + el.dataset.liveTopics + " ").indexOf(" " + topic + " ") >= 0) { schedule(el); }
+      var mine = " " + el.dataset.liveTopics + " ";
+      if (!heard.some(function (t) { return mine.indexOf(" " + t + " ") >= 0; })) { return; }
+      if (el.dataset.liveWhen && !wanted(el, data)) { return; }
+      var part = el.dataset.liveParts && partQuery(data);
+      if (part) { queuePart(el, part); } else { schedule(el); }
     });
   });
   source.addEventListener("open", function () { document.documentElement.dataset.live = "open"; });
   source.addEventListener("error", function () { document.documentElement.dataset.live = "reconnecting"; });
+
+  // data-live-when="timeline:system work_order": only changes of these kinds (the payload's
+  // "what", or "what:kind") touch the region.
+  function wanted(el, d) {
+    var when = " " + el.dataset.liveWhen + " ";
+    return when.indexOf(" " + d.what + " ") >= 0 ||
+      when.indexOf(" " + d.what + ":" + d.kind + " ") >= 0;
+  }
+
+  // More parts than this at once (a phone's batch): the page's parts are fetched whole.
+  var MAX_PARTS = 6;
+
+  function partQuery(d) {
+    if (d.what === "timeline" && d.entry) { return "what=timeline&entry=" + encodeURIComponent(d.entry); }
+    if (d.what === "visit" && d.visit) { return "what=visit&visit=" + encodeURIComponent(d.visit); }
+    if (d.what === "work_order") { return "what=work_order"; }
+    return null;
+  }
+
+  function queuePart(el, query) {
+    el._liveParts = el._liveParts || {};
+    el._liveParts[query] = true;
+    clearTimeout(el._livePartTimer);
+    el._livePartTimer = setTimeout(function () {
+      var queries = Object.keys(el._liveParts);
+      el._liveParts = {};
+      if (queries.length > MAX_PARTS) { refresh(el); return; }
+      queries.forEach(function (q) { refreshPart(el, q); });
+    }, DEBOUNCE_MS);
+  }
+
+  function orderKey(node) {
+    var parts = (node.dataset.liveOrder || "").split("|");
+    var at = parseFloat(parts[0]);
+    return [isNaN(at) ? Infinity : at, parseInt(parts[1], 10) || 0];
+  }
+
+  function before(a, b) {  // does key a sort before key b (ascending)?
+    return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  }
+
+  function insert(el, fresh) {
+    var prefix = fresh.id.replace(/\d+$/, "");
+    var list = el.querySelector('[data-live-list="' + prefix + '"]');
+    if (!list) { return false; }
+    var desc = list.hasAttribute("data-live-order-desc");
+    var mine = orderKey(fresh);
+    var next = Array.prototype.find.call(list.children, function (child) {
+      if (!child.dataset.liveOrder) { return !child.classList.contains("live-empty"); }
+      var theirs = orderKey(child);
+      return desc ? before(theirs, mine) : before(mine, theirs);
+    });
+    list.insertBefore(fresh, next || null);
+    Array.prototype.slice.call(list.querySelectorAll(":scope > .live-empty"))
+      .forEach(function (empty) { empty.remove(); });
+    return true;
+  }
+
+  function refreshPart(el, query) {
+    if (busy(el)) { markStale(el); return; }
+    fetch(el.dataset.liveParts + "?" + query,
+          { headers: { "X-Requested-With": "live" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok || response.redirected) { throw new Error(response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString("<template>" + html + "</template>", "text/html");
+        var x = window.scrollX, y = window.scrollY;
+        var swapped = [];
+        Array.prototype.slice.call(doc.querySelector("template").content.children)
+          .forEach(function (node) {
+            if (!node.id) { return; }
+            var old = document.getElementById(node.id);
+            var fresh = document.importNode(node, true);
+            if (old) {
+              // Someone typing in it keeps it as is; the page's parts follow when they are done.
+              if (holdsFocus(old)) { markStale(el); return; }
+              old.replaceWith(fresh);
+            } else if (!insert(el, fresh)) {
+              return;
+            }
+            swapped.push(fresh);
+            if (window.htmx) { htmx.process(fresh); }
+          });
+        window.scrollTo(x, y);
+        window.crewlineLive.refreshed += 1;
+        document.dispatchEvent(new CustomEvent("live:refreshed",
+          { detail: { id: el.id, parts: swapped.map(function (n) { return n.id; }) } }));
+      })
+      .catch(function () { refresh(el); });  // the page's parts, fetched whole
+  }
 
   function schedule(el) {
     clearTimeout(el._liveTimer);
