@@ -36,7 +36,7 @@ def test_it_lets_an_office_change_wait_for_a_push_instead_of_deadlocking(
     first = make_visit(crew=[technician], hour=9)
     second = make_visit(crew=[technician], hour=13)
     between = threading.Event()
-    original = services._apply_one
+    original = services.push._apply_one
     applied = []
 
     def slow_apply(ctx, m):
@@ -47,7 +47,7 @@ def test_it_lets_an_office_change_wait_for_a_push_instead_of_deadlocking(
             time.sleep(1.5)  # the office change starts now and takes what locks it can
         return outcome
 
-    monkeypatch.setattr(services, "_apply_one", slow_apply)
+    monkeypatch.setattr(services.push, "_apply_one", slow_apply)
     errors: list[BaseException] = []
     finished: dict[str, float] = {}
 

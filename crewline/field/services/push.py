@@ -1,0 +1,494 @@
+"""The push: a phone's batch of mutations applied (PROTOCOL.md describes the wire format).
+What a mutation changes is written by the same service the office uses
+(``crewline.workorders.timeline`` for the job timeline, ``crewline.workorders.services`` for
+visits, ``crewline.timesheets.services`` for clock in and out); this module only checks the
+arguments and calls it.
+
+The push applies a batch in one database transaction holding the device row's lock, each
+mutation through the same service the office uses inside a savepoint of its own, and advances
+the device's ``last_seq`` in that transaction: a mutation is applied exactly once however often
+it is delivered, and a mutation that breaks a rule is rolled back to its savepoint and kept as a
+``RejectedMutation``. Every mutation's client id is kept once it is settled
+(``SettledMutation``), so one sent again under another number or from a newly registered
+device is a duplicate too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crewline.core.audit import organization_write_lock
+from crewline.core.db import caller_savepoint
+from crewline.core.models import Member
+from crewline.field import arguments
+from crewline.field.arguments import BadArguments
+from crewline.field.models import (
+    Device,
+    SettledMutation,
+    Upload,
+)
+from crewline.field.selectors import field_settings_for
+from crewline.field.services.photos import check_sha256, image_to_jpeg
+from crewline.field.services.rejections import rejected_record
+from crewline.live.services import changes_batched
+from crewline.notifications.models import Notification
+from crewline.notifications.services import notification_mark_read
+from crewline.timesheets import services as timesheets
+from crewline.timesheets.models import TimeSource
+from crewline.workorders import services as workorders
+from crewline.workorders import timeline
+from crewline.workorders.models import (
+    Visibility,
+    Visit,
+)
+
+MAX_BATCH = 500
+
+
+# --- Push -------------------------------------------------------------------------------------
+
+@dataclass
+class PushResult:
+    last_seq: int
+    results: list[dict] = field(default_factory=list)
+    # Set when a mutation's seq left a gap: the phone resends from this one.
+    expected_seq: int | None = None
+
+
+@dataclass
+class Context:
+    member: Member
+    device: Device
+    device_time: dt.datetime | None
+    work_order_id: int | None = None
+    # Visits fetched for the batch, by id (see ``_visit``), and the work order of every visit
+    # of the batch in the member's organization.
+    visits: dict[int, Visit] = field(default_factory=dict)
+    in_organization: dict[int, int] = field(default_factory=dict)
+    # The member's mutations settled before, by client id (their names), among the batch's
+    # ids, and those this push settles (written at its end).
+    settled: dict[uuid.UUID, str] = field(default_factory=dict)
+    receipts: list[SettledMutation] = field(default_factory=list)
+
+
+def _arg_uuid(args: dict, name: str = "client_id", *, required: bool = True
+              ) -> uuid.UUID | None:
+    value = args.get(name)
+    if value is None and not required:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError) as exc:
+        raise BadArguments(_("“%(name)s” must be a UUID.") % {"name": name}) from exc
+
+
+def _arg_str(args: dict, name: str, default: str = "", max_length: int = 10000) -> str:
+    value = args.get(name, default)
+    if not isinstance(value, str) or len(value) > max_length:
+        raise BadArguments(_("“%(name)s” must be text.") % {"name": name})
+    return value
+
+
+def _arg_b64(args: dict, name: str) -> bytes:
+    value = args.get(name)
+    if not isinstance(value, str):
+        raise BadArguments(_("“%(name)s” must be base64 data.") % {"name": name})
+    if value.startswith("data:") and "," in value:
+        value = value.split(",", 1)[1]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadArguments(_("“%(name)s” must be base64 data.") % {"name": name}) from exc
+
+
+def _visits_query(member: Member):
+    return (Visit.objects.select_related("work_order__organization")
+            .annotate(on_crew=Exists(Visit.crew.through.objects.filter(
+                visit_id=OuterRef("pk"), member_id=member.pk)))
+            .filter(organization_id=member.organization_id))
+
+
+def _visit_id(args: dict) -> int:
+    return arguments.arg_id(args, "visit_id")
+
+
+def _visit(ctx: Context, args: dict) -> Visit:
+    """The visit named by ``args``, in the member's organization, with its work order and
+    whether the member is on its crew.
+
+    The push fetches the batch's visits at once; consecutive appends to one visit share that
+    copy. A status change replaces it with the visit as the service saved it (see ``_status``);
+    it is dropped after a visit could not be completed (its work order goes on hold) and after
+    a rejection, so a later mutation reads the visit as the batch left it.
+    """
+    visit_id = _visit_id(args)
+    visit = ctx.visits.get(visit_id)
+    if visit is None:
+        visit = _visits_query(ctx.member).filter(pk=visit_id).first()
+    if visit is None:
+        raise BadArguments(_("This visit does not exist."))
+    ctx.work_order_id = visit.work_order_id
+    ctx.visits[visit_id] = visit
+    return visit
+
+
+def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
+    def apply(ctx: Context, args: dict) -> Any:
+        visit_id = _visit_id(args)
+        if visit_id in ctx.in_organization:
+            # The service locks and reads the visit itself; only the organization is checked.
+            visit = Visit(pk=visit_id, organization_id=ctx.member.organization_id,
+                          work_order_id=ctx.in_organization[visit_id])
+            ctx.work_order_id = visit.work_order_id
+        else:
+            visit = _visit(ctx, args)
+        previous = ctx.visits.pop(visit_id, None)
+        service(visit=visit, by=ctx.member, device_time=ctx.device_time)
+        if previous is not None and previous.work_order_id == visit.work_order_id:
+            # The service left the visit as it saved it; the work order's fields that appends
+            # use (organization, reference, title, checklist) are not changed by a visit's
+            # status, so the batch's copy of it is kept: no need to read the visit again.
+            Visit.work_order.field.set_cached_value(visit, previous.work_order)
+            visit.on_crew = True if not ctx.member.is_office else previous.on_crew
+            ctx.visits[visit_id] = visit
+        return visit
+    return apply
+
+
+_complete_visit = _status(workorders.visit_complete)
+
+
+def _complete(ctx: Context, args: dict) -> Any:
+    # On a job's last visit the phone says whether the job is complete or needs another visit
+    # (see ``workorders.visit_complete``); without an outcome it is a plain status change.
+    outcome = _arg_str(args, "outcome", max_length=20)
+    reason = _arg_str(args, "reason", max_length=500)
+    if not outcome and not reason:
+        return _complete_visit(ctx, args)
+    visit = _status(functools.partial(workorders.visit_complete, outcome=outcome,
+                                      reason=reason))(ctx, args)
+    # The work order may have been completed with it: later mutations read it again.
+    ctx.visits.pop(visit.pk, None)
+    return visit
+
+
+def _notification_read(ctx: Context, args: dict) -> Any:
+    pk = args.get("notification_id")
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        raise BadArguments(_("“notification_id” must be a number."))
+    notification = Notification.objects.filter(organization_id=ctx.member.organization_id,
+                                               recipient=ctx.member, pk=pk).first()
+    if notification is None:
+        # Gone meanwhile (a later change of the visit undid what it said): nothing to read, and
+        # nothing for the office to follow up.
+        return None
+    notification_mark_read(notification=notification, by=ctx.member)
+    return notification
+
+
+def _incomplete(ctx: Context, args: dict) -> Any:
+    return workorders.visit_incomplete(visit=_visit(ctx, args), by=ctx.member,
+                                       reason=_arg_str(args, "reason", max_length=500),
+                                       device_time=ctx.device_time)
+
+
+def _note(ctx: Context, args: dict) -> Any:
+    visit = _visit(ctx, args)
+    return timeline.note_add(work_order=visit.work_order, by=ctx.member, visit=visit,
+                             body=_arg_str(args, "body"),
+                             visibility=_arg_str(args, "visibility", Visibility.INTERNAL, 20),
+                             client_id=_arg_uuid(args), device_time=ctx.device_time)
+
+
+def _photo(ctx: Context, args: dict) -> Any:
+    """A photo sent inline (``data``, base64) or uploaded before (``upload_id``: the phone's
+    own upload only). Without a ``visibility``, the organization's choice for photos from the
+    phone (shared with the customer unless it changed it)."""
+    visit = _visit(ctx, args)
+    visibility = (_arg_str(args, "visibility", max_length=20)
+                  if args.get("visibility") is not None
+                  else field_settings_for(visit.organization_id).photo_visibility)
+    fields: dict[str, Any] = {}
+    if args.get("upload_id") is not None:
+        upload = Upload.objects.filter(organization_id=ctx.member.organization_id,
+                                       member=ctx.member,
+                                       client_id=_arg_uuid(args, "upload_id")).first()
+        if upload is None:  # another member's upload id is as good as unknown
+            raise BadArguments(_("The photo was not uploaded."))
+        fields = {"stored_name": upload.file.name, "upload": upload.client_id}
+    else:
+        content = _arg_b64(args, "data")
+        check_sha256(content, _arg_str(args, "sha256", max_length=64))
+        fields = {"jpeg": image_to_jpeg(content)}
+    return timeline.photo_add(visit=visit, by=ctx.member, client_id=_arg_uuid(args),
+                              visibility=visibility,
+                              caption=_arg_str(args, "caption", max_length=500),
+                              device_time=ctx.device_time, **fields)
+
+
+def _checklist(ctx: Context, args: dict) -> Any:
+    index = args.get("index")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+        raise BadArguments(_("“index” must be a number."))
+    return timeline.checklist_answer_add(visit=_visit(ctx, args), by=ctx.member,
+                                         client_id=_arg_uuid(args), index=index,
+                                         label=_arg_str(args, "label", max_length=200),
+                                         answer=args.get("answer"),
+                                         device_time=ctx.device_time)
+
+
+def _part(ctx: Context, args: dict) -> Any:
+    try:
+        quantity = Decimal(str(args.get("quantity")))
+    except (InvalidOperation, ValueError) as exc:
+        raise BadArguments(_("“quantity” must be a number.")) from exc
+    if not quantity.is_finite():
+        raise BadArguments(_("“quantity” must be a number."))
+    item = args.get("price_book_item_id")
+    if item is not None:
+        item = arguments.arg_id(args, "price_book_item_id")
+    return timeline.part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                             name=_arg_str(args, "name", max_length=200), quantity=quantity,
+                             unit=_arg_str(args, "unit", max_length=20),
+                             price_book_item_id=item, device_time=ctx.device_time)
+
+
+def _labor(ctx: Context, args: dict) -> Any:
+    minutes = args.get("minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool):
+        raise BadArguments(_("“minutes” must be a whole number."))
+    return timeline.labor_set(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
+                              minutes=minutes,
+                              description=_arg_str(args, "description", max_length=500),
+                              device_time=ctx.device_time)
+
+
+def _signature(ctx: Context, args: dict) -> Any:
+    return timeline.signature_add(visit=_visit(ctx, args), by=ctx.member,
+                                  client_id=_arg_uuid(args),
+                                  signer_name=_arg_str(args, "signer_name", max_length=200),
+                                  png=_arg_b64(args, "png"), device_time=ctx.device_time)
+
+
+def _location(args: dict) -> dict:
+    lat, lng = args.get("lat"), args.get("lng")
+    for value in (lat, lng):
+        if value is not None and (not isinstance(value, int | float)
+                                  or isinstance(value, bool)):
+            raise BadArguments(_("The location must be numbers."))
+    if (lat is None) != (lng is None):
+        raise BadArguments(_("Give both latitude and longitude, or neither."))
+    return {"latitude": lat, "longitude": lng}
+
+
+def _clock(service: Callable[..., Any], starts: bool) -> Callable[[Context, dict], Any]:
+    def apply(ctx: Context, args: dict) -> Any:
+        extra = {"source": TimeSource.DEVICE} if starts else {}
+        return service(member=ctx.member, by=ctx.member, at=ctx.device_time,
+                       client_id=_arg_uuid(args), **_location(args), **extra)
+    return apply
+
+
+MUTATIONS: dict[str, Callable[[Context, dict], Any]] = {
+    "visit_en_route": _status(workorders.visit_en_route),
+    "visit_arrive": _status(workorders.visit_arrive),
+    "visit_pause": _status(workorders.visit_pause),
+    "visit_resume": _status(workorders.visit_resume),
+    "visit_complete": _complete,
+    "visit_incomplete": _incomplete,
+    "note_add": _note,
+    "photo_add": _photo,
+    "checklist_answer": _checklist,
+    "part_add": _part,
+    "labor_set": _labor,
+    "signature_add": _signature,
+    "clock_in": _clock(timesheets.clock_in, True),
+    "clock_out": _clock(timesheets.clock_out, False),
+    "break_start": _clock(timesheets.break_start, True),
+    "break_end": _clock(timesheets.break_end, False),
+    "notification_read": _notification_read,
+}
+
+
+def parse_client_time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time with an offset, or None; raises BadArguments otherwise."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadArguments(_("“client_time” must be an ISO 8601 time.")) from exc
+    if timezone.is_naive(parsed):
+        raise BadArguments(_("“client_time” needs a time zone offset."))
+    return arguments.check_client_time(parsed)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(str(m) for m in exc.messages) or _("Not allowed.")
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or _("Not allowed.")
+    if isinstance(exc, ObjectDoesNotExist):
+        return _("Not found.")
+    return str(exc)
+
+
+# Mutations that change the visit and its work order beyond their status: the batch's copies
+# are fetched again after. (The other status changes update the batch's copy: see ``_status``.)
+STATUS_MUTATIONS = frozenset({"visit_incomplete"})
+
+
+def mutation_client_id(mutation: dict) -> uuid.UUID | None:
+    """The mutation's client id (``args.client_id``), or None when it has none or a malformed
+    one (which its handler rejects)."""
+    args = mutation.get("args")
+    value = args.get("client_id") if isinstance(args, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _settle(ctx: Context, mutation: dict) -> tuple[str, str]:
+    """``("duplicate", "")`` for a mutation whose client id this member's phones settled
+    before, under whatever device and seq; otherwise what ``_apply_one`` says, and its client
+    id is kept (applied or rejected, it is settled)."""
+    name = mutation.get("name")
+    client_id = mutation_client_id(mutation)
+    if client_id is not None and ctx.settled.get(client_id) == name:
+        return "duplicate", ""
+    status, reason = _apply_one(ctx, mutation)
+    if (client_id is not None and client_id not in ctx.settled and isinstance(name, str)
+            and name in MUTATIONS):
+        ctx.settled[client_id] = name
+        ctx.receipts.append(SettledMutation(
+            organization_id=ctx.device.organization_id, member_id=ctx.device.member_id,
+            client_id=client_id, name=name, device_id=ctx.device.pk, seq=mutation["seq"]))
+    return status, reason
+
+
+def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
+    """Apply one mutation in a savepoint of the push's transaction; ``("applied", "")``, or
+    ``("rejected", reason)`` after rolling back to the savepoint and recording the rejection."""
+    name = mutation.get("name")
+    sent_args = mutation.get("args")
+    args = sent_args if isinstance(sent_args, dict) else {}
+    ctx.device_time, ctx.work_order_id = None, None
+    try:
+        handler = MUTATIONS.get(name) if isinstance(name, str) else None
+        if handler is None:
+            raise BadArguments(_("Unknown change “%(name)s”.")
+                               % {"name": arguments.clean_text(str(name)[:40])})
+        if sent_args is not None and not isinstance(sent_args, dict):
+            raise BadArguments(_("“args” must be an object."))
+        arguments.check_args(args)
+        ctx.device_time = parse_client_time(mutation.get("client_time"))
+        client_id = mutation_client_id(mutation)
+        if args.get("client_id") is not None and client_id is None:
+            raise BadArguments(_("“%(name)s” must be a UUID.") % {"name": "client_id"})
+        if client_id is not None and ctx.settled.get(client_id, name) != name:
+            raise BadArguments(_("This change's id is already used by another change."))
+        # The services skip savepoints of their own inside this one; a client id sent before
+        # surfaces as an IntegrityError, and the mutation is tried once more with them, which
+        # finds the earlier entry.
+        try:
+            with caller_savepoint(), transaction.atomic():
+                handler(ctx, args)
+        except IntegrityError:
+            ctx.visits.clear()
+            with transaction.atomic():
+                handler(ctx, args)
+    except (BadArguments, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+        ctx.visits.clear()
+        reason = _reason(exc)
+        visit_id = args.get("visit_id")
+        device = ctx.device
+        if ctx.work_order_id is None and arguments.is_id(visit_id):
+            ctx.work_order_id = (Visit.objects.filter(organization_id=device.organization_id,
+                                                      pk=visit_id)
+                                 .values_list("work_order_id", flat=True).first())
+        rejected_record(device=device, seq=mutation["seq"], name=str(name),
+                        args=sent_args if sent_args is not None else {},
+                        client_time=ctx.device_time, reason=reason,
+                        work_order_id=ctx.work_order_id)
+        return "rejected", reason
+    if name in STATUS_MUTATIONS:
+        ctx.visits.clear()
+    return "applied", ""
+
+
+def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
+    """Apply ``mutations`` (each ``{seq, name, args, client_time}``, in seq order) in order.
+
+    One transaction for the whole batch, holding the device row's lock: a seq at or below
+    ``last_seq`` is a duplicate and skipped; a seq past ``last_seq + 1`` stops the push with
+    ``expected_seq`` set (what came before it is kept); otherwise the mutation is applied in a
+    savepoint of its own, or rolled back to it and recorded as rejected. ``last_seq`` is
+    written once, at the end, in the same transaction: an error that interrupts the batch rolls
+    all of it back and leaves ``last_seq`` alone, and the phone sends it again. Precondition:
+    every ``seq`` is a positive integer (the view checks the shape).
+    """
+    result = PushResult(last_seq=device.last_seq)
+    ctx = Context(member=device.member, device=device, device_time=None)
+    with transaction.atomic():
+        # The row lock serialises pushes of one device (two tabs, a resend racing the
+        # original): the second waits here and then sees the first's last_seq.
+        last_seq, revoked_at = (Device.objects.select_for_update(no_key=True)
+                                .filter(pk=device.pk)
+                                .values_list("last_seq", "revoked_at").get())
+        if revoked_at is not None:
+            raise PermissionDenied("This device was revoked.")
+        # Before any of the rows the mutations lock: see organization_write_lock.
+        organization_write_lock(device.organization_id)
+        first_seq = last_seq
+        visit_ids = {m["args"]["visit_id"] for m in mutations if m["seq"] > last_seq
+                     and isinstance(m.get("args"), dict)
+                     and arguments.is_id(m["args"].get("visit_id"))}
+        if visit_ids:
+            ctx.visits = {v.pk: v for v in _visits_query(ctx.member).filter(pk__in=visit_ids)}
+            ctx.in_organization = {pk: v.work_order_id for pk, v in ctx.visits.items()}
+        client_ids = {cid for m in mutations if m["seq"] > last_seq
+                      and (cid := mutation_client_id(m)) is not None}
+        if client_ids:
+            # Read under the organization's lock: a push from the member's other phone has
+            # committed its own, or waits for this one.
+            ctx.settled = dict(SettledMutation.objects
+                               .filter(member_id=device.member_id, client_id__in=client_ids)
+                               .values_list("client_id", "name"))
+        with changes_batched():
+            for mutation in mutations:
+                seq = mutation["seq"]
+                if seq <= last_seq:
+                    result.results.append({"seq": seq, "status": "duplicate"})
+                    continue
+                if seq > last_seq + 1:
+                    result.expected_seq = last_seq + 1
+                    break
+                status, reason = _settle(ctx, mutation)
+                last_seq = seq
+                result.results.append({"seq": seq, "status": status,
+                                       **({"reason": reason} if reason else {})})
+        if ctx.receipts:
+            SettledMutation.objects.bulk_create(ctx.receipts)
+        if last_seq != first_seq:
+            device.last_seen_at = timezone.now()
+            Device.objects.filter(pk=device.pk).update(last_seq=last_seq,
+                                                       last_seen_at=device.last_seen_at)
+        device.last_seq = result.last_seq = last_seq
+    return result
