@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from crewline.billing.models import Invoice, InvoiceStatus, PriceBookItem, Quote
+from crewline.billing.models import Invoice, InvoiceStatus, PriceBookItem, Quote, QuoteLine
+from crewline.billing.money import Totals, totals
 from crewline.core.models import Organization
 from crewline.workorders.models import Status, WorkOrder
 
@@ -88,3 +90,12 @@ def tax_rates_in_use(organization: Organization) -> list[str]:
               .values_list("xero_tax_types", flat=True).first()) or {}
     keys |= set(mapped)
     return sorted(keys, key=Decimal)
+
+
+def quote_totals_for_choice(lines: Iterable[QuoteLine], chosen: Iterable[int]) -> Totals:
+    """The totals of a quote with the required lines and the optional ones in ``chosen`` (ids):
+    what the public page shows for the customer's ticks, by the rule ``quote_approve`` stores
+    (the page's ``quote-total.js`` adds the same rounded line amounts)."""
+    chosen = set(chosen)
+    return totals(line.amounts() for line in lines
+                  if not line.is_optional or line.pk in chosen)
