@@ -248,6 +248,35 @@ def test_it_lets_the_customer_approve_without_an_account(client, owner, quote, f
     assert pdf["Content-Type"] == "application/pdf"
 
 
+def test_it_shows_the_approval_time_in_the_organization_time_zone(
+        client, org, owner, quote, django_capture_on_commit_callbacks):
+    org.time_zone = "America/Chicago"
+    org.save(update_fields=["time_zone"])
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    services.quote_approve(quote=quote, name="Rosa Diaz", signature_png=signature_png())
+    # 02:30 UTC on 4 December is 20:30 the evening before in Chicago.
+    Quote.objects.filter(pk=quote.pk).update(
+        approved_at=dt.datetime(2026, 12, 4, 2, 30, tzinfo=dt.UTC))
+    html = client.get(reverse("billing_public:quote", args=[token])).content.decode()
+    assert "Approved by Rosa Diaz on 3 Dec 2026, 20:30." in html
+    assert "02:30" not in html
+
+
+def test_it_totals_the_optional_lines_the_customer_ticked_when_the_form_comes_back(
+        client, owner, quote, filter_item, django_capture_on_commit_callbacks):
+    optional = services.quote_line_add(quote=quote, by=owner, item=filter_item,
+                                       is_optional=True)
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    url = reverse("billing_public:quote", args=[token])
+    response = client.post(url, {"action": "approve", "approve-name": "Rosa Diaz",
+                                 "approve-signature": "", "optional": [optional.pk]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    # 95.00 + 12.50 (tax 8.25 % of 12.50 = 1.03): the page still shows the ticked line's total.
+    assert 'id="quote-total">108.53<' in html
+    assert 'data-net="12.50" data-tax="1.03"' in html
+
+
 def test_it_lets_the_customer_decline_with_a_reason(client, owner, quote,
                                                     django_capture_on_commit_callbacks):
     token = _send(quote, owner, django_capture_on_commit_callbacks)
