@@ -7,8 +7,15 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from crewline.billing.models import Invoice, InvoiceStatus, PriceBookItem, Quote, QuoteLine
-from crewline.billing.money import Totals, totals
+from crewline.billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PriceBookItem,
+    Quote,
+    QuoteLine,
+)
+from crewline.billing.money import ZERO, Totals, totals
 from crewline.core.models import Organization
 from crewline.workorders.models import Status, WorkOrder
 
@@ -99,3 +106,9 @@ def quote_totals_for_choice(lines: Iterable[QuoteLine], chosen: Iterable[int]) -
     chosen = set(chosen)
     return totals(line.amounts() for line in lines
                   if not line.is_optional or line.pk in chosen)
+
+
+def invoice_zero_lines(invoice: Invoice) -> list[InvoiceLine]:
+    """The invoice's lines that come to 0.00 (a part typed on the phone that is not in the
+    price book has no price yet), which issuing asks about."""
+    return [line for line in invoice.lines.all() if line.net_amount == ZERO]

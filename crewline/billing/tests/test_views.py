@@ -500,3 +500,79 @@ def test_emails_to_customers_carry_the_companys_reply_to_address(
     [message] = mailoutbox
     assert message.to == ["rosa@maple.example"]
     assert message.reply_to == ["office@northside.example"]
+
+
+# A part typed on the phone comes in at 0.00 ---------------------------------------------------
+
+@pytest.fixture
+def pipe_invoice(owner, technician, completed_wo, filter_item):
+    add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=1)
+    add_part(completed_wo, technician, name="Copper pipe 15mm", unit="m", quantity=2)
+    return services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+
+
+def test_the_office_prices_a_zero_line_on_the_draft(office_client, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    page = office_client.get(reverse("billing:invoice", args=[pipe_invoice.pk])).content.decode()
+    assert 'data-testid="zero-lines"' in page and "“Copper pipe 15mm” is at 0.00" in page
+    assert reverse("billing:invoice_line_edit", args=[pipe.pk]) in page
+    assert f'value="{pipe.pk}"' in page and 'name="zero_lines_confirmed"' in page
+
+    url = reverse("billing:invoice_line_edit", args=[pipe.pk])
+    bad = office_client.post(url, {f"edit-{pipe.pk}-description": "Copper pipe 15mm",
+                                   f"edit-{pipe.pk}-quantity": "2",
+                                   f"edit-{pipe.pk}-unit_price": "-1",
+                                   f"edit-{pipe.pk}-tax_rate": "0"})
+    assert bad.status_code == 400
+    assert bad.context["lines"][1].edit_form.errors.keys() == {"unit_price"}
+    response = office_client.post(url, {f"edit-{pipe.pk}-description": "Copper pipe 15mm",
+                                        f"edit-{pipe.pk}-quantity": "2",
+                                        f"edit-{pipe.pk}-unit_price": "6.40",
+                                        f"edit-{pipe.pk}-tax_rate": "0"})
+    assert response.status_code == 302
+    pipe.refresh_from_db()
+    assert (pipe.unit_price, pipe.net_amount) == (Decimal("6.4000"), Decimal("12.80"))
+    page = office_client.get(reverse("billing:invoice", args=[pipe_invoice.pk])).content.decode()
+    assert 'data-testid="zero-lines"' not in page and "zero_lines_confirmed" not in page
+
+
+def test_the_htmx_edit_answers_the_lines_and_the_issue_button(office_client, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    response = office_client.post(
+        reverse("billing:invoice_line_edit", args=[pipe.pk]),
+        {f"edit-{pipe.pk}-description": "Copper pipe", f"edit-{pipe.pk}-quantity": "2",
+         f"edit-{pipe.pk}-unit_price": "5", f"edit-{pipe.pk}-tax_rate": "0"},
+        HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and html.startswith('<div class="card mb-3" id="lines">')
+    assert 'id="invoice-issue" hx-swap-oob="true"' in html and "zero_lines_confirmed" not in html
+
+
+def test_issuing_with_a_zero_line_asks_first(office_client, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    url = reverse("billing:invoice_issue", args=[pipe_invoice.pk])
+    page = office_client.post(url, follow=True).content.decode()
+    assert "“Copper pipe 15mm” is at 0.00. Set its price, or confirm" in page
+    pipe_invoice.refresh_from_db()
+    assert pipe_invoice.status == "draft"
+    office_client.post(url, {"zero_lines_confirmed": str(pipe.pk)})
+    pipe_invoice.refresh_from_db()
+    assert pipe_invoice.status == "issued" and pipe_invoice.number
+
+
+def test_only_the_office_edits_a_draft_line_and_never_an_issued_one(
+        tech_client, outsider_client, office_client, org, owner, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    url = reverse("billing:invoice_line_edit", args=[pipe.pk])
+    data = {f"edit-{pipe.pk}-description": "Gold pipe", f"edit-{pipe.pk}-quantity": "1",
+            f"edit-{pipe.pk}-unit_price": "1", f"edit-{pipe.pk}-tax_rate": "0"}
+    services.billing_settings_update(organization=org, by=owner, technicians_see_prices=True)
+    assert tech_client.post(url, data).status_code == 403
+    assert outsider_client.post(url, data).status_code == 404
+    services.invoice_issue(invoice=pipe_invoice, by=owner, zero_lines_confirmed=[pipe.pk])
+    response = office_client.post(url, data)
+    assert response.status_code == 400 and "invoice is locked" in response.content.decode()
+    pipe.refresh_from_db()
+    assert pipe.description == "Copper pipe 15mm"
+    page = office_client.get(reverse("billing:invoice", args=[pipe_invoice.pk])).content.decode()
+    assert reverse("billing:invoice_line_edit", args=[pipe.pk]) not in page
