@@ -51,7 +51,7 @@ from crewline.billing.models import (
     QuoteStatus,
 )
 from crewline.billing.money import ROUNDING_RULE
-from crewline.core.access import get_for_org_or_404, office_required, owner_required
+from crewline.core.access import get_for_org_or_404, office_required
 from crewline.core.models import Member
 from crewline.core.redirects import next_url
 from crewline.workorders.models import WorkOrder
@@ -700,9 +700,12 @@ def default_labor_rate(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, labor_form=form, status=400)
 
 
-@owner_required
+@office_required
 @require_POST
 def xero_tax_types(request: HttpRequest) -> HttpResponse:
+    """The name of each tax rate in the organization's Xero. The office may set them, as it
+    sets the default labor rate: the bookkeeper who exports knows the names in Xero, they
+    change no amount on any invoice, and the Xero export cannot run without them."""
     org = request.organization
     settings = services.billing_settings_for(org)
     form = XeroTaxTypesForm(request.POST, rates=selectors.tax_rates_in_use(org),

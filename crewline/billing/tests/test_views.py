@@ -13,6 +13,7 @@ from crewline.billing import services
 from crewline.billing.models import Invoice, PriceBookItem, Quote, QuoteStatus
 from crewline.billing.tests.conftest import add_labor, add_part
 from crewline.billing.tests.test_services import signature_png
+from crewline.core.models import AuditLog
 from crewline.factories import SiteFactory, WorkOrderFactory
 from crewline.workorders.models import Status
 
@@ -433,13 +434,20 @@ def test_the_office_sets_the_default_labor_rate_with_errors_next_to_the_field(
         reverse("billing:settings")).content.decode()
 
 
-def test_only_the_owner_sets_the_xero_tax_types(org, owner_client, office_client, tech_client,
-                                                filter_item):
+def test_the_office_sets_the_xero_tax_types(org, owner_client, office_client, tech_client,
+                                            office, filter_item):
     url = reverse("billing:xero_tax_types")
     page = owner_client.get(reverse("billing:settings")).content.decode()
     assert "Tax 8.25%" in page and "Tax 0%" in page
-    assert office_client.post(url, {"rate_0": "x"}).status_code == 403
     assert tech_client.post(url, {"rate_0": "x"}).status_code == 403
+    # The office member who exports for Xero can name the rates (the rest of the billing
+    # settings stay the owner's).
+    page = office_client.get(reverse("billing:settings")).content.decode()
+    assert "Save tax types" in page
+    assert office_client.post(url, {"rate_0": "Exempt", "rate_1": "Sales"}).status_code == 302
+    assert services.billing_settings_for(org).xero_tax_types == {"0": "Exempt", "8.25": "Sales"}
+    entry = AuditLog.objects.filter(action="billing.settings").latest("id")
+    assert entry.actor_id == office.pk
     response = owner_client.post(url, {"rate_0": "Tax Exempt", "rate_1": "x" * 51})
     assert response.status_code == 400
     assert 'value="Tax Exempt"' in response.content.decode()  # nothing typed is lost
