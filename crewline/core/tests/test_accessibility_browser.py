@@ -59,6 +59,7 @@ class Scene:
     quote_token: str
     week: str
     invite_token: str
+    time_entry: object
 
 
 @pytest.fixture
@@ -119,14 +120,15 @@ def scene(live_server) -> Scene:
     monday = timezone.localdate(timezone=tz) - dt.timedelta(
         days=timezone.localdate(timezone=tz).weekday())
     start = dt.datetime.combine(monday, dt.time(7, 30), tzinfo=tz)
-    time_entry_add(member=technician, by=owner, kind="shift", start=start,
-                   end=start + dt.timedelta(hours=8))
+    time_entry = time_entry_add(member=technician, by=owner, kind="shift", start=start,
+                                end=start + dt.timedelta(hours=8))
     assert Member.objects.filter(organization=org, role=Role.TECHNICIAN).count() > 3
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
-                 week=monday.isoformat(), invite_token=invite_token)
+                 week=monday.isoformat(), invite_token=invite_token,
+                 time_entry=time_entry)
 
 
 def office_screens(s: Scene) -> list[tuple[str, str]]:
@@ -152,6 +154,7 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("billing settings", "/billing/settings/"),
         ("timesheets", "/timesheets/"),
         ("timesheet week", f"/timesheets/{s.technician.pk}/{s.week}/"),
+        ("time entry edit", f"/timesheets/entries/{s.time_entry.pk}/edit/"),
         ("team", "/team/"),
         ("member", f"/team/{s.technician.pk}/"),
         ("getting started", "/getting-started/"),
