@@ -269,3 +269,28 @@ def test_it_pages_the_overview(org, office, office_client, monkeypatch):
     assert f"?week={MONDAY}&amp;page=2" in first
     second = office_client.get(reverse("timesheets:list") + f"?week={MONDAY}&page=2")
     assert "Page Tech 2" in second.content.decode()
+
+
+def test_it_flags_a_day_with_more_job_labor_than_paid_time(org, owner, office, technician,
+                                                          office_client, tech_client):
+    site = SiteFactory(customer__organization=org)
+    wo = work_order_create(organization=org, by=owner, customer=site.customer, site=site,
+                           title="Boiler service")
+    visit = visit_add(work_order=wo, by=owner, start=local(org, "2025-03-04", "09:00"),
+                      end=local(org, "2025-03-04", "12:00"), crew=[technician], override=True)
+    shift(org, technician, office, start="08:00", end="12:00")  # 4 h paid
+    labor_set(visit=visit, by=technician, minutes=5 * 60 + 15,
+              device_time=local(org, "2025-03-04", "12:00"))
+    html = office_client.get(week_url(technician)).content.decode()
+    assert 'data-testid="labor-over-paid"' in html
+    assert "Tue 4 Mar: job labor 5:15, paid 4:00 (1:15 more)" in html
+    assert html.count('data-testid="labor-over-paid-day"') == 1
+    overview = office_client.get(reverse("timesheets:list") + f"?week={MONDAY}")
+    assert "Labor over paid time" in overview.content.decode()
+    # Within the paid time, nothing is flagged.
+    labor_set(visit=visit, by=technician, minutes=3 * 60,
+              device_time=local(org, "2025-03-04", "12:00"))
+    html = office_client.get(week_url(technician)).content.decode()
+    assert 'data-testid="labor-over-paid"' not in html
+    assert "Labor over paid time" not in office_client.get(
+        reverse("timesheets:list") + f"?week={MONDAY}").content.decode()
