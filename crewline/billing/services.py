@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crewline.billing import selectors
 from crewline.billing.models import (
     BillingSettings,
     Invoice,
@@ -38,7 +39,6 @@ from crewline.billing.models import (
 )
 from crewline.billing.money import ZERO, totals
 from crewline.billing.quantities import quantity_with_unit
-from crewline.billing.selectors import invoice_zero_lines
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Customer, Site
@@ -770,7 +770,7 @@ def invoice_issue(*, invoice: Invoice, by: Member | None,
         _require_invoice_editable(locked)
         if not locked.lines.exists():
             raise ValidationError(_("Add at least one line before issuing the invoice."))
-        zero_lines = invoice_zero_lines(locked)
+        zero_lines = selectors.invoice_zero_lines(locked)
         unconfirmed = [line for line in zero_lines if line.pk not in set(zero_lines_confirmed)]
         if unconfirmed:
             names = ", ".join(f"“{line.description}”" for line in unconfirmed)
