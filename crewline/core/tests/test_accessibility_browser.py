@@ -178,7 +178,21 @@ def public_screens(s: Scene) -> list[tuple[str, str]]:
 # Screens reached by uploading a file: (name, upload page, preview page, the file).
 def upload_screens() -> list[tuple[str, str, str, dict]]:
     return [("customer import preview", "/customers/import/", "/customers/import/preview/",
-             _customer_csv())]
+             _customer_csv()),
+            ("price book import preview", "/billing/price-book/import/",
+             "/billing/price-book/import/preview/", _price_book_csv())]
+
+
+def _price_book_csv() -> dict:
+    from crewline.billing.importing import COLUMNS
+
+    rows = [",".join(COLUMNS),
+            "TSTAT-7,Programmable thermostat,Seven-day schedule,material,each,89.00,41.50,"
+            "8.25,yes",
+            "BAD-1,,No name,material,each,12,,0,yes",
+            "BAD-2,Strange price,,service,hour,twelve,,0,yes"]
+    return {"name": "prices.csv", "mimeType": "text/csv",
+            "buffer": ("\n".join(rows) + "\n").encode()}
 
 
 def _customer_csv() -> dict:
