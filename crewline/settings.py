@@ -308,9 +308,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Permissions-Policy (django-permissions-policy): no page may use these; the technician app's
-# page allows the camera and geolocation for itself (crewline.field.app_views.app).
+# page allows the camera and geolocation for itself (crewline.field.app_views.app). Only
+# features browsers recognise: Chromium names any other in the console on every page
+# ("bluetooth" is not a policy-controlled feature; core/tests/test_permissions_policy_browser).
 PERMISSIONS_POLICY: dict[str, list[str]] = {feature: [] for feature in (
-    "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera", "display-capture",
+    "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
     "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
     "serial", "usb", "xr-spatial-tracking",
 )}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -115,6 +116,33 @@ class LineForm(forms.Form):
         if data.get("discount") is None:
             data["discount"] = 0
         return data
+
+
+class LineEditForm(forms.Form):
+    """A draft invoice's line as the office corrects it: a part typed on the phone comes in at
+    0.00 and gets its price here."""
+
+    description = forms.CharField(max_length=500, label=_("Description"))
+    quantity = forms.DecimalField(max_digits=12, decimal_places=4, min_value=0,
+                                  label=_("Quantity"))
+    unit_price = forms.DecimalField(max_digits=12, decimal_places=4, min_value=0,
+                                    label=_("Unit price"))
+    tax_rate = forms.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100,
+                                  label=_("Tax %"))
+
+    @classmethod
+    def for_line(cls, line, data=None) -> LineEditForm:
+        return cls(data, prefix=f"edit-{line.pk}", initial={
+            "description": line.description, "quantity": _plain(line.quantity),
+            "unit_price": _plain(line.unit_price, at_least=2), "tax_rate": _plain(line.tax_rate)})
+
+
+def _plain(value: Decimal, *, at_least: int = 0) -> str:
+    """``value`` without trailing zeros past ``at_least`` places, never in exponent form."""
+    text = format(value.normalize(), "f")
+    places = len(text.partition(".")[2])
+    return format(value.quantize(Decimal(1).scaleb(-at_least)), "f") if places < at_least \
+        else text
 
 
 class QuoteLineForm(LineForm):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -14,7 +16,8 @@ from django.views.decorators.csrf import csrf_protect
 from crewline.billing import services
 from crewline.billing.forms import ApproveForm, DeclineForm
 from crewline.billing.models import QuoteStatus
-from crewline.billing.money import ROUNDING_RULE
+from crewline.billing.money import ROUNDING_RULE, Totals
+from crewline.billing.selectors import quote_totals_for_choice
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -33,6 +36,9 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
     quote = services.quote_for_token(token)
     if quote is None:
         return render(request, "billing/public_quote.html", {"state": "unknown"}, status=404)
+    # The customer has no account: the page speaks in the company's time zone (the approval
+    # time, the day a quote expires), as its emails and PDFs do.
+    timezone.activate(quote.organization.tzinfo)
     if quote.is_expired:
         quote = services.quote_expire(quote=quote)
     approve_form = ApproveForm(prefix="approve")
@@ -67,16 +73,24 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
             status = 400
     quote.refresh_from_db()
     lines = list(quote.lines.all())
+    chosen = {int(v) for v in request.POST.getlist("optional") if v.isdigit()}
+    required_lines = [line for line in lines if not line.is_optional]
+    if quote.status == QuoteStatus.SENT:
+        shown = quote_totals_for_choice(lines, chosen)
+    else:
+        shown = Totals(subtotal=quote.subtotal, tax=quote.tax_total)
+    base = quote_totals_for_choice(required_lines, ())
     state = {QuoteStatus.SENT: "open", QuoteStatus.APPROVED: "approved",
              QuoteStatus.CONVERTED: "approved", QuoteStatus.DECLINED: "declined",
              QuoteStatus.EXPIRED: "expired"}.get(quote.status, "unknown")
     return render(request, "billing/public_quote.html", {
         "state": state, "quote": quote, "organization_public": quote.organization,
-        "lines": lines, "required_lines": [line for line in lines if not line.is_optional],
+        "lines": lines, "required_lines": required_lines,
         "optional_lines": [line for line in lines if line.is_optional],
         "approve_form": approve_form, "decline_form": decline_form, "token": token,
         "rounding_rule": _(ROUNDING_RULE),
-        "chosen": {int(v) for v in request.POST.getlist("optional") if v.isdigit()},
+        "chosen": chosen, "shown": shown, "base": base,
+        "decimal_separator": get_format("DECIMAL_SEPARATOR"),
     }, status=status)
 
 

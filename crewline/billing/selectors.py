@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from crewline.billing.models import Invoice, InvoiceStatus, PriceBookItem, Quote
+from crewline.billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PriceBookItem,
+    Quote,
+    QuoteLine,
+)
+from crewline.billing.money import ZERO, Totals, totals
 from crewline.core.models import Organization
 from crewline.workorders.models import Status, WorkOrder
 
@@ -88,3 +97,18 @@ def tax_rates_in_use(organization: Organization) -> list[str]:
               .values_list("xero_tax_types", flat=True).first()) or {}
     keys |= set(mapped)
     return sorted(keys, key=Decimal)
+
+
+def quote_totals_for_choice(lines: Iterable[QuoteLine], chosen: Iterable[int]) -> Totals:
+    """The totals of a quote with the required lines and the optional ones in ``chosen`` (ids):
+    what the public page shows for the customer's ticks, by the rule ``quote_approve`` stores
+    (the page's ``quote-total.js`` adds the same rounded line amounts)."""
+    chosen = set(chosen)
+    return totals(line.amounts() for line in lines
+                  if not line.is_optional or line.pk in chosen)
+
+
+def invoice_zero_lines(invoice: Invoice) -> list[InvoiceLine]:
+    """The invoice's lines that come to 0.00 (a part typed on the phone that is not in the
+    price book has no price yet), which issuing asks about."""
+    return [line for line in invoice.lines.all() if line.net_amount == ZERO]

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from crewline.billing import selectors
 from crewline.billing.models import (
     BillingSettings,
     Invoice,
@@ -765,9 +767,14 @@ def invoice_line_remove(*, line: InvoiceLine, by: Member | None) -> None:
 
 
 def invoice_issue(*, invoice: Invoice, by: Member | None,
-                  issue_date: dt.date | None = None) -> Invoice:
+                  issue_date: dt.date | None = None,
+                  zero_lines_confirmed: Iterable[int] = ()) -> Invoice:
     """Number the invoice (INV-1001, … per organization), lock it, and move its work order to
-    invoiced through ``work_order_invoice``."""
+    invoiced through ``work_order_invoice``.
+
+    A line at 0.00 is usually a price not yet set, sometimes work done free of charge: the
+    invoice is issued only when every such line's id is in ``zero_lines_confirmed`` (the page
+    asks, naming them), so a line that turned up at 0.00 after the question is asked again."""
     from crewline.workorders.services import work_order_invoice
 
     with transaction.atomic():
@@ -775,6 +782,16 @@ def invoice_issue(*, invoice: Invoice, by: Member | None,
         _require_invoice_editable(locked)
         if not locked.lines.exists():
             raise ValidationError(_("Add at least one line before issuing the invoice."))
+        zero_lines = selectors.invoice_zero_lines(locked)
+        unconfirmed = [line for line in zero_lines if line.pk not in set(zero_lines_confirmed)]
+        if unconfirmed:
+            names = ", ".join(f"“{line.description}”" for line in unconfirmed)
+            raise ValidationError(
+                ngettext("%(lines)s is at 0.00. Set its price, or confirm that it is free of "
+                         "charge, before issuing.",
+                         "%(lines)s are at 0.00. Set their prices, or confirm that they are "
+                         "free of charge, before issuing.", len(unconfirmed))
+                % {"lines": names}, code="zero_lines")
         settings = billing_settings_for(locked.organization)
         locked.issue_date = issue_date or timezone.localdate()
         if locked.due_date is None or locked.due_date < locked.issue_date:
@@ -788,7 +805,10 @@ def invoice_issue(*, invoice: Invoice, by: Member | None,
         audit_record(organization=locked.organization, actor=by, action="invoice.issue",
                      obj=locked, changes={"status": [InvoiceStatus.DRAFT, locked.status],
                                           "number": [None, locked.number],
-                                          "total": [None, locked.total]})
+                                          "total": [None, locked.total],
+                                          **({"free_of_charge": [None, [
+                                              line.description for line in zero_lines]]}
+                                             if zero_lines else {})})
     return locked
 
 

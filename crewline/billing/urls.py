@@ -17,6 +17,7 @@ urlpatterns = [
     path("invoices/<int:pk>/send/", views.invoice_send, name="invoice_send"),
     path("invoice-lines/<int:pk>/remove/", views.invoice_line_remove,
          name="invoice_line_remove"),
+    path("invoice-lines/<int:pk>/edit/", views.invoice_line_edit, name="invoice_line_edit"),
     path("work-orders/<int:pk>/invoice/", views.invoice_from_work_order,
          name="invoice_from_work_order"),
     path("quotes/", views.quote_list, name="quotes"),

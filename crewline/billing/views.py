@@ -30,6 +30,7 @@ from crewline.billing.forms import (
     DefaultLaborRateForm,
     ImportForm,
     InvoiceForm,
+    LineEditForm,
     LineForm,
     PaidForm,
     PriceBookItemForm,
@@ -50,7 +51,7 @@ from crewline.billing.models import (
     QuoteStatus,
 )
 from crewline.billing.money import ROUNDING_RULE
-from crewline.core.access import get_for_org_or_404, office_required, owner_required
+from crewline.core.access import get_for_org_or_404, office_required
 from crewline.core.models import Member
 from crewline.core.redirects import next_url
 from crewline.workorders.models import WorkOrder
@@ -125,16 +126,25 @@ def invoice_from_work_order(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _invoice_page(request: HttpRequest, invoice, *, line_form=None, status: int = 200,
-                  **extra: Any) -> HttpResponse:
+                  edit_form: LineEditForm | None = None, **extra: Any) -> HttpResponse:
     org = request.organization
+    editable = invoice.is_editable and request.member.is_office
+    lines = list(invoice.lines.all())
+    if editable:
+        for line in lines:
+            bound = edit_form is not None and edit_form.prefix == f"edit-{line.pk}"
+            line.edit_form = edit_form if bound else LineEditForm.for_line(line)
+    zero_lines = selectors.invoice_zero_lines(invoice) if editable else []
     context = _context(
-        request, "invoices", invoice=invoice, lines=list(invoice.lines.all()),
-        editable=invoice.is_editable and request.member.is_office,
+        request, "invoices", invoice=invoice, lines=lines, zero_lines=zero_lines,
+        zero_line_ids=",".join(str(line.pk) for line in zero_lines),
+        zero_line_names=", ".join(f"“{line.description}”" for line in zero_lines),
+        editable=editable,
         line_form=line_form or LineForm(organization=org, prefix="line"),
         paid_form=PaidForm(), void_form=ReasonForm(prefix="void"),
         send_form=SendForm(initial={"to": invoice.customer.email}),
         invoice_form=InvoiceForm(instance=invoice), **extra)
-    if request.htmx and line_form is not None:
+    if request.htmx and (line_form is not None or edit_form is not None):
         return render(request, "billing/_invoice_lines.html", context, status=status)
     return render(request, "billing/invoice_detail.html", context, status=status)
 
@@ -185,11 +195,40 @@ def invoice_line_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @office_required
 @require_POST
+def invoice_line_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a draft's line in place: its description, quantity, price or tax rate."""
+    org = request.organization
+    line = get_for_org_or_404(InvoiceLine.objects.select_related("invoice"), org, pk=pk)
+    form = LineEditForm.for_line(line, request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_line_update(line=line, by=request.member, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            if not hasattr(exc, "error_dict"):
+                # Not about a field (the invoice was issued meanwhile): the form may be gone.
+                messages.error(request, " ".join(exc.messages))
+        else:
+            invoice = selectors.invoice_detail(org).get(pk=line.invoice_id)
+            if request.htmx:
+                return _invoice_page(request, invoice, line_form=LineForm(organization=org,
+                                                                          prefix="line"))
+            messages.success(request, _("Line saved."))
+            return redirect("billing:invoice", pk=invoice.pk)
+    invoice = selectors.invoice_detail(org).get(pk=line.invoice_id)
+    return _invoice_page(request, invoice, edit_form=form, status=422 if request.htmx else 400)
+
+
+@office_required
+@require_POST
 def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_for_org_or_404(selectors.invoice_detail(request.organization),
                                  request.organization, pk=pk)
+    confirmed = [int(v) for v in request.POST.get("zero_lines_confirmed", "").split(",")
+                 if v.strip().isdigit()]
     try:
-        invoice = services.invoice_issue(invoice=invoice, by=request.member)
+        invoice = services.invoice_issue(invoice=invoice, by=request.member,
+                                         zero_lines_confirmed=confirmed)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -661,9 +700,12 @@ def default_labor_rate(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, labor_form=form, status=400)
 
 
-@owner_required
+@office_required
 @require_POST
 def xero_tax_types(request: HttpRequest) -> HttpResponse:
+    """The name of each tax rate in the organization's Xero. The office may set them, as it
+    sets the default labor rate: the bookkeeper who exports knows the names in Xero, they
+    change no amount on any invoice, and the Xero export cannot run without them."""
     org = request.organization
     settings = services.billing_settings_for(org)
     form = XeroTaxTypesForm(request.POST, rates=selectors.tax_rates_in_use(org),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vDuration, vText
 
 from crewline.calendars.models import CalendarFeed
+from crewline.field.links import app_visit_path
 from crewline.workorders.models import Visit, VisitStatus
 
 PRODID = "-//Crewline//Crewline field service//EN"
@@ -39,7 +40,7 @@ def job_url(visit: Visit, *, for_office: bool = True) -> str:
     if for_office:
         return settings.SITE_URL + reverse("workorders:detail",
                                            kwargs={"number": visit.work_order.number})
-    return settings.SITE_URL + reverse("field:app") + f"#visit/{visit.pk}"
+    return settings.SITE_URL + app_visit_path(visit.pk)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -72,10 +72,12 @@ class SignupForm(PasswordPairMixin, forms.Form):
     labor_rate = forms.DecimalField(
         label=_("Labor rate per hour"), required=False, max_digits=12, decimal_places=2,
         min_value=Decimal(0),
-        help_text=_("What an hour of labor is billed at on invoices. Each technician can have "
-                    "a rate of their own later."),
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal",
-                                        "placeholder": "95.00"}))
+        # A hint below the field, not a placeholder: "95.00" in the box read as a rate already
+        # filled in, and the account was made with none.
+        help_text=_("What an hour of labor is billed at on invoices, for example 95.00. "
+                    "Optional: leave it empty to set it later; each technician can have a "
+                    "rate of their own."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}))
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("Email address"),
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))

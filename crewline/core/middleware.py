@@ -73,7 +73,8 @@ class PrivatePagesMiddleware:
     """``Cache-Control: private, no-store`` on every answer to a logged-in member that does not
     say otherwise, so that no proxy and no shared computer's browser cache keeps a customer's
     details, and the back button after logging out shows nothing. Files that may be kept a
-    while (photos, the logo, reports) set their own ``private, max-age``."""
+    while (photos, the logo) set their own ``private, max-age``; documents (job reports) do
+    not."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -35,7 +35,7 @@ LETTER_COUNTRIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", 
 def _labels() -> dict[str, str]:
     return {
         "customer": _("Customer"), "site": _("Site"), "job": _("Job"),
-        "work": _("Work carried out"), "requested": _("Work requested"), "notes": _("Notes"),
+        "work": _("Work carried out"), "notes": _("Notes"),
         "visits": _("Visits"), "date": _("Date"), "scheduled": _("Scheduled"),
         "on_site": _("On site"), "technicians": _("Technicians"),
         "labor": _("Labor"), "technician": _("Technician"), "description": _("Description"),
@@ -212,7 +212,9 @@ def job_report_data(work_order: WorkOrder, *, version: int,
         "customer": customer_lines,
         "site": site_lines,
         "job_facts": job_facts,
-        "work": {"title": work_order.title, "instructions": work_order.instructions.strip()},
+        # The work order's instructions are for the crew (access codes, what to bring, what
+        # the office knows of the customer): never on the customer's report.
+        "work": {"title": work_order.title},
         "notes": notes,
         "visits": visits,
         "labor": labor,

@@ -61,7 +61,8 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
     # Inline: browsers open the PDF in a tab; the file name still comes with it when saved.
     response = FileResponse(handle, as_attachment=request.GET.get("inline") != "1",
                             filename=report.filename, content_type="application/pdf")
-    response["Cache-Control"] = "private, max-age=3600"
+    # No Cache-Control of its own: PrivatePagesMiddleware makes it "private, no-store", so a
+    # customer's report is not kept on a shared computer after the office member logs out.
     return response
 
 

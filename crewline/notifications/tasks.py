@@ -59,7 +59,7 @@ def send_notification_email(notification_id: int) -> str:
             "notification": notification,
             "organization": notification.organization,
             "member": member,
-            "link": site + notification.url if notification.url else site + "/",
+            "link": site + link_path(notification),
             "list_link": site + reverse("notifications:list"),
             "profile_link": site + reverse("core:profile"),
         }
@@ -77,19 +77,25 @@ def send_notification_email(notification_id: int) -> str:
 PUSH_TTL = 24 * 60 * 60
 
 
-def push_payload(notification: Notification) -> dict[str, str]:
-    """What the phone's service worker shows: a title, a line of text and where a tap goes.
-
-    A technician's visit change opens that visit in the phone app, which has it offline; the
-    rest open the notification's own page."""
+def link_path(notification: Notification) -> str:
+    """Where an email's or a push's link goes. A technician's visit change opens that visit in
+    the phone app, which has it offline (``/field/?visit=<id>``, which survives the login a
+    phone may ask for first); the rest open the notification's own page."""
+    from crewline.field.links import app_visit_path
     from crewline.notifications.models import TECHNICIAN_KINDS
 
-    url = notification.url or "/"
     visit = (notification.data or {}).get("visit")
     if notification.kind in TECHNICIAN_KINDS and visit:
-        url = reverse("field:app") + f"#visit/{int(visit)}"
+        return app_visit_path(int(visit))
+    return notification.url or "/"
+
+
+def push_payload(notification: Notification) -> dict[str, str]:
+    """What the phone's service worker shows: a title, a line of text and where a tap goes
+    (``link_path``)."""
     return {"title": notification.title, "body": notification.body[:300],
-            "url": settings.SITE_URL + url, "tag": f"notification-{notification.pk}"}
+            "url": settings.SITE_URL + link_path(notification),
+            "tag": f"notification-{notification.pk}"}
 
 
 @task()

@@ -13,6 +13,8 @@ Per day:
   entry counts its labor minutes, not its work entries, so the same job is never counted twice);
 - travel: the union of the travel entries;
 - gaps: paid time not accounted for by job or travel (never below zero);
+- labor over paid: job labor past the paid time, which cannot be (a missing or early
+  clock-out, labor typed too long, or labor on the wrong day): flagged for the office;
 - overtime: first past the daily threshold (if any), then regular minutes past the weekly
   threshold, day by day in order; regular + overtime = paid.
 
@@ -62,12 +64,21 @@ class Day:
     open_shift: bool = False
     spans: list[Span] = field(default_factory=list)
 
+    @property
+    def labor_over_paid(self) -> int:
+        """Minutes of job labor past the paid time (0 when the labor fits in it)."""
+        return max(0, self.job - self.paid)
+
 
 @dataclass
 class Week:
     start: dt.date
     days: list[Day]
     open_shift: bool = False
+
+    @property
+    def labor_over_paid_days(self) -> list[Day]:
+        return [day for day in self.days if day.labor_over_paid]
 
     def total(self, name: str) -> int:
         return sum(getattr(day, name) for day in self.days)

@@ -235,9 +235,12 @@ def _check_span(kind: str, start: dt.datetime, end: dt.datetime | None) -> None:
     if end is not None and end - start > dt.timedelta(hours=24):
         raise ValidationError({"end": _("An entry cannot be longer than 24 hours.")},
                               code="too_long")
+    # Each error names its field, so that the form shows it at the time that is wrong.
     now = timezone.now()
-    if start > now + CLOCK_SKEW or (end is not None and end > now + CLOCK_SKEW):
-        raise ValidationError(_("That time is in the future."), code="future")
+    if start > now + CLOCK_SKEW:
+        raise ValidationError({"start": _("That time is in the future.")}, code="future")
+    if end is not None and end > now + CLOCK_SKEW:
+        raise ValidationError({"end": _("That time is in the future.")}, code="future")
 
 
 def time_entry_update(*, entry: TimeEntry, by: Member, kind: str, start: dt.datetime,

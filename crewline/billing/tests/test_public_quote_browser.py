@@ -63,3 +63,86 @@ def test_it_asks_for_a_signature_when_none_was_drawn(browser_page, org, owner, s
     assert "Sign in the box before approving." in page.content()
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.SENT
+
+
+def test_it_updates_the_total_as_optional_lines_are_ticked(browser_page, org, owner, site,
+                                                          call_item, filter_item):
+    quote = services.quote_create(organization=org, by=owner, customer=site.customer,
+                                  title="New boiler")
+    services.quote_line_add(quote=quote, by=owner, item=call_item)
+    filters = services.quote_line_add(quote=quote, by=owner, item=filter_item, quantity=2,
+                                      is_optional=True)
+    spare = services.quote_line_add(quote=quote, by=owner, item=filter_item, quantity=1,
+                                    is_optional=True)
+    services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    token = services.quote_link_token(quote=quote)
+
+    page = browser_page
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    page.goto(f"{page.base}/q/{token}/")
+
+    def shown():
+        return tuple(page.inner_text(f"#quote-{name}") for name in ("subtotal", "tax", "total"))
+
+    assert shown() == ("95.00", "0.00", "95.00")
+    assert page.is_visible("#quote-without-optional")
+    page.check(f"#opt-{filters.pk}")
+    # 2 × 12.50 = 25.00, tax 8.25 % = 2.06 (each line rounded to the cent).
+    assert shown() == ("120.00", "2.06", "122.06")
+    assert not page.is_visible("#quote-without-optional")
+    page.check(f"#opt-{spare.pk}")
+    assert shown() == ("132.50", "3.09", "135.59")
+    page.uncheck(f"#opt-{spare.pk}")
+    assert shown() == ("120.00", "2.06", "122.06")
+    if shots := _shots_dir():
+        page.screenshot(path=str(shots / "public-quote-ticked-1366.png"), full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.screenshot(path=str(shots / "public-quote-ticked-360.png"), full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 900})
+
+    page.fill("input[name=approve-name]", "Rosa Diaz")
+    box = page.locator("#signature-pad").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 200, box["y"] + 90, steps=8)
+    page.mouse.up()
+    page.click("button[value=approve]")
+    page.wait_for_selector("#quote-state")
+
+    # The server stores what the page showed.
+    quote.refresh_from_db()
+    assert (f"{quote.subtotal}", f"{quote.tax_total}", f"{quote.total}") == (
+        "120.00", "2.06", "122.06")
+    assert shown() == ("120.00", "2.06", "122.06")
+    assert refused == []
+
+
+def test_the_ticked_total_is_written_as_the_customers_language_writes_it(
+        chromium, live_server, org, owner, site, call_item, filter_item):
+    quote = services.quote_create(organization=org, by=owner, customer=site.customer,
+                                  title="Nouvelle chaudière")
+    services.quote_line_add(quote=quote, by=owner, item=call_item)
+    filters = services.quote_line_add(quote=quote, by=owner, item=filter_item, quantity=2,
+                                      is_optional=True)
+    services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
+    token = services.quote_link_token(quote=quote)
+    context = chromium.new_context(locale="fr-FR", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/q/{token}/")
+    assert page.inner_text("#quote-total") == "95,00"
+    page.check(f"#opt-{filters.pk}")
+    assert page.inner_text("#quote-subtotal") == "120,00"
+    assert page.inner_text("#quote-total") == "122,06"
+    context.close()
+
+
+def _shots_dir():
+    import os
+    from pathlib import Path
+
+    if not os.environ.get("CREWLINE_SHOTS"):
+        return None
+    path = Path(__file__).resolve().parents[3] / "var" / "shots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -144,6 +144,45 @@ def test_it_refuses_to_issue_an_empty_invoice(owner, completed_wo):
         services.invoice_issue(invoice=invoice, by=owner)
 
 
+def test_it_asks_before_issuing_with_a_line_at_zero_naming_it(owner, technician,
+                                                               completed_wo, filter_item):
+    add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=1)
+    add_part(completed_wo, technician, name="Copper pipe 15mm", unit="m", quantity=2)
+    invoice = services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+    pipe = invoice.lines.get(description="Copper pipe 15mm")
+    assert pipe.net_amount == Decimal("0.00")
+    with pytest.raises(ValidationError, match="“Copper pipe 15mm” is at 0.00") as exc:
+        services.invoice_issue(invoice=invoice, by=owner)
+    assert exc.value.code == "zero_lines"
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.DRAFT and invoice.number is None
+
+    # Confirmed for one line; a second line at 0.00 added since is asked about again.
+    extra = services.invoice_line_add(invoice=invoice, by=owner, description="Goodwill check",
+                                      unit_price=Decimal(0), quantity=1)
+    with pytest.raises(ValidationError, match="“Goodwill check” is at 0.00"):
+        services.invoice_issue(invoice=invoice, by=owner, zero_lines_confirmed=[pipe.pk])
+    issued = services.invoice_issue(invoice=invoice, by=owner,
+                                    zero_lines_confirmed=[pipe.pk, extra.pk])
+    assert issued.status == InvoiceStatus.ISSUED
+    entry = AuditLog.objects.filter(action="invoice.issue").latest("id")
+    assert entry.changes["free_of_charge"] == [None, ["Copper pipe 15mm", "Goodwill check"]]
+
+
+def test_it_prices_a_free_text_part_on_the_draft_and_issues_without_asking(
+        owner, technician, completed_wo):
+    add_part(completed_wo, technician, name="Copper pipe 15mm", unit="m", quantity=2)
+    invoice = services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+    pipe = invoice.lines.get()
+    services.invoice_line_update(line=pipe, by=owner, unit_price=Decimal("7.25"),
+                                 quantity=Decimal("2.5"), tax_rate=Decimal(10))
+    invoice.refresh_from_db()
+    assert (invoice.subtotal, invoice.tax_total) == (Decimal("18.13"), Decimal("1.81"))
+    assert services.invoice_issue(invoice=invoice, by=owner).status == InvoiceStatus.ISSUED
+    with pytest.raises(ValidationError, match="locked"):
+        services.invoice_line_update(line=pipe, by=owner, unit_price=Decimal(1))
+
+
 def test_it_edits_draft_lines_and_keeps_totals_the_sum_of_lines(owner, completed_wo,
                                                                  filter_item):
     invoice = services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)

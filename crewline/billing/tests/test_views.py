@@ -13,6 +13,7 @@ from crewline.billing import services
 from crewline.billing.models import Invoice, PriceBookItem, Quote, QuoteStatus
 from crewline.billing.tests.conftest import add_labor, add_part
 from crewline.billing.tests.test_services import signature_png
+from crewline.core.models import AuditLog
 from crewline.factories import SiteFactory, WorkOrderFactory
 from crewline.workorders.models import Status
 
@@ -248,6 +249,35 @@ def test_it_lets_the_customer_approve_without_an_account(client, owner, quote, f
     assert pdf["Content-Type"] == "application/pdf"
 
 
+def test_it_shows_the_approval_time_in_the_organization_time_zone(
+        client, org, owner, quote, django_capture_on_commit_callbacks):
+    org.time_zone = "America/Chicago"
+    org.save(update_fields=["time_zone"])
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    services.quote_approve(quote=quote, name="Rosa Diaz", signature_png=signature_png())
+    # 02:30 UTC on 4 December is 20:30 the evening before in Chicago.
+    Quote.objects.filter(pk=quote.pk).update(
+        approved_at=dt.datetime(2026, 12, 4, 2, 30, tzinfo=dt.UTC))
+    html = client.get(reverse("billing_public:quote", args=[token])).content.decode()
+    assert "Approved by Rosa Diaz on 3 Dec 2026, 20:30." in html
+    assert "02:30" not in html
+
+
+def test_it_totals_the_optional_lines_the_customer_ticked_when_the_form_comes_back(
+        client, owner, quote, filter_item, django_capture_on_commit_callbacks):
+    optional = services.quote_line_add(quote=quote, by=owner, item=filter_item,
+                                       is_optional=True)
+    token = _send(quote, owner, django_capture_on_commit_callbacks)
+    url = reverse("billing_public:quote", args=[token])
+    response = client.post(url, {"action": "approve", "approve-name": "Rosa Diaz",
+                                 "approve-signature": "", "optional": [optional.pk]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    # 95.00 + 12.50 (tax 8.25 % of 12.50 = 1.03): the page still shows the ticked line's total.
+    assert 'id="quote-total">108.53<' in html
+    assert 'data-net="12.50" data-tax="1.03"' in html
+
+
 def test_it_lets_the_customer_decline_with_a_reason(client, owner, quote,
                                                     django_capture_on_commit_callbacks):
     token = _send(quote, owner, django_capture_on_commit_callbacks)
@@ -404,13 +434,20 @@ def test_the_office_sets_the_default_labor_rate_with_errors_next_to_the_field(
         reverse("billing:settings")).content.decode()
 
 
-def test_only_the_owner_sets_the_xero_tax_types(org, owner_client, office_client, tech_client,
-                                                filter_item):
+def test_the_office_sets_the_xero_tax_types(org, owner_client, office_client, tech_client,
+                                            office, filter_item):
     url = reverse("billing:xero_tax_types")
     page = owner_client.get(reverse("billing:settings")).content.decode()
     assert "Tax 8.25%" in page and "Tax 0%" in page
-    assert office_client.post(url, {"rate_0": "x"}).status_code == 403
     assert tech_client.post(url, {"rate_0": "x"}).status_code == 403
+    # The office member who exports for Xero can name the rates (the rest of the billing
+    # settings stay the owner's).
+    page = office_client.get(reverse("billing:settings")).content.decode()
+    assert "Save tax types" in page
+    assert office_client.post(url, {"rate_0": "Exempt", "rate_1": "Sales"}).status_code == 302
+    assert services.billing_settings_for(org).xero_tax_types == {"0": "Exempt", "8.25": "Sales"}
+    entry = AuditLog.objects.filter(action="billing.settings").latest("id")
+    assert entry.actor_id == office.pk
     response = owner_client.post(url, {"rate_0": "Tax Exempt", "rate_1": "x" * 51})
     assert response.status_code == 400
     assert 'value="Tax Exempt"' in response.content.decode()  # nothing typed is lost
@@ -471,3 +508,79 @@ def test_emails_to_customers_carry_the_companys_reply_to_address(
     [message] = mailoutbox
     assert message.to == ["rosa@maple.example"]
     assert message.reply_to == ["office@northside.example"]
+
+
+# A part typed on the phone comes in at 0.00 ---------------------------------------------------
+
+@pytest.fixture
+def pipe_invoice(owner, technician, completed_wo, filter_item):
+    add_part(completed_wo, technician, price_book_item_id=filter_item.pk, quantity=1)
+    add_part(completed_wo, technician, name="Copper pipe 15mm", unit="m", quantity=2)
+    return services.invoice_draft_from_work_order(work_order=completed_wo, by=owner)
+
+
+def test_the_office_prices_a_zero_line_on_the_draft(office_client, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    page = office_client.get(reverse("billing:invoice", args=[pipe_invoice.pk])).content.decode()
+    assert 'data-testid="zero-lines"' in page and "“Copper pipe 15mm” is at 0.00" in page
+    assert reverse("billing:invoice_line_edit", args=[pipe.pk]) in page
+    assert f'value="{pipe.pk}"' in page and 'name="zero_lines_confirmed"' in page
+
+    url = reverse("billing:invoice_line_edit", args=[pipe.pk])
+    bad = office_client.post(url, {f"edit-{pipe.pk}-description": "Copper pipe 15mm",
+                                   f"edit-{pipe.pk}-quantity": "2",
+                                   f"edit-{pipe.pk}-unit_price": "-1",
+                                   f"edit-{pipe.pk}-tax_rate": "0"})
+    assert bad.status_code == 400
+    assert bad.context["lines"][1].edit_form.errors.keys() == {"unit_price"}
+    response = office_client.post(url, {f"edit-{pipe.pk}-description": "Copper pipe 15mm",
+                                        f"edit-{pipe.pk}-quantity": "2",
+                                        f"edit-{pipe.pk}-unit_price": "6.40",
+                                        f"edit-{pipe.pk}-tax_rate": "0"})
+    assert response.status_code == 302
+    pipe.refresh_from_db()
+    assert (pipe.unit_price, pipe.net_amount) == (Decimal("6.4000"), Decimal("12.80"))
+    page = office_client.get(reverse("billing:invoice", args=[pipe_invoice.pk])).content.decode()
+    assert 'data-testid="zero-lines"' not in page and "zero_lines_confirmed" not in page
+
+
+def test_the_htmx_edit_answers_the_lines_and_the_issue_button(office_client, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    response = office_client.post(
+        reverse("billing:invoice_line_edit", args=[pipe.pk]),
+        {f"edit-{pipe.pk}-description": "Copper pipe", f"edit-{pipe.pk}-quantity": "2",
+         f"edit-{pipe.pk}-unit_price": "5", f"edit-{pipe.pk}-tax_rate": "0"},
+        HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and html.startswith('<div class="card mb-3" id="lines">')
+    assert 'id="invoice-issue" hx-swap-oob="true"' in html and "zero_lines_confirmed" not in html
+
+
+def test_issuing_with_a_zero_line_asks_first(office_client, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    url = reverse("billing:invoice_issue", args=[pipe_invoice.pk])
+    page = office_client.post(url, follow=True).content.decode()
+    assert "“Copper pipe 15mm” is at 0.00. Set its price, or confirm" in page
+    pipe_invoice.refresh_from_db()
+    assert pipe_invoice.status == "draft"
+    office_client.post(url, {"zero_lines_confirmed": str(pipe.pk)})
+    pipe_invoice.refresh_from_db()
+    assert pipe_invoice.status == "issued" and pipe_invoice.number
+
+
+def test_only_the_office_edits_a_draft_line_and_never_an_issued_one(
+        tech_client, outsider_client, office_client, org, owner, pipe_invoice):
+    pipe = pipe_invoice.lines.get(description="Copper pipe 15mm")
+    url = reverse("billing:invoice_line_edit", args=[pipe.pk])
+    data = {f"edit-{pipe.pk}-description": "Gold pipe", f"edit-{pipe.pk}-quantity": "1",
+            f"edit-{pipe.pk}-unit_price": "1", f"edit-{pipe.pk}-tax_rate": "0"}
+    services.billing_settings_update(organization=org, by=owner, technicians_see_prices=True)
+    assert tech_client.post(url, data).status_code == 403
+    assert outsider_client.post(url, data).status_code == 404
+    services.invoice_issue(invoice=pipe_invoice, by=owner, zero_lines_confirmed=[pipe.pk])
+    response = office_client.post(url, data)
+    assert response.status_code == 400 and "invoice is locked" in response.content.decode()
+    pipe.refresh_from_db()
+    assert pipe.description == "Copper pipe 15mm"
+    page = office_client.get(reverse("billing:invoice", args=[pipe_invoice.pk])).content.decode()
+    assert reverse("billing:invoice_line_edit", args=[pipe.pk]) not in page

@@ -40,8 +40,8 @@ def test_it_publishes_a_technicians_visit(client, visit, tech_feed, settings):
     assert "Access: Key safe 4411, park at the back" in description
     assert "Check the flue." in description
     # The technician's link opens the visit in their app: the office page is closed to them.
-    assert f"https://crew.example.com/field/#visit/{visit.pk}" in description
-    assert str(event["URL"]) == f"https://crew.example.com/field/#visit/{visit.pk}"
+    assert f"https://crew.example.com/field/?visit={visit.pk}" in description
+    assert str(event["URL"]) == f"https://crew.example.com/field/?visit={visit.pk}"
     assert event["SEQUENCE"] == 0
     assert str(event["STATUS"]) == "CONFIRMED"
     assert event.decoded("LAST-MODIFIED") == visit.updated_at.replace(microsecond=0)
@@ -214,6 +214,9 @@ def test_a_technicians_event_link_opens_for_them(client, tech_client, visit, tec
     _feed, token = tech_feed
     event = next(iter(events(fetch(client, token)).values()))
     path = str(event["URL"]).removeprefix("http://127.0.0.1:8000")
-    page, fragment = path.split("#")
-    assert fragment == f"visit/{visit.pk}"
-    assert tech_client.get(page).status_code == 200
+    assert path == f"/field/?visit={visit.pk}" and "#" not in path
+    assert tech_client.get(path).status_code == 200
+    # Not logged in on that phone yet: the login keeps the visit to open afterwards.
+    login = client.get(path)
+    assert login.status_code == 302
+    assert login["Location"] == f"/login/?next=/field/%3Fvisit%3D{visit.pk}"

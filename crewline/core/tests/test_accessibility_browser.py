@@ -58,6 +58,8 @@ class Scene:
     invoice: object
     quote_token: str
     week: str
+    invite_token: str
+    time_entry: object
 
 
 @pytest.fixture
@@ -92,18 +94,41 @@ def scene(live_server) -> Scene:
     done = (WorkOrder.objects.filter(organization=org, status=Status.COMPLETED)
             .order_by("-number").first())
     invoice = billing.invoice_draft_from_work_order(work_order=done, by=owner)
+    # A part typed on the phone, not yet priced: the draft warns and offers to edit it.
+    billing.invoice_line_add(invoice=invoice, by=owner, description="Copper pipe 15mm",
+                             unit_price=Decimal(0), quantity=2)
+    # The owner's notifications, some read (their times are in a lighter colour).
+    from crewline.notifications.models import NotificationKind
+    from crewline.notifications.services import notification_mark_read, notify_office
+
+    for n in range(3):
+        told = notify_office(organization_id=org.pk, kind=NotificationKind.QUOTE_APPROVED,
+                             title=f"Quote Q-{1001 + n} approved", body="By Rosa Diaz")
+        if n:
+            notification_mark_read(
+                notification=next(t for t in told if t.recipient_id == owner.pk), by=owner)
+    import re as _re
+
+    from django.core import mail
+
+    from crewline.core.services import invitation_create
+
+    invitation_create(organization=org, email="new.tech@northwind.example",
+                      role=Role.TECHNICIAN, by=owner)
+    invite_token = _re.search(r"/invite/([^/\s]+)/", mail.outbox[-1].body).group(1)
     tz = org.tzinfo
     monday = timezone.localdate(timezone=tz) - dt.timedelta(
         days=timezone.localdate(timezone=tz).weekday())
     start = dt.datetime.combine(monday, dt.time(7, 30), tzinfo=tz)
-    time_entry_add(member=technician, by=owner, kind="shift", start=start,
-                   end=start + dt.timedelta(hours=8))
+    time_entry = time_entry_add(member=technician, by=owner, kind="shift", start=start,
+                                end=start + dt.timedelta(hours=8))
     assert Member.objects.filter(organization=org, role=Role.TECHNICIAN).count() > 3
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
-                 week=monday.isoformat())
+                 week=monday.isoformat(), invite_token=invite_token,
+                 time_entry=time_entry)
 
 
 def office_screens(s: Scene) -> list[tuple[str, str]]:
@@ -129,6 +154,7 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("billing settings", "/billing/settings/"),
         ("timesheets", "/timesheets/"),
         ("timesheet week", f"/timesheets/{s.technician.pk}/{s.week}/"),
+        ("time entry edit", f"/timesheets/entries/{s.time_entry.pk}/edit/"),
         ("team", "/team/"),
         ("member", f"/team/{s.technician.pk}/"),
         ("getting started", "/getting-started/"),
@@ -145,7 +171,42 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
 
 def public_screens(s: Scene) -> list[tuple[str, str]]:
     return [("login", "/login/"), ("sign-up", "/signup/"), ("password reset", "/password-reset/"),
-            ("public quote", f"/q/{s.quote_token}/")]
+            ("public quote", f"/q/{s.quote_token}/"),
+            ("invitation", f"/invite/{s.invite_token}/")]
+
+
+# Screens reached by uploading a file: (name, upload page, preview page, the file).
+def upload_screens() -> list[tuple[str, str, str, dict]]:
+    return [("customer import preview", "/customers/import/", "/customers/import/preview/",
+             _customer_csv()),
+            ("price book import preview", "/billing/price-book/import/",
+             "/billing/price-book/import/preview/", _price_book_csv())]
+
+
+def _price_book_csv() -> dict:
+    from crewline.billing.importing import COLUMNS
+
+    rows = [",".join(COLUMNS),
+            "TSTAT-7,Programmable thermostat,Seven-day schedule,material,each,89.00,41.50,"
+            "8.25,yes",
+            "BAD-1,,No name,material,each,12,,0,yes",
+            "BAD-2,Strange price,,service,hour,twelve,,0,yes"]
+    return {"name": "prices.csv", "mimeType": "text/csv",
+            "buffer": ("\n".join(rows) + "\n").encode()}
+
+
+def _customer_csv() -> dict:
+    from crewline.customers.importing import COLUMNS
+
+    rows = [",".join(COLUMNS),
+            "Maple Dental,commercial,office@maple.test,555-0100,,ACC-1,Rosa Diaz,"
+            "rosa@maple.test,555-0101,Main clinic,12 Maple Ave,,Springfield,IL,62701,US,"
+            "39.781721,-89.650148,Gate 4412",
+            "Bad Email,residential,nope,,,,,,,,1 B St,,Town,,,,,,",
+            "Bad Lat,residential,,,,,,,,,1 C St,,Town,,,,north,10,"]
+    return {"name": "customers.csv", "mimeType": "text/csv",
+            "buffer": ("\n".join(rows) + "\n").encode()}
+
 
 
 def technician_screens(s: Scene) -> list[tuple[str, str]]:
@@ -240,6 +301,12 @@ def test_it_has_no_serious_accessibility_violation_on_any_screen(chromium, live_
     log_in(page, scene.owner.user.email)
     for name, path in office_screens(scene):
         visit(page, audit, name, path)
+    for name, upload, preview, file in upload_screens():
+        page.goto(page.base + upload)
+        page.set_input_files("input[type=file]", files=[file])
+        page.click("form[enctype] button[type=submit]")
+        page.wait_for_url(f"**{preview}")
+        audit.check(page, name)
     context.close()
 
     context, page = new_page(chromium, live_server.url, viewport)

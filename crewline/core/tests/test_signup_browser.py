@@ -62,3 +62,34 @@ def test_a_new_contractor_signs_up_and_is_led_through_setting_up(calcutta_page):
     page.wait_for_url("**/team/")
     page.goto(f"{page.base}/getting-started/")
     assert done("team")
+
+
+def test_the_empty_labor_rate_looks_empty_with_its_hint_below(browser_page):
+    page = browser_page
+    page.goto(f"{page.base}/signup/")
+    field = page.get_by_label("Labor rate per hour")
+    assert field.input_value() == ""
+    # No placeholder a user could take for a rate already filled in; the example is in the
+    # hint under the field, which the field is described by.
+    assert field.get_attribute("placeholder") in (None, "")
+    hint_id = field.get_attribute("aria-describedby")
+    hint = page.locator(f"#{hint_id}")
+    assert "for example 95.00" in hint.inner_text() and "Optional" in hint.inner_text()
+    field_box, hint_box = field.bounding_box(), hint.bounding_box()
+    assert hint_box["y"] >= field_box["y"] + field_box["height"]
+    if shots := _shots():
+        page.locator("form").screenshot(path=str(shots / "signup-labor-rate-1366.png"))
+        page.set_viewport_size({"width": 360, "height": 740})
+        field.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "signup-labor-rate-360.png"))
+
+
+def _shots():
+    import os
+    from pathlib import Path
+
+    if not os.environ.get("CREWLINE_SHOTS"):
+        return None
+    path = Path(__file__).resolve().parents[3] / "var" / "shots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

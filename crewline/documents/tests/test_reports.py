@@ -45,7 +45,6 @@ def test_it_shows_what_the_customer_should_see(report, completed_job, technician
         assert expected in text
     # What was done, the visit and its technician.
     assert "No heat in the waiting room" in text
-    assert "Check the boiler and the zone valves." in text
     assert "Replaced the zone valve; heat is back." in text
     assert technician.name in text
     # Labor of each member, with the total; parts; checklist answers.
@@ -64,8 +63,10 @@ def test_it_leaves_internal_notes_and_photos_out(report):
     assert "Secret" not in text
     assert "owes us" not in text
     assert "meter reading" not in text
-    # Access notes are for the crew, not the customer.
+    # Access notes and the work order's instructions are for the crew, not the customer.
     assert "4471" not in text
+    assert "Check the boiler and the zone valves." not in text
+    assert "Work requested" not in text
 
 
 def test_it_embeds_the_customer_photos_and_the_signature(report):

@@ -43,6 +43,14 @@ def test_it_downloads_a_report_through_the_view(office_client, report):
     assert inline["Content-Disposition"].startswith("inline;")
 
 
+def test_it_keeps_a_downloaded_report_out_of_every_cache(office_client, report):
+    for params in ({}, {"inline": "1"}):
+        response = office_client.get(reverse("documents:report_download", args=[report.pk]),
+                                     params)
+        cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert cache_control == {"private", "no-store"}
+
+
 def test_it_lists_versions_on_the_work_order_page(office_client, completed_job, report):
     detail = office_client.get(reverse("workorders:detail", args=[completed_job.number]))
     html = detail.content.decode()

@@ -118,7 +118,7 @@ def test_it_turns_alerts_on_and_shows_the_office_change_on_the_phone(
             assert len(service.received) == 1
             payload = service.received[0]["payload"]
             assert payload["title"] == note.title
-            assert payload["url"] == f"{live_server.url}/field/#visit/{visit.pk}"
+            assert payload["url"] == f"{live_server.url}/field/?visit={visit.pk}"
 
             # The push service hands it to the phone's service worker.
             cdp = context.new_cdp_session(page)
@@ -137,7 +137,7 @@ def test_it_turns_alerts_on_and_shows_the_office_change_on_the_phone(
                 page.wait_for_timeout(25)
             assert shown == [{"title": note.title, "body": note.body,
                               "tag": f"notification-{note.pk}",
-                              "path": f"/field/#visit/{visit.pk}"}]
+                              "path": f"/field/?visit={visit.pk}"}]
             # ... and fetches the change at once: the phone's copy of the visit has moved.
             page.wait_for_function(
                 """([id, start]) => {

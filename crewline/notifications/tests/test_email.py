@@ -39,11 +39,11 @@ def test_it_emails_five_moves_in_a_row_once(visit, office, technician, clock, se
     assert email.to == ["tech@example.com"]
     assert email.subject == "[Northside Heating & Air] WO-1042 at Maple Dental moved"
     assert ("moved from Tue 24 Nov 09:00–10:00 to Tue 24 Nov 14:00–15:00." in email.body)
-    assert f"https://crew.example.com/work-orders/my-visits/#visit-{visit.pk}" in email.body
+    assert f"https://crew.example.com/field/?visit={visit.pk}" in email.body
     html, mimetype = email.alternatives[0]
     assert mimetype == "text/html"
     assert "Tue 24 Nov 14:00–15:00" in html
-    assert f'href="https://crew.example.com/work-orders/my-visits/#visit-{visit.pk}"' in html
+    assert f'href="https://crew.example.com/field/?visit={visit.pk}"' in html
     note.refresh_from_db()
     assert note.emailed_at == NOW + dt.timedelta(seconds=85)
 

@@ -44,7 +44,7 @@ def test_it_pushes_a_new_notification_to_the_technicians_phone_end_to_end(
     assert received["path"] == "/push/phone-1"
     assert received["payload"] == {
         "title": note.title, "body": note.body,
-        "url": f"https://crew.example.com/field/#visit/{visit.pk}",
+        "url": f"https://crew.example.com/field/?visit={visit.pk}",
         "tag": f"notification-{note.pk}"}
     assert "WO-1042 at Maple Dental moved" in received["payload"]["title"]
     headers = {k.lower(): v for k, v in received["headers"].items()}

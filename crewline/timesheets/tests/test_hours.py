@@ -133,3 +133,19 @@ def test_its_hours_always_add_up(items, labor, weekly, daily):
     assert w.totals["regular"] <= weekly
     if daily is not None:
         assert all(day.regular <= daily for day in w.days)
+
+
+def test_it_flags_a_day_with_more_job_labor_than_paid_time():
+    w = week([Span("shift", at("2025-03-04", "08:00"), at("2025-03-04", "12:00")),
+              Span("break", at("2025-03-04", "10:00"), at("2025-03-04", "10:30")),
+              Span("shift", at("2025-03-05", "08:00"), at("2025-03-05", "16:00"))],
+             [Labor(at=at("2025-03-04", "11:00"), minutes=200, visit_id=7),
+              Labor(at=at("2025-03-04", "15:00"), minutes=40, visit_id=8),
+              Labor(at=at("2025-03-05", "11:00"), minutes=480, visit_id=9),
+              # Labor on a day with no shift at all.
+              Labor(at=at("2025-03-06", "11:00"), minutes=30, visit_id=10)])
+    tue, wed, thu = w.days[1], w.days[2], w.days[3]
+    assert (tue.paid, tue.job, tue.labor_over_paid) == (210, 240, 30)
+    assert wed.labor_over_paid == 0  # exactly the paid time fits
+    assert (thu.paid, thu.labor_over_paid) == (0, 30)
+    assert [d.date.isoformat() for d in w.labor_over_paid_days] == ["2025-03-04", "2025-03-06"]

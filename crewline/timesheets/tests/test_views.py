@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crewline.core.models import AuditLog, Role
 from crewline.factories import MemberFactory, SiteFactory
@@ -67,6 +68,29 @@ def test_it_corrects_through_the_form_and_reports_bad_input(org, technician, off
     entry.refresh_from_db()
     assert entry.end == local(org, "2025-03-04", "16:00")  # read in the organization's zone
     assert AuditLog.objects.filter(action="time.correct", actor=office).exists()
+
+
+def test_it_puts_each_service_error_on_its_field(org, technician, office, office_client):
+    entry = shift(org, technician, office, end=None)
+    url = reverse("timesheets:entry_edit", kwargs={"pk": entry.pk})
+    now = timezone.localtime(timezone=org.tzinfo)
+    an_hour_ago = (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    in_two_hours = (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    tomorrow = (now + dt.timedelta(days=2)).date().isoformat()
+    for data, field, message in (
+            ({"start": an_hour_ago, "end": in_two_hours}, "end",
+             "That time is in the future."),
+            ({"start": f"{tomorrow}T08:00", "end": ""}, "start", "That time is in the future."),
+            ({"start": "2025-03-03T08:00", "end": "2025-03-04T09:00"}, "end",
+             "An entry cannot be longer than 24 hours.")):
+        response = office_client.post(url, {"kind": "shift", **data})
+        assert response.status_code == 400
+        assert response.context["form"].errors == {field: [message]}, data
+    add = office_client.post(reverse("timesheets:entry_add",
+                                     kwargs={"pk": technician.pk, "week": MONDAY}),
+                             {"kind": "travel", "start": f"{tomorrow}T07:30", "end": ""})
+    assert add.status_code == 400
+    assert add.context["form"].errors == {"start": ["That time is in the future."]}
 
 
 def test_it_adds_and_deletes_through_the_pages(org, technician, office, office_client):
@@ -245,3 +269,28 @@ def test_it_pages_the_overview(org, office, office_client, monkeypatch):
     assert f"?week={MONDAY}&amp;page=2" in first
     second = office_client.get(reverse("timesheets:list") + f"?week={MONDAY}&page=2")
     assert "Page Tech 2" in second.content.decode()
+
+
+def test_it_flags_a_day_with_more_job_labor_than_paid_time(org, owner, office, technician,
+                                                          office_client, tech_client):
+    site = SiteFactory(customer__organization=org)
+    wo = work_order_create(organization=org, by=owner, customer=site.customer, site=site,
+                           title="Boiler service")
+    visit = visit_add(work_order=wo, by=owner, start=local(org, "2025-03-04", "09:00"),
+                      end=local(org, "2025-03-04", "12:00"), crew=[technician], override=True)
+    shift(org, technician, office, start="08:00", end="12:00")  # 4 h paid
+    labor_set(visit=visit, by=technician, minutes=5 * 60 + 15,
+              device_time=local(org, "2025-03-04", "12:00"))
+    html = office_client.get(week_url(technician)).content.decode()
+    assert 'data-testid="labor-over-paid"' in html
+    assert "Tue 4 Mar: job labor 5:15, paid 4:00 (1:15 more)" in html
+    assert html.count('data-testid="labor-over-paid-day"') == 1
+    overview = office_client.get(reverse("timesheets:list") + f"?week={MONDAY}")
+    assert "Labor over paid time" in overview.content.decode()
+    # Within the paid time, nothing is flagged.
+    labor_set(visit=visit, by=technician, minutes=3 * 60,
+              device_time=local(org, "2025-03-04", "12:00"))
+    html = office_client.get(week_url(technician)).content.decode()
+    assert 'data-testid="labor-over-paid"' not in html
+    assert "Labor over paid time" not in office_client.get(
+        reverse("timesheets:list") + f"?week={MONDAY}").content.decode()

@@ -773,6 +773,13 @@
     setInterval(() => { if (navigator.onLine) sync(); }, 60000);
     document.body.dataset.ready = "1";
   }
+  // Links from outside the app (calendar feeds, emails, pushes) name the visit in the query,
+  // /field/?visit=12, which a login redirect keeps where it drops a #fragment: open it through
+  // the app's own #visit/12 route, and leave the query out of the address.
+  const fromLink = new URLSearchParams(location.search).get("visit");
+  if (fromLink && /^\d+$/.test(fromLink)) {
+    history.replaceState(null, "", location.pathname + "#visit/" + fromLink);
+  }
   window.CrewlineField = { sync: () => sync(), state: () => state };
   start();
 })();
