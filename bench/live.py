@@ -215,7 +215,7 @@ async def office_stream(client, n: int, session: str, topics: str, state: State,
                     continue
                 state.frames += 1
                 data = json.loads(line[6:])
-                if data.get("topic") != "list" or data.get("what") != "visit":
+                if "list" not in data.get("topics", ()) or data.get("what") != "visit":
                     continue
                 visit = data.get("visit")
                 changes = state.changes.get(visit, [])

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 
 from crewline.core.audit import to_json_value
 from crewline.core.models import Member, Organization, Role
+from crewline.field.links import app_visit_path
 from crewline.live.models import ChangeKind
 from crewline.live.services import change_record
 from crewline.notifications.models import (
@@ -58,7 +59,8 @@ def visit_batch_key(visit_id: int) -> str:
 def _url_for(member: Member, visit: Visit) -> str:
     if member.is_office:
         return reverse("workorders:detail", kwargs={"number": visit.work_order.number})
-    return reverse("workorders:my_visits") + f"#visit-{visit.pk}"
+    # The visit in the technician app (from a browser too: the same link as emails and pushes).
+    return app_visit_path(visit.pk)
 
 
 def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,

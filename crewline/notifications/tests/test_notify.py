@@ -32,7 +32,7 @@ def test_it_tells_a_technician_they_were_assigned(visit, office, technician, sec
                          "Tue 24 Nov 09:00–10:00.")
     assert note.organization_id == visit.organization_id
     assert note.data["visit"] == visit.pk
-    assert note.url == f"/work-orders/my-visits/#visit-{visit.pk}"
+    assert note.url == f"/field/?visit={visit.pk}"
 
 
 def test_it_tells_the_staying_crew_who_joined(visit, office, technician, second_tech):
