@@ -98,6 +98,17 @@ def test_the_office_sees_and_shares_what_the_crew_did(login, technician, office,
     assert wo.reference in page.inner_text("#board-ready")
     assert "Needs another visit: Valve seized" in page.inner_text("#board-queue")
     shot(page, "board-ready-to-close")
+    # The work order's page says it is ready and leads with Complete; the labor corrected by
+    # a later entry shows as not counted.
+    page.goto(f"{page.base}/work-orders/{wo.number}/")
+    assert "Every visit is done" in page.inner_text("#wo-status")
+    assert page.locator("#wo-actions > form .btn-primary").inner_text() == "Complete"
+    assert page.locator("#timeline .labor-replaced").count() == 1
+    assert "30 min" in page.inner_text("#timeline .labor-replaced")
+    shot(page, "work-order-ready-to-close")
+    page.set_viewport_size({"width": 360, "height": 740})
+    shot(page, "work-order-ready-to-close-phone", full=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     # Completing it from the dashboard makes the report; the page shows the work done.
     page.goto(f"{page.base}/dashboard/")
