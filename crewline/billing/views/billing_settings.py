@@ -22,8 +22,9 @@ from crewline.billing.forms import (
     XeroTaxTypesForm,
 )
 from crewline.billing.models import MemberRate
-from crewline.billing.views.common import _context, _form_errors
+from crewline.billing.views.common import _context
 from crewline.core.access import get_for_org_or_404, office_required, owner_required
+from crewline.core.forms import errors_to_form
 from crewline.core.models import Member
 from crewline.core.redirects import next_url
 
@@ -64,7 +65,7 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
             services.billing_settings_update(organization=org, by=request.member,
                                              **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Billing settings saved."))
             return redirect("billing:settings")
@@ -81,7 +82,7 @@ def default_labor_rate(request: HttpRequest) -> HttpResponse:
                                             hourly_rate=form.cleaned_data["hourly_rate"],
                                             by=request.member)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Default labor rate saved."))
             return redirect(next_url(request, reverse("billing:settings") + "#labor-rates"))
@@ -100,7 +101,7 @@ def xero_tax_types(request: HttpRequest) -> HttpResponse:
             services.billing_settings_update(organization=org, by=request.member,
                                              xero_tax_types=form.tax_types())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Xero tax types saved."))
             return redirect(reverse("billing:settings") + "#xero-tax-types")

@@ -19,23 +19,13 @@ from crewline.billing import services
 from crewline.billing.forms import SendForm
 from crewline.billing.money import ROUNDING_RULE
 from crewline.core.access import get_for_org_or_404
+from crewline.core.forms import errors_to_form
 
 PER_PAGE = 50
 
 
 def _page(request: HttpRequest, queryset) -> Any:
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def _context(request: HttpRequest, tab: str, **extra: Any) -> dict[str, Any]:
@@ -91,7 +81,7 @@ def _line_add(request: HttpRequest, pk: int, kind: _Document) -> HttpResponse:
             kind.service("line_add")(**{kind.name: document}, by=request.member,
                                      **form.values())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             document = kind.detail(org).get(pk=document.pk)
             return kind.page(request, document,

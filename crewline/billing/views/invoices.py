@@ -22,13 +22,13 @@ from crewline.billing.views.common import (
     _context,
     _Document,
     _filtered_list,
-    _form_errors,
     _line_add,
     _line_remove,
     _pdf,
     _send,
 )
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.forms import errors_to_form
 from crewline.workorders.models import WorkOrder
 
 
@@ -150,7 +150,7 @@ def invoice_paid(request: HttpRequest, pk: int) -> HttpResponse:
                                        method=form.cleaned_data["method"],
                                        reference=form.cleaned_data["reference"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Marked paid."))
             return redirect("billing:invoice", pk=invoice.pk)

@@ -15,8 +15,9 @@ from crewline.billing import importing, selectors, services
 from crewline.billing.access import prices_required
 from crewline.billing.forms import ImportForm, PriceBookItemForm
 from crewline.billing.models import UNITS, PriceBookItem
-from crewline.billing.views.common import _context, _form_errors, _page
+from crewline.billing.views.common import _context, _page
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.forms import errors_to_form
 from crewline.core.redirects import next_url
 
 IMPORT_SESSION_KEY = "pricebook_import"
@@ -59,7 +60,7 @@ def _price_item_form(request: HttpRequest, item: PriceBookItem | None) -> HttpRe
             else:
                 services.price_item_update(item=item, by=request.member, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Price book saved."))
             return redirect("billing:price_book")

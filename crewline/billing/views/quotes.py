@@ -18,13 +18,13 @@ from crewline.billing.views.common import (
     _context,
     _Document,
     _filtered_list,
-    _form_errors,
     _line_add,
     _line_remove,
     _pdf,
     _send,
 )
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.forms import errors_to_form
 
 
 @office_required
@@ -47,7 +47,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
             quote = services.quote_create(organization=org, by=request.member,
                                           **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             return redirect("billing:quote", pk=quote.pk)
     return render(request, "billing/quote_form.html", _context(
@@ -67,7 +67,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.quote_update(quote=quote, by=request.member, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             return redirect("billing:quote", pk=quote.pk)
     return render(request, "billing/quote_form.html", _context(
