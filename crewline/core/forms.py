@@ -188,7 +188,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "time_zone", "currency", "email", "phone", "address"]
+        fields = ["name", "time_zone", "currency", "email", "phone", "address", "paper"]
         labels = {"email": _("Reply-to email"), "phone": _("Phone")}
         help_texts = {
             "email": _("Printed on quotes, invoices and reports; customers' replies to the "

@@ -28,8 +28,6 @@ from crewline.workorders.timeline import entry_data, labor_that_counts
 logger = logging.getLogger(__name__)
 
 LOGO_MAX_SIDE = 600
-# US Letter where it is the usual paper; A4 everywhere else.
-LETTER_COUNTRIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR"}
 
 
 def _labels() -> dict[str, str]:
@@ -201,7 +199,6 @@ def job_report_data(work_order: WorkOrder, *, version: int,
     version_label = _("Version %(n)d") % {"n": version}
     data = {
         "lang": translation.get_language() or settings.LANGUAGE_CODE,
-        "paper": "us-letter" if org.country.upper() in LETTER_COUNTRIES else "a4",
         "labels": _labels(),
         "title": _("Job report %(ref)s") % {"ref": reference},
         "subtitle": _("%(version)s · issued %(when)s")
@@ -230,4 +227,5 @@ def render_job_report(work_order: WorkOrder, *, version: int,
     """The job report as PDF bytes."""
     generated_at = generated_at or timezone.now()
     data, files = job_report_data(work_order, version=version, generated_at=generated_at)
-    return render_pdf("job_report.typ", data, files, timestamp=generated_at)
+    return render_pdf("job_report.typ", data, files, paper=work_order.organization.paper,
+                      timestamp=generated_at)
