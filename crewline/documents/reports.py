@@ -20,9 +20,10 @@ from crewline.core.models import Member
 from crewline.documents.images import rendition_for, scale_image
 from crewline.documents.rendering import render_pdf
 from crewline.documents.selectors import report_entries
+from crewline.formats.durations import format_duration
 from crewline.workorders.models import EntryKind, VisitStatus, WorkOrder
 from crewline.workorders.selectors import work_order_visits
-from crewline.workorders.templatetags.workorders import minutes_label, quantity_label
+from crewline.workorders.templatetags.workorders import quantity_label
 from crewline.workorders.timeline import entry_data, labor_that_counts
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def job_report_data(work_order: WorkOrder, *, version: int,
             labor_minutes += data.minutes
             labor.append({"member": names.get(data.member_id) or author,
                           "description": entry.body,
-                          "duration": minutes_label(data.minutes)})
+                          "duration": format_duration(data.minutes)})
         elif entry.kind == EntryKind.PART:
             parts.append({"name": data.name, "code": data.code,
                           "quantity": quantity_label(data.quantity), "unit": data.unit})
@@ -213,7 +214,7 @@ def job_report_data(work_order: WorkOrder, *, version: int,
         "notes": notes,
         "visits": visits,
         "labor": labor,
-        "labor_total": minutes_label(labor_minutes),
+        "labor_total": format_duration(labor_minutes),
         "parts": parts,
         "checklist": checklist,
         "photos": photos,
