@@ -207,7 +207,8 @@ def main(argv: list[str]) -> int:
     now = timezone.now()
     data_times = timed(lambda: job_report_data(wo, version=99, generated_at=now))
     data, files = job_report_data(wo, version=99, generated_at=now)
-    compile_times = timed(lambda: render_pdf("job_report.typ", data, files, timestamp=now))
+    compile_times = timed(lambda: render_pdf("job_report.typ", data, files,
+                                             paper=wo.organization.paper, timestamp=now))
     made: list[JobReport] = []
     create_times = timed(lambda: made.append(job_report_create(work_order=wo, by=None)))
     pdf = made[-1].file.read()

@@ -119,6 +119,8 @@ TEMPLATES = [
                 "crewline.notifications.context_processors.notifications",
                 "csp.context_processors.nonce",
             ],
+            # The duration filters (crewline/formats/durations.py), one way everywhere.
+            "builtins": ["crewline.formats.templatetags"],
         },
     },
 ]

@@ -1,14 +1,12 @@
-"""Quote and invoice PDFs, made with Typst from ``typst/document.typ``.
+"""Quote and invoice PDFs, made from ``typst/document.typ`` by Crewline's one Typst pipeline
+(``crewline.documents.rendering``: the same fonts, file guard and paper size as job reports).
 
-The template reads everything from a JSON file written next to it in a temporary folder (with
-the logo and signature images), so no user text is ever part of Typst source.
+The template reads everything from its data (with the logo and signature images as files
+beside it), so no user text is ever part of Typst source.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 from crewline.billing.models import Invoice, InvoiceStatus, Quote
 from crewline.billing.quantities import quantity_with_unit
 from crewline.core.models import Organization
+from crewline.documents.rendering import render_pdf
 
 TEMPLATE = Path(__file__).resolve().parent / "typst" / "document.typ"
 
@@ -60,23 +59,11 @@ def _customer(customer) -> dict[str, Any]:
             "email": customer.email}
 
 
-def _render(data: dict[str, Any], files: dict[str, Path | bytes]) -> bytes:
-    import typst
-
-    with tempfile.TemporaryDirectory(prefix="crewline-billing-") as tmp:
-        folder = Path(tmp)
-        shutil.copy(TEMPLATE, folder / "main.typ")
-        for name, content in files.items():
-            target = folder / name
-            if isinstance(content, Path):
-                shutil.copy(content, target)
-            else:
-                target.write_bytes(content)
-        (folder / "data.json").write_text(json.dumps(data), encoding="utf-8")
-        return typst.compile(str(folder / "main.typ"), root=str(folder))
+def _render(org: Organization, data: dict[str, Any], files: dict[str, bytes]) -> bytes:
+    return render_pdf(TEMPLATE, data, files, paper=org.paper)
 
 
-def _logo(org: Organization, files: dict[str, Path | bytes]) -> str | None:
+def _logo(org: Organization, files: dict[str, bytes]) -> str | None:
     if not org.logo:
         return None
     try:
@@ -93,13 +80,13 @@ def _logo(org: Organization, files: dict[str, Path | bytes]) -> str | None:
 
 def _base(org: Organization) -> dict[str, Any]:
     # The rounding rule stays on the office's pages: customers get the amounts, not the rule.
-    return {"org": _org(org), "paper": "us-letter" if org.country in ("US", "CA") else "a4",
-            "lang": translation.get_language()[:2] or "en", "labels": _labels()}
+    return {"org": _org(org), "lang": translation.get_language()[:2] or "en",
+            "labels": _labels()}
 
 
 def quote_pdf(quote: Quote) -> bytes:
     org = quote.organization
-    files: dict[str, Path | bytes] = {}
+    files: dict[str, bytes] = {}
     lines = list(quote.lines.all())
     data = _base(org) | {
         "title": f"{_('Quote')} {quote.reference}",
@@ -132,12 +119,12 @@ def quote_pdf(quote: Quote) -> bytes:
                                 timezone.localtime(quote.approved_at, org.tzinfo),
                                 "DATETIME_FORMAT"),
                             "signature": signature}
-    return _render(data, files)
+    return _render(org, data, files)
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     org = invoice.organization
-    files: dict[str, Path | bytes] = {}
+    files: dict[str, bytes] = {}
     facts = []
     if invoice.issue_date:
         facts.append([_("Issue date"), formats.date_format(invoice.issue_date)])
@@ -163,4 +150,4 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         "currency": invoice.currency, "notes": invoice.notes, "logo": _logo(org, files),
         "approval": None,
     }
-    return _render(data, files)
+    return _render(org, data, files)

@@ -18,16 +18,7 @@ from crewline.billing.forms import ApproveForm, DeclineForm
 from crewline.billing.models import QuoteStatus
 from crewline.billing.money import ROUNDING_RULE, Totals
 from crewline.billing.selectors import quote_totals_for_choice
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+from crewline.core.forms import errors_to_form
 
 
 @never_cache
@@ -56,7 +47,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
                         selected_optional_ids=[
                             int(v) for v in request.POST.getlist("optional") if v.isdigit()])
                 except ValidationError as exc:
-                    _add_errors(approve_form, exc)
+                    errors_to_form(approve_form, exc)
                 else:
                     return redirect("billing_public:quote", token=token)
             status = 400
@@ -67,7 +58,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
                     services.quote_decline(quote=quote,
                                            reason=decline_form.cleaned_data["reason"])
                 except ValidationError as exc:
-                    _add_errors(decline_form, exc)
+                    errors_to_form(decline_form, exc)
                 else:
                     return redirect("billing_public:quote", token=token)
             status = 400

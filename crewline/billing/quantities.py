@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from crewline.formats.durations import format_duration
 
 # Units with a singular and a plural form; other units (m, kg, l, a unit typed by hand) are
 # symbols and stay as they are.
@@ -29,15 +30,6 @@ def number(value: Decimal) -> str:
     return f"{Decimal(value).normalize():f}"
 
 
-def hours_and_minutes(minutes: int) -> str:
-    hours, mins = divmod(minutes, 60)
-    if hours and mins:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
-    if hours:
-        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
-    return _("%(m)d min") % {"m": mins}
-
-
 def quantity_with_unit(quantity: Decimal, unit: str) -> str:
     value = Decimal(quantity)
     unit = (unit or "").strip()
@@ -49,7 +41,7 @@ def quantity_with_unit(quantity: Decimal, unit: str) -> str:
         whole = minutes.to_integral_value()
         plain = value == value.quantize(Decimal("0.01"))
         if not plain and abs(minutes - whole) < Decimal("0.01") and whole > 0:
-            return hours_and_minutes(int(whole))
+            return format_duration(int(whole))
     text = number(value)
     if key in ("", "each", "ea", "pc", "pcs"):
         return text

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django import forms
@@ -21,6 +22,20 @@ CURRENCIES = ["USD", "CAD", "MXN", "EUR", "GBP", "AUD", "NZD", "CHF", "SEK", "NO
 DAY_NAMES = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"),
              "thu": _("Thursday"), "fri": _("Friday"), "sat": _("Saturday"),
              "sun": _("Sunday")}
+
+
+def errors_to_form(form: forms.BaseForm, exc: ValidationError, *,
+                   fields: Mapping[str, str] | None = None) -> None:
+    """Show a service's ``ValidationError`` on ``form``: each message next to the field it
+    names, or among the form's non-field errors when it names none or a field the form does
+    not have. ``fields`` maps a service's field name to the form's where they differ
+    (``{"rrule": "advanced_rrule"}``)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        name = (fields or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, errors)
 
 
 def time_zone_field(**kwargs) -> forms.ChoiceField:
@@ -175,7 +190,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "time_zone", "currency", "email", "phone", "address"]
+        fields = ["name", "time_zone", "currency", "email", "phone", "address", "paper"]
         labels = {"email": _("Reply-to email"), "phone": _("Phone")}
         help_texts = {
             "email": _("Printed on quotes, invoices and reports; customers' replies to the "

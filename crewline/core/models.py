@@ -58,6 +58,27 @@ MEMBER_COLOURS = ("#0d6efd", "#c2255c", "#2b8a3e", "#d9480f", "#6741d9", "#0b728
                   "#a61e4d", "#5c940d", "#862e9c", "#1864ab", "#b35c00", "#495057")
 
 
+class Paper(models.TextChoices):
+    """The paper size of the organization's PDFs (reports, quotes, invoices); the values are
+    Typst's names."""
+
+    LETTER = "us-letter", _("Letter")
+    A4 = "a4", _("A4")
+
+
+# US Letter where it is the usual paper; A4 everywhere else.
+LETTER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO",
+                              "PR"})
+
+
+def paper_for_country(country: str) -> str:
+    """The usual paper in ``country`` (a two-letter code); Letter when it is not known."""
+    country = (country or "").upper()
+    if not country:
+        return Paper.LETTER
+    return Paper.LETTER if country in LETTER_COUNTRIES else Paper.A4
+
+
 class Organization(models.Model):
     """A contractor's business: the tenant every other row belongs to."""
 
@@ -67,6 +88,9 @@ class Organization(models.Model):
                                 validators=[validate_timezone])
     currency = models.CharField(_("currency"), max_length=3, default="USD")
     country = models.CharField(_("country"), max_length=2, default="US")
+    paper = models.CharField(_("paper size"), max_length=10, choices=Paper.choices,
+                             default=Paper.LETTER,
+                             help_text=_("Of job reports, quotes and invoices."))
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     business_hours = models.JSONField(_("business hours"), default=default_business_hours,
                                       validators=[validate_business_hours])

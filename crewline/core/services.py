@@ -23,22 +23,26 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from crewline.core import timezones
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import (
     MEMBER_COLOURS,
     Invitation,
     Member,
     Organization,
+    Paper,
     Role,
     Skill,
     User,
+    paper_for_country,
     validate_business_hours,
     validate_timezone,
 )
 from crewline.workorders.models import JobType
 
 INVITATION_DAYS = 7
-ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "email", "phone", "address")
+ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "email", "phone", "address",
+                       "paper")
 MEMBER_FIELDS = ("role", "skills", "colour", "phone", "home_base")
 JOB_TYPE_FIELDS = ("name", "default_kind", "default_duration_minutes", "is_active")
 
@@ -71,6 +75,7 @@ def organization_signup(*, organization_name: str, time_zone: str, full_name: st
         organization = Organization.objects.create(
             name=organization_name.strip(), slug=_unique_slug(organization_name),
             time_zone=time_zone, email=email,
+            paper=paper_for_country(timezones.country_for_zone(time_zone)),
         )
         user = User.objects.create_user(email=email, password=password,
                                         full_name=full_name.strip())
@@ -80,7 +85,7 @@ def organization_signup(*, organization_name: str, time_zone: str, full_name: st
                      obj=organization,
                      changes={"name": [None, organization.name],
                               "time_zone": [None, organization.time_zone],
-                              "email": [None, email]})
+                              "email": [None, email], "paper": [None, organization.paper]})
         audit_record(organization=organization, actor=member, action="member.create",
                      obj=member, changes={"email": [None, email], "role": [None, Role.OWNER]})
         if labor_rate:
@@ -115,6 +120,8 @@ def organization_update(*, organization: Organization, by: Member, **changes) ->
             validate_timezone(changes["time_zone"])
         except ValidationError as exc:
             raise ValidationError({"time_zone": exc.messages}) from exc
+    if "paper" in changes and changes["paper"] not in Paper.values:
+        raise ValidationError({"paper": _("Choose Letter or A4.")})
     with transaction.atomic():
         before = snapshot(organization, changes)
         for name, value in changes.items():

@@ -74,3 +74,20 @@ def choices_with(current: str | None) -> list[tuple[str, object]]:
     if current and current not in canonical_zones():
         return [(current, current), *choices]
     return choices
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    countries = {}
+    for line in _tzdata_text("zone.tab").splitlines():
+        parts = line.split("\t")
+        if line and not line.startswith("#") and len(parts) >= 3:
+            countries[parts[2]] = parts[0]
+    return countries
+
+
+def country_for_zone(zone: str) -> str:
+    """The two-letter country of a canonical zone (``Europe/Paris`` → ``FR``), or ``""``
+    (UTC, an alias, or no tzdata tables)."""
+    zone = aliases().get(zone, zone)
+    return _zone_countries().get(zone, "")

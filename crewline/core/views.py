@@ -36,6 +36,7 @@ from crewline.core.forms import (
     ProfileForm,
     SignupForm,
     SkillForm,
+    errors_to_form,
 )
 from crewline.core.middleware import SESSION_ORG_KEY
 from crewline.core.models import Invitation, Member, Skill, User
@@ -50,11 +51,7 @@ def _apply(form: Form, call) -> bool:
     try:
         call()
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc)
+        errors_to_form(form, exc)
         return False
     return True
 

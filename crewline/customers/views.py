@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crewline.core.access import office_required
+from crewline.core.forms import errors_to_form
 from crewline.customers import importing, selectors, services
 from crewline.customers.forms import (
     ContactForm,
@@ -36,20 +37,12 @@ PER_PAGE = 50
 IMPORT_SESSION_KEY = "customers_import_token"
 
 
-def _show_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _save(form: forms.BaseForm, action: Callable[[], Any]) -> Any | None:
     """Run a service; its ValidationError is shown on the form. None when it failed."""
     try:
         return action()
     except ValidationError as exc:
-        _show_errors(form, exc)
+        errors_to_form(form, exc)
         return None
 
 
@@ -115,7 +108,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         except _FormFailed:
             pass
         except ValidationError as exc:
-            _show_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Customer %(name)s added.") % {"name": customer.name})
             return redirect("customers:detail", pk=customer.pk)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from crewline.core.access import office_required
 from crewline.dashboard import selectors
 from crewline.dashboard.charts import bar_chart
-from crewline.dashboard.templatetags.dashboard import duration
+from crewline.formats.durations import format_duration
 from crewline.workorders.models import VisitStatus
 from crewline.workorders.selectors import ready_to_close
 from crewline.workorders.services import technician_closes_jobs
@@ -89,7 +89,7 @@ def _figures_context(request: HttpRequest, days: int, now: dt.datetime) -> dict:
         [f"{label}: {n}" for label, n in zip(labels, figures.completed, strict=True)])
     on_site_chart = bar_chart(
         [t.total_seconds() if t else None for t in figures.on_site],
-        [f"{label}: {duration(t) if t else '–'}"
+        [f"{label}: {format_duration(t, style='days') if t else '–'}"
          for label, t in zip(labels, figures.on_site, strict=True)])
     revenue_chart = None
     if figures.revenue is not None:

@@ -20,16 +20,15 @@ from crewline.core.models import Member
 from crewline.documents.images import rendition_for, scale_image
 from crewline.documents.rendering import render_pdf
 from crewline.documents.selectors import report_entries
+from crewline.formats.durations import format_duration
 from crewline.workorders.models import EntryKind, VisitStatus, WorkOrder
 from crewline.workorders.selectors import work_order_visits
-from crewline.workorders.templatetags.workorders import minutes_label, quantity_label
+from crewline.workorders.templatetags.workorders import quantity_label
 from crewline.workorders.timeline import entry_data, labor_that_counts
 
 logger = logging.getLogger(__name__)
 
 LOGO_MAX_SIDE = 600
-# US Letter where it is the usual paper; A4 everywhere else.
-LETTER_COUNTRIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR"}
 
 
 def _labels() -> dict[str, str]:
@@ -120,7 +119,7 @@ def job_report_data(work_order: WorkOrder, *, version: int,
             labor_minutes += data.minutes
             labor.append({"member": names.get(data.member_id) or author,
                           "description": entry.body,
-                          "duration": minutes_label(data.minutes)})
+                          "duration": format_duration(data.minutes)})
         elif entry.kind == EntryKind.PART:
             parts.append({"name": data.name, "code": data.code,
                           "quantity": quantity_label(data.quantity), "unit": data.unit})
@@ -201,7 +200,6 @@ def job_report_data(work_order: WorkOrder, *, version: int,
     version_label = _("Version %(n)d") % {"n": version}
     data = {
         "lang": translation.get_language() or settings.LANGUAGE_CODE,
-        "paper": "us-letter" if org.country.upper() in LETTER_COUNTRIES else "a4",
         "labels": _labels(),
         "title": _("Job report %(ref)s") % {"ref": reference},
         "subtitle": _("%(version)s · issued %(when)s")
@@ -218,7 +216,7 @@ def job_report_data(work_order: WorkOrder, *, version: int,
         "notes": notes,
         "visits": visits,
         "labor": labor,
-        "labor_total": minutes_label(labor_minutes),
+        "labor_total": format_duration(labor_minutes),
         "parts": parts,
         "checklist": checklist,
         "photos": photos,
@@ -232,4 +230,5 @@ def render_job_report(work_order: WorkOrder, *, version: int,
     """The job report as PDF bytes."""
     generated_at = generated_at or timezone.now()
     data, files = job_report_data(work_order, version=version, generated_at=generated_at)
-    return render_pdf("job_report.typ", data, files, timestamp=generated_at)
+    return render_pdf("job_report.typ", data, files, paper=work_order.organization.paper,
+                      timestamp=generated_at)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.forms import errors_to_form
 from crewline.documents import selectors, services
 from crewline.documents.forms import ReportEmailForm
 from crewline.documents.models import JobReport
@@ -80,7 +81,7 @@ def report_email(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.job_report_email(report=report, to=to, by=request.member)
         except ValidationError as exc:
-            form.add_error("recipient", exc.message_dict.get("recipient", exc.messages))
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Report v%(n)d is on its way to %(to)s.")
                              % {"n": report.version, "to": to})

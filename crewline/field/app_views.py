@@ -23,6 +23,7 @@ from django_permissions_policy.decorators import permissions_policy_override
 
 from crewline.core.access import member_required
 from crewline.field.selectors import phone_formats
+from crewline.formats.durations import duration_units
 
 # Files the service worker keeps for offline use (static URLs are resolved at request time, so
 # the hashed names of the production storage are what gets cached).
@@ -77,11 +78,14 @@ def _push_config() -> dict[str, str] | None:
 
 def _strings() -> dict[str, str]:
     """The app's words, translated on the server (the app draws its pages in JavaScript)."""
+    units = duration_units()
     return {
         "my_day": _("My day"), "today": _("Today"), "no_visits": _("No visits today."),
         "first_sync": _("Getting your visits…"),
         "online": _("Online"), "offline": _("Offline"), "syncing": _("Sending…"),
-        "unreachable": _("Cannot reach the office"), "min": _("min"),
+        "unreachable": _("Cannot reach the office"),
+        # The units of durations, as crewline.formats.durations writes them.
+        "min": units["min"], "unit_h": units["h"],
         "login_again": _("Log in again to send your changes"), "log_in": _("Log in"),
         "not_sent": _("%(n)s not yet sent"), "all_sent": _("All sent"),
         "not_yet_sent": _("not yet sent"), "sync_now": _("Sync"),

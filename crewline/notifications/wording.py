@@ -20,7 +20,7 @@ from typing import Any
 from django.utils import dateformat
 from django.utils.translation import gettext as _
 
-from crewline.dashboard.templatetags.dashboard import duration
+from crewline.formats.durations import format_duration
 from crewline.notifications.models import LateReason, NotificationKind
 from crewline.workorders.models import VisitStatus
 
@@ -201,7 +201,7 @@ def describe_late_visit(*, reason: str, status: str, label: VisitLabel, start: d
               "crew": ", ".join(crew) if crew else _("nobody")}
     if reason == LateReason.OVERRUN:
         params.update(arrived=format_time(arrived_at or start, tz, day_of=start),
-                      length=duration(end - start),
+                      length=format_duration(end - start),
                       due=format_time(due_at, tz, day_of=arrived_at or start))
         return Message(
             NotificationKind.JOB_LATE,

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.forms import errors_to_form
 from crewline.customers.models import Customer, Site
 from crewline.plans import selectors, services
 from crewline.plans.forms import PlanForm, RecurrenceForm, SkipForm
 from crewline.plans.models import MaintenancePlan, PlanStatus
 from crewline.plans.recurrence import humanise, iter_preview
-from crewline.workorders.forms import add_service_errors
 
 PAGE_SIZE = 50
 
@@ -51,10 +51,7 @@ def _save(request: HttpRequest, form: PlanForm, plan: MaintenancePlan | None
                                         **form.service_values())
         return services.plan_update(plan=plan, by=request.member, **form.service_values())
     except ValidationError as exc:
-        if hasattr(exc, "error_dict") and "rrule" in exc.error_dict:
-            exc = ValidationError({"advanced_rrule" if k == "rrule" else k: v
-                                   for k, v in exc.error_dict.items()})
-        add_service_errors(form, exc)
+        errors_to_form(form, exc, fields={"rrule": "advanced_rrule"})
         return None
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.forms import errors_to_form
 from crewline.core.models import WEEKDAYS, Member, Organization, Role
 from crewline.scheduling import services
 from crewline.scheduling.forms import TimeOffForm, WorkingHoursForm
@@ -112,7 +113,7 @@ def availability_member(request: HttpRequest, pk: int) -> HttpResponse:
             services.working_hours_set(member=member, hours=form.cleaned_data["hours"],
                                        by=request.member)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Working hours saved for %(name)s.")
                              % {"name": member.name})
@@ -131,11 +132,7 @@ def time_off_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.time_off_add(member=member, start=d["start"], end=d["end"],
                                   reason=d["reason"], by=request.member)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(form.fields) | {"end"}:
-                for field, errors in exc.error_dict.items():
-                    form.add_error("end_date" if field == "end" else field, errors)
-            else:
-                form.add_error(None, exc)
+            errors_to_form(form, exc, fields={"end": "end_date"})
         else:
             messages.success(request, _("Time off added for %(name)s.") % {"name": member.name})
             return redirect("scheduling:availability", pk=member.pk)

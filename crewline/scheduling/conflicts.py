@@ -33,6 +33,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crewline.core.models import WEEKDAYS, Member, Organization, Skill
+from crewline.formats.durations import format_duration
 from crewline.scheduling.models import TimeOff, WorkingHours
 
 if TYPE_CHECKING:
@@ -438,23 +439,25 @@ def _check(ctx: _Context, spec: _Spec) -> list[Conflict]:
             needed = ctx.travel(previous.point, spec.point)
             if start - previous.end < needed:
                 conflicts.append(Conflict(TRAVEL_TIME, member, _(
-                    "%(name)s needs about %(needed)d minutes to get here from %(ref)s, which "
-                    "ends at %(end)s, but has only %(gap)d.") % {
-                    "name": name, "needed": round(needed.total_seconds() / 60),
+                    "%(name)s needs about %(needed)s to get here from %(ref)s, which "
+                    "ends at %(end)s, but has only %(gap)s.") % {
+                    "name": name, "needed": format_duration(round(needed.total_seconds() / 60)),
                     "ref": previous.reference, "end": ctx.span(previous.end, previous.end,
                                                                start)[0],
-                    "gap": int((start - previous.end).total_seconds() // 60)}, previous.id))
+                    "gap": format_duration(int((start - previous.end).total_seconds() // 60))},
+                    previous.id))
         if (following is not None and following.point is not None
                 and following.site_id != spec.site_id):
             needed = ctx.travel(spec.point, following.point)
             if following.start - end < needed:
                 conflicts.append(Conflict(TRAVEL_TIME, member, _(
-                    "%(name)s needs about %(needed)d minutes to get from here to %(ref)s, which "
-                    "starts at %(start)s, but has only %(gap)d.") % {
-                    "name": name, "needed": round(needed.total_seconds() / 60),
+                    "%(name)s needs about %(needed)s to get from here to %(ref)s, which "
+                    "starts at %(start)s, but has only %(gap)s.") % {
+                    "name": name, "needed": format_duration(round(needed.total_seconds() / 60)),
                     "ref": following.reference,
                     "start": ctx.span(following.start, following.start, start)[0],
-                    "gap": int((following.start - end).total_seconds() // 60)}, following.id))
+                    "gap": format_duration(int((following.start - end).total_seconds() // 60))},
+                    following.id))
     return conflicts
 
 

@@ -25,6 +25,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
 from crewline.core.models import WEEKDAYS, Member, Organization, Role, Skill
+from crewline.formats.durations import format_duration
 from crewline.scheduling.conflicts import check_conflicts_bulk, site_coordinates
 from crewline.workorders.models import (
     OPEN_VISIT_STATUSES,
@@ -245,8 +246,7 @@ class Row:
 
     @property
     def booked_label(self) -> str:
-        hours, minutes = divmod(self.booked_minutes, 60)
-        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+        return format_duration(self.booked_minutes)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from crewline.core.access import (
     office_required,
     owner_required,
 )
+from crewline.core.forms import errors_to_form
 from crewline.core.models import Member
 from crewline.core.redirects import next_url
 from crewline.timesheets import selectors, services
@@ -138,7 +139,7 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.time_entry_update(entry=entry, by=request.member, **form.cleaned_data)
         except ValidationError as exc:
             locked = getattr(exc, "code", None) == "approved"
-            form.add_error(None, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("The entry was corrected."))
             return redirect(_week_url(entry, start))
@@ -158,7 +159,7 @@ def entry_add(request: HttpRequest, pk: int, week: str) -> HttpResponse:
         try:
             services.time_entry_add(member=member, by=request.member, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("The entry was added."))
             return redirect(_week_url(member, start))
@@ -245,7 +246,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             services.timesheet_settings_update(organization=request.organization,
                                                by=request.member, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Timesheet settings saved."))
             return redirect("timesheets:list")

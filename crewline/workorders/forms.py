@@ -48,15 +48,6 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ``ValidationError`` on the form, next to the field it names if any."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def parse_tags(text: str) -> list[str]:
     """Comma-separated tag names, trimmed, without duplicates (case-insensitively)."""
     seen: dict[str, str] = {}

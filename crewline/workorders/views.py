@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from crewline.core.access import get_for_org_or_404, member_required, office_required
+from crewline.core.forms import errors_to_form
 from crewline.customers.models import Customer, Site
 from crewline.customers.services import customer_create, site_create
 from crewline.workorders import selectors, services
@@ -33,7 +34,6 @@ from crewline.workorders.forms import (
     VisitForm,
     WorkOrderFilterForm,
     WorkOrderForm,
-    add_service_errors,
     tags_for_names,
 )
 from crewline.workorders.models import (
@@ -156,18 +156,14 @@ def _save_work_order(request: HttpRequest, form: WorkOrderForm,
                 return services.work_order_create(organization=org, by=member, **fields)
             return services.work_order_update(work_order=work_order, by=member, **fields)
     except ValidationError as exc:
-        add_service_errors(form, _prefix_new_customer(exc) if d.get("new_customer") else exc)
+        errors_to_form(form, exc, fields=NEW_CUSTOMER_FIELDS if d.get("new_customer") else None)
         return None
 
 
-def _prefix_new_customer(exc: ValidationError) -> ValidationError:
-    """Errors from the customer and site services name their own fields; show them on ours."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    mapping = {"name": "new_name", "email": "new_email", "phone": "new_phone",
-               "address_line1": "new_address_line1", "city": "new_city",
-               "region": "new_region", "postal_code": "new_postal_code"}
-    return ValidationError({mapping.get(k, k): v for k, v in exc.error_dict.items()})
+# Errors from the customer and site services name their own fields; show them on ours.
+NEW_CUSTOMER_FIELDS = {"name": "new_name", "email": "new_email", "phone": "new_phone",
+                       "address_line1": "new_address_line1", "city": "new_city",
+                       "region": "new_region", "postal_code": "new_postal_code"}
 
 
 @office_required
@@ -423,7 +419,7 @@ def visit_add(request: HttpRequest, number: int) -> HttpResponse:
             context["visit_conflicts"] = exc.conflicts
             return render(request, "workorders/detail.html", context, status=409)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Visit added."))
             return redirect(reverse("workorders:detail", args=[wo.number]) + "#visits")
@@ -444,7 +440,7 @@ def note_add(request: HttpRequest, number: int) -> HttpResponse:
                                       body=form.cleaned_data["body"],
                                       visibility=form.cleaned_data["visibility"])
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            errors_to_form(form, exc)
     if request.htmx:
         # The fresh form replaces the old one; the new entry goes to the top of the timeline.
         return render(request, "workorders/_note_form.html", {
@@ -468,7 +464,7 @@ def attachment_add(request: HttpRequest, number: int) -> HttpResponse:
                                     caption=form.cleaned_data["caption"],
                                     visibility=form.cleaned_data["visibility"])
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("File attached."))
             return redirect(reverse("workorders:detail", args=[wo.number]) + "#timeline")
@@ -489,7 +485,7 @@ def _record_work(request: HttpRequest, number: int, form_class, name: str, save,
         try:
             save(wo, form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc if isinstance(exc, ValidationError)
+            errors_to_form(form, exc if isinstance(exc, ValidationError)
                                else ValidationError(str(exc)))
         else:
             messages.success(request, done)

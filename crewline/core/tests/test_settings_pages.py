@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from crewline.core.models import AuditLog, Skill, default_business_hours
+from crewline.core.models import AuditLog, Paper, Skill, default_business_hours
 from crewline.factories import SkillFactory
 from crewline.workorders.models import JobType, WorkOrderKind
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 ORG_FORM = {"org-name": "Northside HVAC", "org-time_zone": "America/Denver",
             "org-currency": "CAD", "org-email": "hello@northside.example",
-            "org-phone": "555-0101", "org-address": "1 Main St"}
+            "org-phone": "555-0101", "org-address": "1 Main St", "org-paper": "us-letter"}
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +45,36 @@ def test_it_refuses_an_unknown_time_zone(owner_client, org):
     assert response.context["form"].errors["time_zone"]
     org.refresh_from_db()
     assert org.time_zone == "America/Chicago"
+
+
+def test_it_saves_the_paper_size_of_reports_quotes_and_invoices(owner_client, org):
+    page = owner_client.get(reverse("core:settings")).content.decode()
+    assert 'name="org-paper"' in page and ">A4<" in page and ">Letter<" in page
+    response = owner_client.post(reverse("core:settings"), {**ORG_FORM, "org-paper": "a4"})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.paper == Paper.A4
+    entry = AuditLog.objects.get(action="organization.update")
+    assert entry.changes["paper"] == ["us-letter", "a4"]
+
+
+def test_it_refuses_a_paper_size_it_does_not_offer(owner_client, org):
+    response = owner_client.post(reverse("core:settings"), {**ORG_FORM, "org-paper": "a3"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["paper"]
+    org.refresh_from_db()
+    assert org.paper == Paper.LETTER
+
+
+def test_only_the_owner_sets_the_paper_size(office_client, outsider_client, org, other_org):
+    response = office_client.post(reverse("core:settings"), {**ORG_FORM, "org-paper": "a4"})
+    assert response.status_code == 403
+    # The settings page is always the member's own organization's: another owner's post
+    # changes theirs, never this one.
+    outsider_client.post(reverse("core:settings"), {**ORG_FORM, "org-paper": "a4"})
+    org.refresh_from_db()
+    other_org.refresh_from_db()
+    assert (org.paper, other_org.paper) == (Paper.LETTER, Paper.A4)
 
 
 def test_it_uploads_a_logo_served_only_to_members(owner_client, tech_client, outsider_client,

@@ -56,6 +56,16 @@ def test_it_makes_slugs_unique(db):
     assert third.organization.slug == "acme-3"
 
 
+@pytest.mark.parametrize(("zone", "paper"), [
+    ("America/Chicago", "us-letter"), ("America/Toronto", "us-letter"),
+    ("America/Mexico_City", "us-letter"), ("Europe/Paris", "a4"), ("Asia/Calcutta", "a4"),
+    ("Australia/Sydney", "a4"), ("UTC", "us-letter")])
+def test_it_prints_on_the_usual_paper_of_the_time_zones_country(db, zone, paper):
+    owner = organization_signup(organization_name="Acme", time_zone=zone, full_name="A",
+                                email="a@example.com", password="x")
+    assert owner.organization.paper == paper
+
+
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"password1": "short", "password2": "short"}, "password1", "too short"),
     ({"password1": "password123", "password2": "password123"}, "password1", "too common"),

@@ -126,6 +126,6 @@ def test_it_scales_bars_to_the_largest_value_and_marks_empty_days():
     (dt.timedelta(days=2, hours=3), "2 d 3 h"),
 ])
 def test_it_writes_durations_for_people(delta, text):
-    from crewline.dashboard.templatetags.dashboard import duration
+    from crewline.formats.durations import format_duration
 
-    assert duration(delta) == text
+    assert format_duration(delta, style="days") == text

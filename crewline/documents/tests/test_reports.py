@@ -122,7 +122,7 @@ def test_it_treats_what_people_typed_as_text_not_as_typst(org, job, office, tech
 
 def test_it_refuses_files_outside_the_document():
     with pytest.raises(ValueError, match="outside"):
-        render_pdf("job_report.typ", {}, {"../escape.txt": b"x"})
+        render_pdf("job_report.typ", {}, {"../escape.txt": b"x"}, paper="a4")
 
 
 def test_it_shows_the_organization_logo(org, completed_job, office):

@@ -5,3 +5,5 @@ SHORT_DATE_FORMAT = "j M Y"
 TIME_FORMAT = "H:i"
 DATETIME_FORMAT = "j M Y, H:i"
 SHORT_DATETIME_FORMAT = "j M Y, H:i"
+# Units of durations (crewline/formats/durations.py): days, hours, minutes.
+DURATION_UNITS = {"d": "d", "h": "h", "min": "min"}

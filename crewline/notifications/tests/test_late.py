@@ -129,7 +129,7 @@ def test_it_tells_once_more_when_a_late_visit_then_runs_over(org, visit, technic
     wo = visit.work_order
     assert note.title == f"Running over: {wo.reference} at Maple Dental"
     assert note.body == (f"{wo.reference} Boiler service: on site since 10:30, planned for "
-                         "1 h 00 min, so due to finish by 11:30. Crew: Tara Tech.")
+                         "1 h, so due to finish by 11:30. Crew: Tara Tech.")
     assert check(org, at(11, 36)) == []
     assert late_notes(recipient=owner).count() == 2
 

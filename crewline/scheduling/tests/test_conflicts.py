@@ -237,8 +237,8 @@ def test_it_reports_too_little_time_to_travel_from_the_previous_visit(org, tara,
     conflicts = check(org, at(*TUE, 10, 20), at(*TUE, 11), [tara], site=evanston_site)
     assert kinds(conflicts) == [TRAVEL_TIME]
     assert conflicts[0].other_visit_id == previous.pk
-    assert conflicts[0].message == ("Tara Nguyen needs about 39 minutes to get here from "
-                                    "WO-1042, which ends at 10:00, but has only 20.")
+    assert conflicts[0].message == ("Tara Nguyen needs about 39 min to get here from "
+                                    "WO-1042, which ends at 10:00, but has only 20 min.")
     assert check(org, at(*TUE, 10, 45), at(*TUE, 11, 30), [tara], site=evanston_site) == []
 
 
@@ -249,7 +249,7 @@ def test_it_reports_too_little_time_to_reach_the_next_visit(org, tara, make_visi
     conflicts = check(org, at(*TUE, 12), at(*TUE, 13, 45), [tara], site=loop_site)
     assert kinds(conflicts) == [TRAVEL_TIME]
     assert conflicts[0].other_visit_id == following.pk
-    assert "to get from here to WO-2001, which starts at 14:00, but has only 15" in (
+    assert "to get from here to WO-2001, which starts at 14:00, but has only 15 min." in (
         conflicts[0].message)
 
 

@@ -56,20 +56,6 @@ def change_rows(changes: dict) -> list[tuple[str, object, object]]:
 
 
 @register.filter
-def minutes_label(value: object) -> str:
-    """Minutes of labor as "1 h 35 min", "2 h" or "45 min"."""
-    try:
-        hours, minutes = divmod(max(int(value), 0), 60)
-    except (TypeError, ValueError):
-        return ""
-    if hours and minutes:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
-    if hours:
-        return _("%(h)d h") % {"h": hours}
-    return _("%(m)d min") % {"m": minutes}
-
-
-@register.filter
 def quantity_label(value: object) -> str:
     """A part's quantity as stored ("2", "2.5", "2.50"), without trailing zeros."""
     from decimal import Decimal, InvalidOperation

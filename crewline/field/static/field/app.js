@@ -18,6 +18,15 @@
   const org = () => state.kv.organization || CFG.organization || {};
   const tz = () => org().time_zone || undefined;
   const formats = () => org().formats || CFG.organization.formats;
+  /* Minutes as every office page and document writes them (crewline/formats/durations.py,
+   * style "hours"): "45 min", "2 h", "1 h 05 min", with the units of the page's language. */
+  function duration(minutes) {
+    const total = Math.max(parseInt(minutes, 10) || 0, 0);
+    const hours = Math.floor(total / 60), mins = total % 60;
+    if (hours && mins) return `${hours} ${T.unit_h} ${String(mins).padStart(2, "0")} ${T.min}`;
+    if (hours) return `${hours} ${T.unit_h}`;
+    return `${mins} ${T.min}`;
+  }
 
   /* Django's date format letters (those Crewline's formats use), in the organization's time
    * zone and the page's language: the phone writes times as every office page does. */
@@ -392,7 +401,7 @@
     else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`;
     else if (e.kind === "signature") what = `${h(T.signed_by)} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(T.signature)}" src="${h(e.local_url || e.url)}">`;
     else if (e.kind === "part") what = `${h(T.part)}: ${h(d.quantity)} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
-    else if (e.kind === "labor") what = `${h(T.labor)}: ${h(d.minutes)} ${h(T.min)}`;
+    else if (e.kind === "labor") what = `${h(T.labor)}: ${h(duration(d.minutes))}`;
     else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
     else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") +
       (d.outcome ? " · " + h(T["outcome_" + d.outcome] || d.outcome) : "") + (e.body ? ": " + h(e.body) : "");
