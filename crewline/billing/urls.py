@@ -25,6 +25,7 @@ urlpatterns = [
     path("quotes/<int:pk>/", views.quote_detail, name="quote"),
     path("quotes/<int:pk>/edit/", views.quote_edit, name="quote_edit"),
     path("quotes/<int:pk>/pdf/", views.quote_pdf, name="quote_pdf"),
+    path("quotes/<int:pk>/live/", views.quote_live_parts, name="quote_live_parts"),
     path("quotes/<int:pk>/lines/", views.quote_line_add, name="quote_line_add"),
     path("quotes/<int:pk>/send/", views.quote_send, name="quote_send"),
     path("quotes/<int:pk>/convert/", views.quote_convert, name="quote_convert"),

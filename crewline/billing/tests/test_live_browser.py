@@ -78,6 +78,8 @@ def test_the_open_quote_page_shows_the_customers_approval_without_reload(chromiu
         office.wait_for_function("() => document.documentElement.dataset.live === 'open'")
         office.evaluate("window.notReloaded = true")
         assert office.locator("#quote-side :text('Approved')").count() == 0
+        fetched = []
+        office.on("request", lambda r: fetched.append(r.url) if "/billing/" in r.url else None)
 
         customer.goto(f"{base}/q/{data['token']}/")
         customer.fill("input[name=approve-name]", "Rosa Diaz")
@@ -93,6 +95,9 @@ def test_the_open_quote_page_shows_the_customers_approval_without_reload(chromiu
         office.wait_for_selector("#quote-side :text('Rosa Diaz')", timeout=3_000)
         office.wait_for_selector("#quote-head button:text('Make work order')", timeout=3_000)
         assert office.evaluate("window.notReloaded") is True
+        # Only the quote's parts were asked for, not the page.
+        assert fetched and all(f"/billing/quotes/{data['quote']}/live/?what=quote" in u
+                               for u in fetched)
     finally:
         office.context.close()
         customer.context.close()

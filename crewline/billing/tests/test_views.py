@@ -498,6 +498,24 @@ def test_the_customers_answer_is_a_live_event_for_the_open_quote_page(
     assert tech_client.get(stream, {"topics": f"quote:{quote.pk}"}).status_code == 403
 
 
+def test_the_quote_pages_live_parts_are_its_own_partials(org, office_client, tech_client,
+                                                          outsider_client, quote):
+    parts = reverse("billing:quote_live_parts", args=[quote.pk])
+    services.quote_send(quote=quote, by=None, to="rosa@maple.example")
+    quote.refresh_from_db()
+    services.quote_approve(quote=quote, name="Rosa Diaz", signature_png=signature_png())
+    html = office_client.get(parts, {"what": "quote"}).content.decode()
+    # Head, lines and side, each by the id the page swaps, and nothing of the page around them.
+    assert [html.index(f'id="{part}"') for part in ("quote-head", "lines", "quote-side")] == \
+        sorted(html.index(f'id="{part}"') for part in ("quote-head", "lines", "quote-side"))
+    assert "Rosa Diaz" in html and "<nav" not in html and "<html" not in html
+    page = office_client.get(reverse("billing:quote", args=[quote.pk])).content.decode()
+    assert 'data-live-parts="' + parts + '"' in page
+    assert office_client.get(parts, {"what": "other"}).status_code == 404
+    assert outsider_client.get(parts, {"what": "quote"}).status_code == 404
+    assert tech_client.get(parts, {"what": "quote"}).status_code == 403
+
+
 def test_emails_to_customers_carry_the_companys_reply_to_address(
         org, owner, quote, mailoutbox, django_capture_on_commit_callbacks):
     from crewline.core.services import organization_update

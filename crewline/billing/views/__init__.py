@@ -49,6 +49,7 @@ from crewline.billing.views.quotes import (
     quote_line_add,
     quote_line_remove,
     quote_list,
+    quote_live_parts,
     quote_pdf,
     quote_send,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "quote_line_add",
     "quote_line_remove",
     "quote_list",
+    "quote_live_parts",
     "quote_pdf",
     "quote_send",
     "xero_tax_types",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from crewline.billing import selectors, services
 from crewline.billing.forms import QuoteForm, QuoteLineForm, SendForm
@@ -75,14 +76,18 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         cancel_url=reverse("billing:quote", args=[quote.pk])))
 
 
-def _quote_page(request: HttpRequest, quote, *, line_form=None, status: int = 200
-                ) -> HttpResponse:
+def _quote_context(request: HttpRequest, quote, *, line_form=None) -> dict:
     org = request.organization
-    context = _context(
+    return _context(
         request, "quotes", quote=quote, lines=list(quote.lines.all()),
         editable=quote.is_editable,
         line_form=line_form or QuoteLineForm(organization=org, prefix="line"),
         send_form=SendForm(initial={"to": quote.sent_to or quote.customer.email}))
+
+
+def _quote_page(request: HttpRequest, quote, *, line_form=None, status: int = 200
+                ) -> HttpResponse:
+    context = _quote_context(request, quote, line_form=line_form)
     if request.htmx and line_form is not None:
         return render(request, "billing/_quote_lines.html", context, status=status)
     return render(request, "billing/quote_detail.html", context, status=status)
@@ -96,6 +101,22 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
         quote = services.quote_expire(quote=quote)
         quote = selectors.quote_detail(org).get(pk=quote.pk)
     return _quote_page(request, quote)
+
+
+@office_required
+@require_GET
+def quote_live_parts(request: HttpRequest, pk: int) -> HttpResponse:
+    """The quote page's parts a change of the quote touches (``what=quote``: its status, from
+    the office or the customer's answer), each rendered alone by the partial the page includes,
+    for ``live.js`` to swap by id."""
+    org = request.organization
+    quote = get_for_org_or_404(selectors.quote_detail(org), org, pk=pk)
+    if request.GET.get("what") != "quote":
+        raise Http404("Nothing of the page changed.")
+    context = _quote_context(request, quote)
+    return HttpResponse("".join(
+        render_to_string(f"billing/{name}.html", context, request=request)
+        for name in ("_quote_head", "_quote_lines", "_quote_side")))
 
 
 @office_required

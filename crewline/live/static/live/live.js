@@ -57,11 +57,14 @@
   // More parts than this at once (a phone's batch): the page's parts are fetched whole.
   var MAX_PARTS = 6;
 
+  // What the change touched, for the region's parts view (which answers 404 for a change it
+  // has no part for: the page's parts are then fetched whole).
   function partQuery(d) {
-    if (d.what === "timeline" && d.entry) { return "what=timeline&entry=" + encodeURIComponent(d.entry); }
-    if (d.what === "visit" && d.visit) { return "what=visit&visit=" + encodeURIComponent(d.visit); }
-    if (d.what === "work_order") { return "what=work_order"; }
-    return null;
+    if (!d.what) { return null; }
+    var query = "what=" + encodeURIComponent(d.what);
+    if (d.entry) { query += "&entry=" + encodeURIComponent(d.entry); }
+    if (d.visit) { query += "&visit=" + encodeURIComponent(d.visit); }
+    return query;
   }
 
   function queuePart(el, query) {
