@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from crewline.factories import SiteFactory
-from crewline.scheduling import views
+from crewline.scheduling import board as layout
 from crewline.workorders.services import visit_add, work_order_create
 
 pytestmark = pytest.mark.django_db
 
-GRID_CSS = (Path(views.__file__).parent / "static" / "scheduling" / "board-grid.css").read_text()
+GRID_CSS = (Path(layout.__file__).parent / "static" / "scheduling" / "board-grid.css").read_text()
 DAY = dt.date(2026, 11, 23)
 
 
@@ -28,11 +28,11 @@ def test_every_place_and_length_the_view_can_write_has_its_class():
         assert defined(f"g-{grid}") and defined(f"hours-{grid // 60}")
         for minute in range(0, grid + 1):
             left = minute * 100 / grid
-            for name in views._span(left, 100 - left, grid).split()[1:]:
+            for name in layout.span_class(left, 100 - left, grid).split()[1:]:
                 assert defined(name), (grid, minute, name)
     for lane in range(0, 40):
-        assert defined(views._lane(lane))
-    assert defined(f"lanes-{views.MAX_LANES}")
+        assert defined(layout.lane_class(lane))
+    assert defined(f"lanes-{layout.MAX_LANES}")
 
 
 def test_it_places_a_visit_by_minutes_and_names_it_by_its_text(org, office, technician,
