@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crewline.core import colours
 from crewline.core.models import WEEKDAYS, Organization
 
 if TYPE_CHECKING:
@@ -303,6 +304,8 @@ def present(board: Board, *, form_url: str, query: str, today: dt.date) -> dict:
         else:
             row.load = free_word
         member_id = row.member_id
+        row.colour = colours.clean(row.colour)
+        row.colour_text = colours.text_on(row.colour)
         if week:
             for cell, (iso, label, is_today) in zip(row.cells, days, strict=True):
                 cell.iso, cell.label, cell.is_today = iso, label, is_today

@@ -211,6 +211,7 @@ class Row:
     booked_minutes: int = 0
     lanes: int = 1
     # Set by ``board.present`` for the templates.
+    colour_text: str = ""
     load: str = ""
     lanes_class: str = ""
     off_places: list[str] = field(default_factory=list)

@@ -11,6 +11,7 @@ import pytest
 
 from crewline.factories import SiteFactory
 from crewline.scheduling import board as layout
+from crewline.scheduling.tests.test_board_parity import scene  # noqa: F401
 from crewline.workorders.services import visit_add, work_order_create
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,16 @@ def test_it_places_a_visit_by_minutes_and_names_it_by_its_text(org, office, tech
     week = office_client.get(f"/schedule/?date={DAY}&view=week").content.decode()
     assert ' style="' not in week
     assert re.search(r'<div class="week-cell[^"]*"[^>]*role="group" aria-label="', week)
+
+
+def test_a_live_refresh_of_the_board_carries_no_style_and_no_nonce(office_client, scene):  # noqa: F811
+    """live.js fetches the page again to swap its parts in: a style there, with that response's
+    nonce, would be refused by the page's policy; the avatars carry their colours instead."""
+    page = office_client.get(f"/schedule/?date={DAY}")
+    assert "<style nonce=" in page.content.decode()
+    again = office_client.get(f"/schedule/?date={DAY}", HTTP_X_REQUESTED_WITH="live")
+    html = again.content.decode()
+    assert "<style" not in html
+    assert "nonce" not in again["Content-Security-Policy"]
+    abe = scene.members[1]
+    assert (f'class="avatar mc-{abe.pk}" data-mc="#aa3300" data-mc-text="#ffffff"') in html
