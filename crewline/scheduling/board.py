@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 DAY = "day"
 WEEK = "week"
 MAX_LANES = 12
+# A block shorter than this (minutes) may be too narrow for its text: it gets a title with all
+# of it (an hour is 64 px wide at the least, see board.css).
+SHORT_MINUTES = 180
 
 
 # --- Local time --------------------------------------------------------------------------------
@@ -254,13 +257,18 @@ class _Writer:
             place = span_class(b.window_left, b.window_width, grid)
             window = (f'<div class="req-window {place} {lane_class(b.lane)}" '
                       f'title="{escape(b.window_label)}"></div>')
+        address = escape(b.address)
+        # A short block shows its number and customer cut with an ellipsis (board.css, by the
+        # block's width); its title has the rest, and its name is all of its text.
+        title = (f' title="{b.reference} · {b.label} · {customer}'
+                 f'{" · " + address if address else ""}"' if b.minutes < SHORT_MINUTES else "")
         return (
             f'{window}<a class="{classes}" href="{self.link}{b.visit_id}" '
-            f'{self.data(b, member_id, customer)}>'
-            f'<span class="vb-top"><span class="vb-ref">{b.reference}</span> '
-            f'<span class="vb-time">{b.label}</span>{crew}</span> '
+            f'{self.data(b, member_id, customer)}{title}>'
+            f'<span class="vb-top"><span class="vb-ref"><span class="vb-wo">WO-</span>'
+            f'{b.number}</span> <span class="vb-time">{b.label}</span>{crew}</span> '
             f'<span class="vb-cust">{customer}</span> '
-            f'<span class="vb-addr">{escape(b.address)}</span>'
+            f'<span class="vb-addr">{address}</span>'
             + self.unseen(b, notes)
             + (f'<span class="vb-conflict" title="{notes}" aria-hidden="true">!</span>'
                if notes else "")
