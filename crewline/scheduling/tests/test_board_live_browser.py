@@ -9,6 +9,8 @@ the test server is WSGI, which does not stream; crewline/live/tests cover the st
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from crewline.core.models import Role
@@ -140,3 +142,18 @@ def test_a_live_refresh_breaks_no_policy_and_colours_a_new_member(board_page, or
     assert page.locator("head style").count() == 1
     assert page.evaluate("() => window.__cspViolations") == []
 
+
+
+def test_it_keeps_the_focus_on_the_same_days_chip_in_the_week(board_page, scene):  # noqa: F811
+    page = board_page
+    page.goto(f"{page.base}/schedule/?date={DAY}&view=week")
+    page.wait_for_function("() => window.crewlineLive")
+    cleo, several_days = scene.members[2], scene.visits[4]
+    tuesday = (DAY + dt.timedelta(days=1)).isoformat()
+    cell = f'.week-cell[data-member="{cleo.pk}"][data-date="{tuesday}"]'
+    page.focus(f'{cell} a.chip[data-visit="{several_days.pk}"]')
+    mark_old(page)
+    refresh(page)
+    assert page.evaluate("""() => { const el = document.activeElement;
+        return [el.dataset.visit, el.closest('.week-cell').dataset.date, el.dataset.old || ''];
+        }""") == [str(several_days.pk), tuesday, ""]

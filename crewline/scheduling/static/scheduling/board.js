@@ -293,6 +293,10 @@
     var d = el.dataset;
     var found = { part: part.id, el: el, selectors: [] };
     if (d.kind === "visit" && d.visit && d.member) {
+      var cell = el.closest(".week-cell");  // a several-day visit has a chip in each day's cell
+      if (cell) {
+        found.selectors.push('.week-cell[data-member="' + cell.dataset.member + '"][data-date="' + cell.dataset.date + '"] [data-visit="' + d.visit + '"]');
+      }
       found.selectors.push('[data-kind="visit"][data-visit="' + d.visit + '"][data-member="' + d.member + '"][data-date="' + d.date + '"]');
       found.selectors.push('[data-kind="visit"][data-visit="' + d.visit + '"][data-member="' + d.member + '"]');
       found.selectors.push('[data-kind="visit"][data-visit="' + d.visit + '"]');
