@@ -317,6 +317,8 @@ def present(board: Board, *, form_url: str, query: str, today: dt.date) -> dict:
         if week:
             for cell, (iso, label, is_today) in zip(row.cells, days, strict=True):
                 cell.iso, cell.label, cell.is_today = iso, label, is_today
+                cell.classes = ("week-cell" + (" is-off" if cell.off else "")
+                                + (" is-today" if is_today else ""))
                 cell.html = mark_safe("".join(  # noqa: S308 - every value is escaped
                     writer.chip(b, member_id) for b in cell.blocks))
             continue

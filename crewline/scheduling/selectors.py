@@ -193,6 +193,7 @@ class Cell:
     iso: str = ""  # set by ``board.present``
     label: str = ""
     is_today: bool = False
+    classes: str = ""
     html: str = ""  # its chips
 
 
