@@ -4,11 +4,7 @@ waiting to be scheduled.
 ``board(...)`` returns a small value object the templates render without further queries: every
 block's position, colour, labels and conflicts are worked out here, once, in Python. Its query
 count is fixed (technicians, visits with their crews, working hours, time off, conflicts, queue)
-whatever the number of visits.
-
-Times are placed in the organization's time zone. A day is local midnight to the next local
-midnight, so a daylight-saving day is 23 or 25 hours long and a visit is placed by real elapsed
-time from the start of the grid.
+whatever the number of visits. Where things sit on the day's grid is ``board.py``'s.
 """
 
 from __future__ import annotations
@@ -24,8 +20,16 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
-from crewline.core.models import WEEKDAYS, Member, Organization, Role, Skill
+from crewline.core.models import Member, Organization, Role, Skill
 from crewline.formats.durations import format_duration
+from crewline.scheduling.board import (
+    DAY,
+    WEEK,
+    DayGrid,
+    assign_lanes,
+    business_hours_of,
+    local_midnight,
+)
 from crewline.scheduling.conflicts import check_conflicts_bulk, site_coordinates
 from crewline.workorders.models import (
     OPEN_VISIT_STATUSES,
@@ -41,8 +45,6 @@ from crewline.workorders.selectors import (
     with_last_reason,
 )
 
-DAY = "day"
-WEEK = "week"
 SNAP_MINUTES = 15
 DEFAULT_MINUTES = 60
 QUEUE_LIMIT = 100
@@ -154,43 +156,6 @@ def queue_entries(*, organization: Organization) -> QuerySet[WorkOrder]:
                                                              pk__in=waiting.values("pk"))))
 
 
-def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    """The start of ``day`` in ``tz``, as a UTC datetime (see ``local_at``)."""
-    return local_at(day, dt.time.min, tz)
-
-
-def local_at(day: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime:
-    """``day`` at ``time`` in ``tz``, as a UTC datetime.
-
-    In UTC because Python subtracts and compares aware datetimes that share a tzinfo by their
-    wall clocks, which is wrong across a daylight-saving change. A wall time skipped by the
-    change (02:30 in spring) lands an hour on, as a clock would show it.
-    """
-    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
-
-
-def business_span(organization: Organization) -> tuple[int, int]:
-    """The earliest opening and latest closing hour of the week, an hour of margin each side."""
-    opens, closes = [], []
-    for day in WEEKDAYS:
-        span = (organization.business_hours or {}).get(day)
-        if span:
-            opens.append(int(span[0][:2]))
-            h, m = int(span[1][:2]), int(span[1][3:5])
-            closes.append(h + (1 if m else 0))
-    if not opens:
-        return 7, 19
-    return max(0, min(opens) - 1), min(24, max(closes) + 1)
-
-
-def business_hours_of(organization: Organization, day: dt.date
-                      ) -> list[tuple[dt.time, dt.time]]:
-    span = (organization.business_hours or {}).get(WEEKDAYS[day.weekday()])
-    if not span:
-        return []
-    return [(dt.time.fromisoformat(span[0]), dt.time.fromisoformat(span[1]))]
-
-
 @dataclass
 class Block:
     """A visit as it shows on one technician's row (day view) or in one day cell (week view)."""
@@ -226,6 +191,11 @@ class Cell:
     day: dt.date
     blocks: list[Block]
     off: bool
+    iso: str = ""  # set by ``board.present``
+    label: str = ""
+    is_today: bool = False
+    classes: str = ""
+    html: str = ""  # its chips
 
 
 @dataclass
@@ -242,7 +212,13 @@ class Row:
     cells: list[Cell] = field(default_factory=list)
     booked_minutes: int = 0
     lanes: int = 1
-    html: str = ""  # the whole row (day: its track; week: its cells), rendered by the view
+    # Set by ``board.present`` for the templates.
+    colour_text: str = ""
+    load: str = ""
+    lanes_class: str = ""
+    off_places: list[str] = field(default_factory=list)
+    away_places: list[tuple[str, str]] = field(default_factory=list)
+    html: str = ""  # day view: its blocks
 
     @property
     def booked_label(self) -> str:
@@ -289,7 +265,6 @@ class Board:
     visit_count: int = 0
     conflict_count: int = 0
     now_left: float | None = None
-    queue_html: str = ""  # the queue's items, rendered by the view
 
 
 def initials(name: str) -> str:
@@ -401,7 +376,7 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
     day_starts = [d_start for _d, d_start, _e in bounds]
     # The grid widens for every visit of the day, not only the rows asked for, so that rows
     # re-rendered alone line up with the page around them.
-    detail_blocks = _Placer(result, organization, day_visits) if view == DAY else None
+    detail_blocks = DayGrid(result, organization, day_visits) if view == DAY else None
 
     for visit in visits:
         start_local, end_local = visit.start.astimezone(tz), visit.end.astimezone(tz)
@@ -443,7 +418,7 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
 
     for row in rows.values():
         if view == DAY:
-            row.lanes = _assign_lanes(row.blocks)
+            row.lanes = assign_lanes(row.blocks)
             detail_blocks.shade(row, hours_by_member.get(row.member_id), away.get(row.member_id))
         else:
             if not row.days:
@@ -490,105 +465,6 @@ def ready_items(*, organization: Organization, limit: int = READY_LIMIT
         count = ready_to_close(organization).count()
     return [ReadyItem(number=n, reference=f"WO-{n}", title=t, customer=c)
             for n, t, c in rows[:limit]], count
-
-
-class _Placer:
-    """Works out the day view's grid (hours shown) and places blocks on it."""
-
-    def __init__(self, board: Board, organization: Organization,
-                 visits: list[BoardVisit]) -> None:
-        tz, day = board.tz, board.day
-        self.organization = organization
-        first, last = business_span(organization)
-        day_start = local_midnight(day, tz)
-        day_end = local_midnight(day + dt.timedelta(days=1), tz)
-        # Widen the grid to show visits outside the usual hours (clipped to the day).
-        for visit in visits:
-            s = max(visit.start, day_start).astimezone(tz)
-            e = min(visit.end, day_end)
-            first = min(first, s.hour)
-            if e >= day_end:
-                last = 24
-            else:
-                e = e.astimezone(tz)
-                last = max(last, e.hour + (1 if e.minute or e.second else 0))
-        self.start = day_start if first == 0 else local_at(day, dt.time(first), tz)
-        self.end = day_end if last >= 24 else local_at(day, dt.time(last), tz)
-        self.day_start, self.day_end = day_start, day_end
-        self.total = (self.end - self.start).total_seconds() / 60
-        self.board = board
-        self.window_text = _("Customer's window %(start)s–%(end)s")
-        board.grid_start = self.start
-        board.grid_minutes = round(self.total)
-        board.first_hour = first
-        board.hours = [(f"{h:02d}:00", self.pct(local_at(day, dt.time(h), tz)))
-                       for h in range(first, last)]
-        board.closed = self.outside(business_hours_of(organization, day))
-
-    def pct(self, when: dt.datetime) -> float:
-        return round((when - self.start).total_seconds() / 60 * 100 / self.total, 3)
-
-    def clip(self, start: dt.datetime, end: dt.datetime) -> tuple[float, float] | None:
-        s, e = max(start, self.start), min(end, self.end)
-        if e <= s:
-            return None
-        left = self.pct(s)
-        return left, round(self.pct(e) - left, 3)
-
-    def place(self, block: Block, visit: BoardVisit) -> None:
-        block.left, block.width = self.clip(visit.start, visit.end) or (0.0, 0.0)
-        block.starts_before = visit.start < self.day_start
-        block.ends_after = visit.end > self.day_end
-        wo = visit
-        if wo.requested_start and wo.requested_end:
-            span = self.clip(wo.requested_start, wo.requested_end)
-            if span:
-                block.window_left, block.window_width = span
-                tz = self.board.tz
-                block.window_label = self.window_text % {
-                    "start": wo.requested_start.astimezone(tz).strftime("%H:%M"),
-                    "end": wo.requested_end.astimezone(tz).strftime("%H:%M")}
-
-    def outside(self, spans: list[tuple[dt.time, dt.time]]) -> list[tuple[float, float]]:
-        """The parts of the grid outside ``spans`` (local times of the day), as (left, width)."""
-        tz, day = self.board.tz, self.board.day
-        edges = sorted((local_at(day, a, tz), local_at(day, b, tz)) for a, b in spans)
-        result, cursor = [], self.start
-        for a, b in edges:
-            if a > cursor:
-                span = self.clip(cursor, a)
-                if span:
-                    result.append(span)
-            cursor = max(cursor, b)
-        if cursor < self.end:
-            span = self.clip(cursor, self.end)
-            if span:
-                result.append(span)
-        return result
-
-    def shade(self, row: Row, hours: dict[int, list] | None, away: list[Any] | None) -> None:
-        if hours is not None:
-            row.off = self.outside(sorted(hours.get(self.board.day.weekday(), [])))
-        else:
-            row.off = self.board.closed
-        for t in away or ():
-            span = self.clip(t.start, t.end)
-            if span:
-                row.away.append((*span, t.reason or _("Time off")))
-
-
-def _assign_lanes(blocks: list[Block]) -> int:
-    """Overlapping blocks (a double booking) get stacked lanes so both stay visible."""
-    ends: list[float] = []
-    for block in sorted(blocks, key=lambda b: (b.left, -b.width)):
-        for lane, end in enumerate(ends):
-            if block.left >= end - 0.001:
-                block.lane, ends[lane] = lane, block.left + block.width
-                break
-        else:
-            block.lane = len(ends)
-            ends.append(block.left + block.width)
-    return max(1, len(ends))
 
 
 # The columns of a work order the queue shows, read as plain values (a hundred model instances

@@ -10,8 +10,7 @@ touched and the queue (elements with ids the page swaps in).
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,13 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crewline.core.access import get_for_org_or_404, office_required
 from crewline.core.models import Member, Organization, Skill
+from crewline.scheduling import board as layout
 from crewline.scheduling import selectors
 from crewline.workorders import services
 from crewline.workorders.models import Visit, VisitStatus, WorkOrder
@@ -84,7 +83,7 @@ class DropForm(forms.Form):
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
         d = self.cleaned_data
-        start = selectors.local_at(d["date"], d["time"], self.organization.tzinfo)
+        start = layout.local_at(d["date"], d["time"], self.organization.tzinfo)
         return start, start + dt.timedelta(minutes=d["minutes"])
 
 
@@ -112,7 +111,7 @@ class ScheduleForm(forms.Form):
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
         d = self.cleaned_data
-        start = selectors.local_at(d["date"], d["start"], self.organization.tzinfo)
+        start = layout.local_at(d["date"], d["start"], self.organization.tzinfo)
         return start, start + dt.timedelta(minutes=d["minutes"])
 
 
@@ -139,207 +138,6 @@ def _query(state: dict, **changes) -> str:
     return urlencode(pairs)
 
 
-# --- Rendering rows, blocks and the queue ----------------------------------------------------
-# A busy day has fifty rows, hundreds of blocks and a hundred queued jobs (a week, thousands of
-# chips); built here with plain string formatting they cost microseconds each, where a template
-# costs a hundred times more. The markup is what the fragments' templates would give.
-
-
-# Places on the day grid are classes, not style attributes (the Content-Security-Policy allows
-# none): whole minutes from the grid's start, split into hours and minutes so that a few
-# hundred classes in board-grid.css cover every place and length (see its header).
-MAX_LANES = 12
-
-
-def _minutes(percent: float, grid: int) -> int:
-    return round(percent * grid / 100)
-
-
-def _at(percent: float, grid: int) -> str:
-    at = _minutes(percent, grid)
-    return f"at-h{at // 60} at-m{at % 60}"
-
-
-def _span(left: float, width: float, grid: int) -> str:
-    length = _minutes(width, grid)
-    return f"placed {_at(left, grid)} len-h{length // 60} len-m{length % 60}"
-
-
-def _lane(lane: int) -> str:
-    return f"lane-{min(lane, MAX_LANES - 1)}"
-
-
-def _render(board: selectors.Board, form_url: str, query: str, today: dt.date) -> None:
-    """Set ``row.html`` (each technician's whole row) and ``board.queue_html``."""
-    link = f"{form_url}?state={quote(query)}&amp;visit="
-    conflicts_word = escape(_("conflicts"))
-    crew_word = _("Crew of %(n)d")
-    free_word = escape(_("Free"))
-    status_labels = _EscapedOnce()
-    grid = board.grid_minutes
-    if board.view == selectors.WEEK:
-        cells = [(cell_day.isoformat(), date_format(cell_day, "D j M"), cell_day == today)
-                 for cell_day in board.days]
-    else:
-        track = (f'data-date="{board.day.isoformat()}" data-minutes="{board.grid_minutes}" '
-                 f'data-first-hour="{board.first_hour}"')
-    for row in board.rows:
-        name = escape(row.name)
-        if row.booked_minutes and board.view == selectors.WEEK:
-            load = escape(row.booked_label)
-        elif row.booked_minutes:
-            n = len(row.blocks)
-            load = (ngettext("%(n)s visit", "%(n)s visits", n) % {"n": n}
-                    + f" · {escape(row.booked_label)}")
-        else:
-            load = free_word
-        tech = (f'  <div class="tech-col tech">\n'
-                f'    <span class="avatar mc-{row.member_id}" aria-hidden="true">'
-                f'{escape(row.initials)}</span>\n'
-                f'    <span class="tech-text"><span class="tech-name">{name}</span>\n'
-                f'      <span class="tech-load">{load}</span></span>\n'
-                f'  </div>\n')
-        if board.view == selectors.WEEK:
-            parts = [f'<div class="week-row" id="row-{row.member_id}">\n', tech, "  "]
-            for cell, (iso, label, is_today) in zip(row.cells, cells, strict=True):
-                chips = "".join(_chip(b, row.member_id, link, conflicts_word, status_labels)
-                                for b in cell.blocks)
-                parts.append(
-                    f'\n  <div class="week-cell{" is-off" if cell.off else ""}'
-                    f'{" is-today" if is_today else ""}" data-member="{row.member_id}" '
-                    f'data-date="{iso}" role="group" aria-label="{name}, {label}">\n'
-                    f'    {chips}\n  </div>')
-            parts.append("\n</div>\n")
-        else:
-            parts = [f'<div class="board-row lanes-{min(row.lanes, MAX_LANES)}" '
-                     f'id="row-{row.member_id}">\n', tech,
-                     f'  <div class="track" data-member="{row.member_id}" {track} '
-                     f'role="group" aria-label="{name}">\n    ']
-            parts += [f'<div class="off {_span(a, w, grid)}"></div>' for a, w in row.off]
-            parts += [f'<div class="away {_span(a, w, grid)}" '
-                      f'title="{escape(r)}"><span>{escape(r)}</span></div>'
-                      for a, w, r in row.away]
-            for b in row.blocks:
-                if b.window_left is not None:
-                    place = _span(b.window_left, b.window_width, grid)
-                    parts.append(f'<div class="req-window {place} {_lane(b.lane)}" '
-                                 f'title="{escape(b.window_label)}"></div>')
-                parts.append(_block(b, row.member_id, link, conflicts_word, crew_word,
-                                    status_labels, grid))
-            parts.append("\n  </div>\n</div>\n")
-        row.html = mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
-    board.queue_html = mark_safe(  # noqa: S308 - every value in the items is escaped
-        _queue_items(board.queue, form_url, query))
-
-
-class _EscapedOnce(dict):
-    """``escaped[text]``: ``text`` escaped, worked out once (status labels repeat)."""
-
-    def __missing__(self, text: str) -> str:
-        self[text] = escape(text)
-        return self[text]
-
-
-def _queue_items(items: list[selectors.QueueItem], form_url: str, query: str) -> str:
-    state = f"&amp;state={escape(quote(query))}"
-    url = escape(form_url)
-    overdue_word, due_word = escape(_("overdue")), escape(_("due"))
-    window_word = escape(_("Customer's window"))
-    parts = []
-    for item in items:
-        if item.visit_id:
-            target = f"visit={item.visit_id}"
-            data = f'data-visit="{item.visit_id}"'
-        else:
-            target = f"work_order={item.number}"
-            data = f'data-number="{item.number}"'
-        reference, customer = escape(item.reference), escape(item.customer)
-        due = ""
-        if item.due_label:
-            due = (f'<span class="qi-due{" overdue" if item.overdue else ""}">'
-                   f'{overdue_word if item.overdue else due_word} {escape(item.due_label)}</span>')
-        window = (f'<span class="qi-window" title="{window_word}">'
-                  f'{escape(item.window_label)}</span>' if item.window_label else "")
-        parts.append(
-            f'\n    <li><a class="qi priority-{item.priority}" id="q-{escape(item.key)}" '
-            f'href="{url}?{target}{state}"\n'
-            f'         data-kind="{escape(item.kind)}" {data} data-minutes="{item.minutes}" '
-            f'data-label="{reference} · {customer}">\n'
-            f'      <span class="qi-top"><span class="qi-ref">{reference}</span>'
-            f'<span class="qi-prio">{escape(item.priority_label)}</span>{due}</span>\n'
-            f'      <span class="qi-title">{escape(item.title)}</span>\n'
-            f'      <span class="qi-cust">{customer}'
-            f'{" · " + escape(item.address) if item.address else ""}</span>\n'
-            f'      <span class="qi-meta"><span class="qi-dur">{item.minutes} min</span>'
-            f'<span class="qi-reason" title="{escape(item.reason)}">{escape(item.reason)}</span>'
-            f'{window}</span>\n'
-            f'    </a></li>\n    ')
-    return "".join(parts)
-
-
-def _data(b: selectors.Block, member_id: int, customer: str) -> str:
-    """The block's data attributes (``customer`` escaped). References ("WO-1042"), dates and
-    times hold nothing to escape."""
-    return (f'data-kind="visit" data-visit="{b.visit_id}" data-number="{b.number}" '
-            f'data-member="{member_id}" data-date="{b.date}" data-time="{b.time}" '
-            f'data-minutes="{b.minutes}" data-label="{b.reference} · {customer}"')
-
-
-def _unseen(b: selectors.Block, conflicts_word: str, notes: str,
-            status_labels: dict[str, str]) -> str:
-    """What the block says only to a screen reader: its status and conflicts. The block's name
-    is its visible text followed by this, so speech input can name it by what it shows."""
-    extra = f", {status_labels[b.status_label]}"
-    if notes:
-        extra += f", {conflicts_word}: {notes}"
-    return f' <span class="visually-hidden">{extra}</span>'
-
-
-def _block(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
-           crew_word: str, status_labels: dict[str, str], grid: int) -> str:
-    classes = f"vb vs-{b.status} {_span(b.left, b.width, grid)} {_lane(b.lane)}"
-    if b.conflicts:
-        classes += " has-conflict"
-    if b.starts_before:
-        classes += " cut-start"
-    if b.ends_after:
-        classes += " cut-end"
-    notes = escape(" ".join(b.conflicts))
-    customer = escape(b.customer)
-    crew = (f' <span class="vb-crew" title="{escape(crew_word % {"n": b.crew_size})}">'
-            f'×{b.crew_size}</span>' if b.crew_size > 1 else "")
-    return (
-        f'<a class="{classes}" href="{link}{b.visit_id}" {_data(b, member_id, customer)}>'
-        f'<span class="vb-top"><span class="vb-ref">{b.reference}</span> '
-        f'<span class="vb-time">{b.label}</span>{crew}</span> '
-        f'<span class="vb-cust">{customer}</span> '
-        f'<span class="vb-addr">{escape(b.address)}</span>'
-        + _unseen(b, conflicts_word, notes, status_labels)
-        + (f'<span class="vb-conflict" title="{notes}" aria-hidden="true">!</span>'
-           if notes else "")
-        + ("" if b.ends_after else '<span class="vb-resize" data-resize aria-hidden="true">'
-                                   '</span>')
-        + "</a>"
-    )
-
-
-def _chip(b: selectors.Block, member_id: int, link: str, conflicts_word: str,
-          status_labels: dict[str, str]) -> str:
-    notes = escape(" ".join(b.conflicts))
-    customer = escape(b.customer)
-    return (
-        f'<a class="chip vs-{b.status}{" has-conflict" if notes else ""}" '
-        f'href="{link}{b.visit_id}" {_data(b, member_id, customer)} '
-        f'title="{b.reference} · {customer} · {b.label}{" — " + notes if notes else ""}">'
-        f'<span class="chip-time">{"…" if b.starts_before else b.time}</span> '
-        f'<span class="chip-ref">{b.reference}</span> '
-        f'<span class="chip-cust">{customer}</span>'
-        + _unseen(b, conflicts_word, notes, status_labels)
-        + ('<span class="chip-conflict" aria-hidden="true">!</span>' if notes else "")
-        + "</a>"
-    )
-
-
 def _board_context(request: HttpRequest, state: dict, member_ids=None,
                    with_queue: bool = True) -> dict:
     org = request.organization
@@ -351,14 +149,14 @@ def _board_context(request: HttpRequest, state: dict, member_ids=None,
     today = timezone.localdate()
     board_url = reverse("scheduling:board")
     form_url = reverse("scheduling:schedule")
-    first_hour, _last = selectors.business_span(org)
+    first_hour, _last = layout.business_span(org)
     query = _query(state)
-    _render(board, form_url, query, today)
     grid = board.grid_minutes
     return {
+        **layout.present(board, form_url=form_url, query=query, today=today),
         "grid_classes": f"g-{grid} hours-{len(board.hours)}",
-        "hour_marks": [(label, _at(left, grid)) for label, left in board.hours],
-        "now_at": None if board.now_left is None else _at(board.now_left, grid),
+        "hour_marks": [(label, layout.at_class(left, grid)) for label, left in board.hours],
+        "now_at": None if board.now_left is None else layout.at_class(board.now_left, grid),
         "nav": "schedule", "board": board, "state": state,
         "query": query,
         "today": today,
@@ -582,7 +380,7 @@ def _initial(org: Organization, visit: Visit | None, work_order: WorkOrder,
         return {"crew": list(visit.crew.all()), "date": start.date(),
                 "start": start.time().replace(second=0, microsecond=0),
                 "minutes": round((visit.end - visit.start).total_seconds() / 60)}
-    first_hour, _last = selectors.business_span(org)
+    first_hour, _last = layout.business_span(org)
     initial = {"date": state["day"], "start": dt.time(min(first_hour + 1, 23)),
                "minutes": selectors.estimated_minutes(work_order)}
     if visit is not None:

@@ -4,6 +4,11 @@ The Content-Security-Policy refuses style attributes, so a colour chosen per mem
 page as a ``<style>`` element in the head, carrying the response's nonce:
 ``.mc-<member id> { --mc: <colour>; --mc-text: <black or white, readable on it> }``. Elements
 take the class ``mc-<id>`` and use the two variables.
+
+A live refresh (``live.js`` fetches the page again, with ``X-Requested-With: live``, to swap parts
+of it in) gets no style: the page keeps the one it has, and a style in the fetched page, with
+that response's nonce, is refused by the page's policy when the browser parses it (a reported
+violation). The board colours members that arrive with a refresh from data attributes.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def member_colours(context, items) -> str:
     if not rules:
         return ""
     request = context.get("request")
+    if request is not None and request.headers.get("X-Requested-With") == "live":
+        return ""
     nonce = getattr(request, "csp_nonce", "") if request is not None else ""
     return format_html('<style nonce="{}">{}</style>', nonce,
                        mark_safe("".join(rules.values())))  # noqa: S308 - built from ints and #rrggbb only

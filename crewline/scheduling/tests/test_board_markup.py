@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from crewline.factories import SiteFactory
-from crewline.scheduling import views
+from crewline.scheduling import board as layout
+from crewline.scheduling.tests.test_board_parity import scene  # noqa: F401
 from crewline.workorders.services import visit_add, work_order_create
 
 pytestmark = pytest.mark.django_db
 
-GRID_CSS = (Path(views.__file__).parent / "static" / "scheduling" / "board-grid.css").read_text()
+GRID_CSS = (Path(layout.__file__).parent / "static" / "scheduling" / "board-grid.css").read_text()
 DAY = dt.date(2026, 11, 23)
 
 
@@ -28,11 +29,11 @@ def test_every_place_and_length_the_view_can_write_has_its_class():
         assert defined(f"g-{grid}") and defined(f"hours-{grid // 60}")
         for minute in range(0, grid + 1):
             left = minute * 100 / grid
-            for name in views._span(left, 100 - left, grid).split()[1:]:
+            for name in layout.span_class(left, 100 - left, grid).split()[1:]:
                 assert defined(name), (grid, minute, name)
     for lane in range(0, 40):
-        assert defined(views._lane(lane))
-    assert defined(f"lanes-{views.MAX_LANES}")
+        assert defined(layout.lane_class(lane))
+    assert defined(f"lanes-{layout.MAX_LANES}")
 
 
 def test_it_places_a_visit_by_minutes_and_names_it_by_its_text(org, office, technician,
@@ -58,3 +59,16 @@ def test_it_places_a_visit_by_minutes_and_names_it_by_its_text(org, office, tech
     week = office_client.get(f"/schedule/?date={DAY}&view=week").content.decode()
     assert ' style="' not in week
     assert re.search(r'<div class="week-cell[^"]*"[^>]*role="group" aria-label="', week)
+
+
+def test_a_live_refresh_of_the_board_carries_no_style_and_no_nonce(office_client, scene):  # noqa: F811
+    """live.js fetches the page again to swap its parts in: a style there, with that response's
+    nonce, would be refused by the page's policy; the avatars carry their colours instead."""
+    page = office_client.get(f"/schedule/?date={DAY}")
+    assert "<style nonce=" in page.content.decode()
+    again = office_client.get(f"/schedule/?date={DAY}", HTTP_X_REQUESTED_WITH="live")
+    html = again.content.decode()
+    assert "<style" not in html
+    assert "nonce" not in again["Content-Security-Policy"]
+    abe = scene.members[1]
+    assert (f'class="avatar mc-{abe.pk}" data-mc="#aa3300" data-mc-text="#ffffff"') in html

@@ -10,6 +10,13 @@
  * Keyboard: the arrow keys move between visits (left and right along a technician's row, up
  * and down to the nearest visit in time on the next row that has one), Home and End to a
  * row's first and last. Once a change is saved the focus is on the visit it moved.
+ *
+ * Live refresh: when someone else changes a visit, crewline/live/live.js fetches the page again
+ * and swaps #board-main and #board-queue for their new versions, then sends "live:refreshed".
+ * The focus was on an element that is gone: it is put on the same visit (or queue item, or
+ * control) in the new part, and the grid keeps its scroll. The refreshed page carries no
+ * <style> of members' colours (its nonce is not the page's): a member new since the page was
+ * loaded takes the colour from the avatar's data-mc attributes.
  */
 (function () {
   "use strict";
@@ -255,9 +262,89 @@
       var old = document.getElementById(node.id);
       if (old) { old.replaceWith(node); }
     });
+    paintColours(board);
   }
 
   function announce(text) { if (statusBox && text) { statusBox.textContent = text; } }
+
+  // --- Members' colours and live refreshes -----------------------------------------------------
+
+  /* The page's style (member_colours) has the colours of the members it was loaded with; for
+   * one added or recoloured since, the avatar's data attributes, through the CSSOM (which the
+   * Content-Security-Policy allows, unlike style attributes). */
+  function paintColours(root) {
+    root.querySelectorAll(".avatar[data-mc]").forEach(function (el) {
+      var now = getComputedStyle(el).getPropertyValue("--mc").trim().toLowerCase();
+      if (now === el.dataset.mc) { return; }
+      el.style.setProperty("--mc", el.dataset.mc);
+      el.style.setProperty("--mc-text", el.dataset.mcText);
+    });
+  }
+
+  /* What the focus is on, as a selector that finds it again in a re-rendered part: a visit by
+   * its id (and row and day, for a crew's or a several-day visit), else the element's id, else
+   * a link by its address, else its place among the part's focusable elements. */
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  var lastFocus = null;
+
+  function describe(el) {
+    var part = el.closest("#board-main, #board-queue");
+    if (!part) { return null; }
+    var d = el.dataset;
+    var found = { part: part.id, el: el, selectors: [] };
+    if (d.kind === "visit" && d.visit && d.member) {
+      var cell = el.closest(".week-cell");  // a several-day visit has a chip in each day's cell
+      if (cell) {
+        found.selectors.push('.week-cell[data-member="' + cell.dataset.member + '"][data-date="' + cell.dataset.date + '"] [data-visit="' + d.visit + '"]');
+      }
+      found.selectors.push('[data-kind="visit"][data-visit="' + d.visit + '"][data-member="' + d.member + '"][data-date="' + d.date + '"]');
+      found.selectors.push('[data-kind="visit"][data-visit="' + d.visit + '"][data-member="' + d.member + '"]');
+      found.selectors.push('[data-kind="visit"][data-visit="' + d.visit + '"]');
+      found.row = el.closest(".board-row, .week-row");
+      found.row = found.row && found.row.id;
+    }
+    if (el.id) { found.selectors.push("#" + CSS.escape(el.id)); }
+    var href = el.getAttribute("href");
+    if (href && el.tagName === "A") { found.selectors.push('a[href="' + CSS.escape(href) + '"]'); }
+    found.index = Array.prototype.indexOf.call(part.querySelectorAll(FOCUSABLE), el);
+    return found;
+  }
+
+  board.addEventListener("focusin", function (e) { lastFocus = describe(e.target); });
+
+  function refocus() {
+    var was = lastFocus;
+    if (!was || was.el.isConnected) { return; }
+    var active = document.activeElement;
+    if (active && active !== document.body) { return; }  // it went somewhere meanwhile
+    var part = document.getElementById(was.part);
+    if (!part) { return; }
+    var next = null;
+    for (var i = 0; i < was.selectors.length && !next; i++) { next = part.querySelector(was.selectors[i]); }
+    if (!next && was.row) {
+      // The visit is gone from the board: the first visit left on its row.
+      var row = document.getElementById(was.row);
+      next = row && row.querySelector(".vb, .chip");
+    }
+    if (!next && !was.selectors.length && was.index >= 0) { next = part.querySelectorAll(FOCUSABLE)[was.index]; }
+    if (next) { next.focus({ preventScroll: true }); }
+  }
+
+  /* The grid scrolls in its own frame (sideways on a phone); the new grid starts at 0. */
+  var gridScroll = null;
+  board.addEventListener("scroll", function (e) {
+    if (e.target.matches && e.target.matches(".day-grid, .week-grid")) {
+      gridScroll = { left: e.target.scrollLeft, top: e.target.scrollTop };
+    }
+  }, true);
+
+  document.addEventListener("live:refreshed", function (e) {
+    if (e.detail && e.detail.id && e.detail.id !== board.id) { return; }
+    var grid = board.querySelector(".day-grid, .week-grid");
+    if (grid && gridScroll) { grid.scrollLeft = gridScroll.left; grid.scrollTop = gridScroll.top; }
+    paintColours(board);
+    refocus();
+  });
 
   // --- Focus and the arrow keys --------------------------------------------------------------
 
