@@ -46,6 +46,7 @@ def problem_response(status: int, detail: str, *, slug: str = "", title: str = "
     body.update(extra)
     response = HttpResponse(json.dumps(body, cls=DjangoJSONEncoder), status=status,
                             content_type=CONTENT_TYPE)
+    response["Cache-Control"] = "private, no-store"
     for name, value in (headers or {}).items():
         response[name] = value
     return response

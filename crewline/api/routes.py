@@ -9,14 +9,18 @@ resource's schema (``schemas.py``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from contextlib import contextmanager
+from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from ninja import NinjaAPI, Query, Schema
+from ninja import Status as Answer
 from ninja.openapi.docs import Swagger
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from crewline.api import feed, pagination, problems
 from crewline.api.auth import BearerKey, OfficeSession, need
@@ -33,9 +37,19 @@ from crewline.api.schemas import (
     WorkOrderOut,
     WorkOrderPage,
 )
+from crewline.api.services import api_key_write_used
 from crewline.core.models import Member
-from crewline.customers.models import Contact, Customer, Site
-from crewline.workorders.models import Priority, Status, Visit, VisitStatus, WorkOrder
+from crewline.customers import services as customers
+from crewline.customers.models import Contact, Customer, CustomerKind, Site
+from crewline.workorders import services as wo_services
+from crewline.workorders.models import (
+    Priority,
+    Status,
+    Visit,
+    VisitStatus,
+    WorkOrder,
+    WorkOrderKind,
+)
 
 DESCRIPTION = """Crewline's open API: every install, no plan needed.
 
@@ -48,7 +62,16 @@ Lists page by an opaque cursor: follow `next` until it is null; `limit` is at mo
 `GET /changes` follows everything that changed, in order. Times are ISO 8601 with an offset.
 Errors are RFC 9457 problem details (`application/problem+json`)."""
 
-api = NinjaAPI(
+class CrewlineAPI(NinjaAPI):
+    def create_response(self, request, data, *, status=None, temporal_response=None):
+        response = super().create_response(request, data, status=status,
+                                           temporal_response=temporal_response)
+        # An organization's data: kept by no proxy or shared browser cache.
+        response.setdefault("Cache-Control", "private, no-store")
+        return response
+
+
+api = CrewlineAPI(
     title="Crewline API", version="1", description=DESCRIPTION, urls_namespace="api-v1",
     auth=[BearerKey(), OfficeSession()],
     # Swagger UI from django-ninja's own static files (no CDN): "ninja" is an installed app.
@@ -324,3 +347,148 @@ def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
     link to read it fresh. Keep `cursor` and ask again with `after=<cursor>`. A cursor older
     than the log keeps (30 days) is answered 410: resync through the lists' `updated_since`."""
     return feed.changes_page(request, request.auth, after=filters.after, limit=filters.limit)
+
+
+# Writes: through the same services as the office's pages ----------------------------------
+
+def _moment(value: dt.datetime | None) -> dt.datetime | None:
+    """A time the database can hold (years 1900 to 2200, in UTC)."""
+    if value is None:
+        return None
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not 1900 <= utc.year <= 2200:
+        raise ValueError("Give a time between the years 1900 and 2200.")
+    return utc
+
+
+def _day(value: dt.date | None) -> dt.date | None:
+    if value is not None and not 1900 <= value.year <= 2200:
+        raise ValueError("Give a date between the years 1900 and 2200.")
+    return value
+
+
+Moment = Annotated[AwareDatetime | None, AfterValidator(_moment)]
+Day = Annotated[dt.date | None, AfterValidator(_day)]
+Text = Annotated[str, Field(max_length=10_000)]
+PRIORITY_BY_NAME = {name: value for value, name in PRIORITY.items()}
+
+
+@contextmanager
+def _write(request: HttpRequest, scope: str, renames: dict[str, str] | None = None):
+    """The write's transaction, in which a key's use of ``scope`` is audited; the services'
+    field errors come back under the API's field names."""
+    principal = need(request, scope)
+    try:
+        with transaction.atomic():
+            yield principal
+            if principal.api_key is not None:
+                api_key_write_used(api_key=principal.api_key, scope=scope,
+                                   method=request.method, path=request.path)
+    except DjangoValidationError as exc:
+        if renames and hasattr(exc, "error_dict"):
+            raise DjangoValidationError({renames.get(k, k): v for k, v in exc.error_dict.items()}
+                                        ) from exc
+        raise
+
+
+def _member_of(principal) -> Member | None:
+    return principal.member
+
+
+class CustomerIn(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: CustomerKind = CustomerKind.RESIDENTIAL
+    email: Annotated[str, Field(max_length=254)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+    billing_address: Text = ""
+    notes: Text = ""
+    external_ref: Annotated[str, Field(max_length=80)] = ""
+
+
+@api.post("/customers", response={201: CustomerOut, **ERRORS}, url_name="customer_create",
+          tags=["customers"], summary="Add a customer")
+def customer_create(request: HttpRequest, payload: CustomerIn):
+    with _write(request, "write:customers") as principal:
+        customer = customers.customer_create(organization=principal.organization,
+                                             by=_member_of(principal),
+                                             **payload.model_dump())
+    return Answer(201, _customer(request, _get(_customers(), principal.organization,
+                                                customer.pk)))
+
+
+class WorkOrderIn(Schema):
+    customer_id: Id
+    site_id: Id | None = None
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: WorkOrderKind = WorkOrderKind.REACTIVE
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    instructions: Text = ""
+    requested_start: Moment = None
+    requested_end: Moment = None
+    due_date: Day = None
+
+
+class WorkOrderPatch(Schema):
+    site_id: Id | None = None
+    title: Annotated[str, Field(min_length=1, max_length=200)] = None
+    kind: WorkOrderKind = None
+    priority: Literal["low", "normal", "high", "urgent"] = None
+    instructions: Text = None
+    requested_start: Moment = None
+    requested_end: Moment = None
+    due_date: Day = None
+
+
+def _related(principal, model, pk: int | None, field: str):
+    """The organization's row ``pk`` named by a body's ``field``; a field error if none."""
+    if pk is None:
+        return None
+    found = model.objects.filter(organization=principal.organization, pk=pk).first()
+    if found is None:
+        raise DjangoValidationError({field: DjangoValidationError(
+            "No such %(thing)s in your organization.", code="not_found",
+            params={"thing": model._meta.verbose_name})})
+    return found
+
+
+WO_RENAMES = {"site": "site_id", "customer": "customer_id"}
+
+
+@api.post("/work-orders", response={201: WorkOrderOut, **ERRORS}, url_name="work_order_create",
+          tags=["work orders"], summary="Raise a work order")
+def work_order_create(request: HttpRequest, payload: WorkOrderIn):
+    with _write(request, "write:work_orders", WO_RENAMES) as principal:
+        values = payload.model_dump()
+        customer = _related(principal, Customer, values.pop("customer_id"), "customer_id")
+        site = _related(principal, Site, values.pop("site_id"), "site_id")
+        values["priority"] = PRIORITY_BY_NAME[values["priority"]]
+        wo = wo_services.work_order_create(organization=principal.organization,
+                                           by=_member_of(principal), customer=customer,
+                                           site=site, **values)
+    return Answer(201, _work_order(request, _get(_work_orders(), principal.organization,
+                                                  wo.pk)))
+
+
+@api.patch("/work-orders/{int:work_order_id}", response={200: WorkOrderOut, **ERRORS},
+           url_name="work_order_update", tags=["work orders"],
+           summary="Change a work order's fields (status changes have their own actions)")
+def work_order_update(request: HttpRequest, work_order_id: int, payload: WorkOrderPatch):
+    changes = payload.model_dump(exclude_unset=True)
+    nulls = [k for k in ("title", "kind", "priority", "instructions") if k in changes
+             and changes[k] is None]
+    if nulls:
+        raise DjangoValidationError({k: DjangoValidationError("May not be null.", code="null")
+                                     for k in nulls})
+    with _write(request, "write:work_orders", WO_RENAMES) as principal:
+        wo = _get(WorkOrder.objects.select_related("organization"), principal.organization,
+                  work_order_id)
+        if "site_id" in changes:
+            changes["site"] = _related(principal, Site, changes.pop("site_id"), "site_id")
+        if "priority" in changes:
+            changes["priority"] = PRIORITY_BY_NAME[changes["priority"]]
+        if changes:
+            wo_services.work_order_update(work_order=wo, by=_member_of(principal), **changes)
+    return _work_order(request, _get(_work_orders(), principal.organization, wo.pk))

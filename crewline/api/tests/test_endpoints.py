@@ -57,6 +57,7 @@ def _endpoints(world):
 def _is_problem(response, status):
     assert response.status_code == status, (response.status_code, response.content[:300])
     assert response["Content-Type"] == PROBLEM
+    assert response["Cache-Control"] == "private, no-store"
     body = response.json()
     assert body["status"] == status and body["title"] and body["detail"] and body["type"]
     return body
@@ -67,6 +68,7 @@ def test_every_endpoint_answers_a_key_with_its_scope(world, api):
         response = api(scope).get(path)
         assert response.status_code == 200, (path, response.content[:300])
         assert response["Content-Type"].startswith("application/json")
+        assert response["Cache-Control"] == "private, no-store"
 
 
 def test_a_write_scope_includes_reading(world, api):
