@@ -70,6 +70,17 @@ class CrewlineAPI(NinjaAPI):
         response.setdefault("Cache-Control", "private, no-store")
         return response
 
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The document, with every error answer as the problem detail it is."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, answer in operation.get("responses", {}).items():
+                    content = answer.get("content")
+                    if int(status) >= 400 and content and "application/json" in content:
+                        content[problems.CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
 
 api = CrewlineAPI(
     title="Crewline API", version="1", description=DESCRIPTION, urls_namespace="api-v1",

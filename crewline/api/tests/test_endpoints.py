@@ -164,6 +164,15 @@ def test_extreme_but_valid_input_is_no_server_error(world, api):
         assert client.get(path).status_code in (200, 404, 422), path
 
 
+def test_any_other_path_or_method_is_a_problem_not_a_page(world, api):
+    client = api()
+    for method in ("get", "post", "patch", "delete"):
+        response = getattr(client.client, method)("/api/v1/work-orders/-5",
+                                                  headers=client.headers)
+        assert response.status_code == 404 and response["Content-Type"] == PROBLEM, method
+    assert client.client.delete("/api/v1/customers", headers=client.headers).status_code == 405
+
+
 def test_lists_page_by_cursor_with_a_next_link(org, owner, api):
     site = SiteFactory(customer__organization=org)
     made = [work_order_create(organization=org, by=owner, customer=site.customer, site=site,
