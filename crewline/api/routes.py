@@ -503,3 +503,12 @@ def work_order_update(request: HttpRequest, work_order_id: int, payload: WorkOrd
         if changes:
             wo_services.work_order_update(work_order=wo, by=_member_of(principal), **changes)
     return _work_order(request, _get(_work_orders(), principal.organization, wo.pk))
+
+
+@api.get("/", auth=None, include_in_schema=False, url_name="index")
+def index(request: HttpRequest):
+    """Where to start: the document, the docs and the lists (public, like the document)."""
+    base = request.build_absolute_uri("/api/v1/")
+    return {"openapi": base + "openapi.json", "docs": base + "docs",
+            "resources": {name: base + name for name in
+                          ("customers", "work-orders", "visits", "members", "changes")}}

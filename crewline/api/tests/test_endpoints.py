@@ -173,6 +173,16 @@ def test_any_other_path_or_method_is_a_problem_not_a_page(world, api):
     assert client.client.delete("/api/v1/customers", headers=client.headers).status_code == 405
 
 
+def test_the_root_says_where_to_start_and_the_document_is_public(client):
+    body = client.get("/api/v1/").json()
+    assert body["docs"] == "http://testserver/api/v1/docs"
+    document = client.get(body["openapi"]).json()
+    assert document["openapi"].startswith("3.")
+    problem = document["paths"]["/api/v1/customers"]["get"]["responses"]["403"]
+    assert list(problem["content"]) == ["application/problem+json"]
+    assert {"BearerKey", "OfficeSession"} <= set(document["components"]["securitySchemes"])
+
+
 def test_lists_page_by_cursor_with_a_next_link(org, owner, api):
     site = SiteFactory(customer__organization=org)
     made = [work_order_create(organization=org, by=owner, customer=site.customer, site=site,
