@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    # Django Ninja: the API (crewline.api) and its docs' own static files (no CDN).
+    "ninja",
     "crewline.core",
     "crewline.customers",
     "crewline.workorders",
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "crewline.billing",
     "crewline.live",
     "crewline.dashboard",
+    "crewline.api",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,7 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from crewline.api.problems import not_found_view
+from crewline.api.routes import api
 from crewline.core.urls import root_patterns
 
 urlpatterns = [
@@ -18,6 +20,10 @@ urlpatterns = [
     path("documents/", include("crewline.documents.urls")),
     path("dashboard/", include("crewline.dashboard.urls")),
     path("timesheets/", include("crewline.timesheets.urls")),
+    path("settings/api-keys/", include("crewline.api.urls")),
+    path("api/v1/", api.urls),
+    # Anything else under the API is answered as the API answers, not with an HTML page.
+    re_path(r"^api/v1/", not_found_view),
 ]
 
 handler403 = "crewline.core.views.permission_denied"

@@ -162,6 +162,7 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("technician app settings", "/field/settings/"),
         ("settings hours", "/settings/hours/"),
         ("work order types", "/settings/work-order-types/"),
+        ("api keys", "/settings/api-keys/"),
         ("calendar feeds", "/calendar/"),
         ("notifications", "/notifications/"),
         ("profile", "/profile/"),

@@ -1,0 +1,94 @@
+"""The change feed reads the one change log in order, by scope, with an opaque cursor; a cursor
+older than the log keeps is 410 with how to resync."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from crewline.billing import services as billing
+from crewline.customers.services import customer_update
+from crewline.factories import SiteFactory
+from crewline.live.models import Change
+from crewline.live.services import changes_prune
+from crewline.workorders.services import work_order_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _settled():
+    """Past the feed's settling delay (PostgreSQL gives only changes some seconds old)."""
+    return time_machine.travel(timezone.now() + dt.timedelta(seconds=11))
+
+
+def _follow(client, after=None):
+    entries, params = [], {"limit": 2}
+    if after:
+        params["after"] = after
+    body = client.get("/api/v1/changes", params).json()
+    entries += body["data"]
+    while body["next"]:
+        body = client.get(body["next"]).json()
+        entries += body["data"]
+    return entries, body["cursor"]
+
+
+def test_it_gives_every_change_in_order_with_a_link_and_a_cursor(org, owner, api):
+    site = SiteFactory(customer__organization=org)
+    customer = site.customer
+    client = api("read:customers", "read:work_orders")
+    with _settled():
+        _entries, cursor = _follow(client)
+    wo = work_order_create(organization=org, by=owner, customer=customer, site=site,
+                           title="Leak")
+    customer_update(customer=customer, by=owner, name="Maple Street Dental")
+    with _settled():
+        entries, cursor2 = _follow(client, cursor)
+        assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
+        resources = [(e["resource"], e["resource_id"]) for e in entries]
+        assert ("work_order", wo.pk) in resources and resources[-1] == ("customer", customer.pk)
+        assert client.get(entries[-1]["url"]).json()["name"] == "Maple Street Dental"
+        # Caught up: the same cursor again, nothing new.
+        again = client.get("/api/v1/changes", {"after": cursor2}).json()
+        assert again["data"] == [] and again["cursor"] == cursor2 and again["next"] is None
+
+
+def test_it_shows_only_what_the_keys_scopes_cover(org, owner, api, other_org):
+    site = SiteFactory(customer__organization=org)
+    work_order_create(organization=org, by=owner, customer=site.customer, site=site, title="A")
+    billing.price_item_create(organization=org, by=owner, code="F1", name="Filter",
+                              unit_price=12)
+    with _settled():
+        customers_only = {e["resource"] for e in _follow(api("read:customers"))[0]}
+        everything = {e["resource"] for e in _follow(api("read:customers", "read:work_orders",
+                                                         "read:billing"))[0]}
+        outsider = _follow(api(organization=other_org))[0]
+    assert "work_order" not in customers_only and "price_item" not in customers_only
+    assert {"work_order", "price_item"} <= everything
+    assert outsider == []
+
+
+def test_a_cursor_older_than_the_log_keeps_is_gone(org, owner, api):
+    site = SiteFactory(customer__organization=org)
+    work_order_create(organization=org, by=owner, customer=site.customer, site=site, title="A")
+    client = api("read:work_orders")
+    with _settled():
+        entries, cursor = _follow(client)
+    assert entries
+    Change.objects.update(created_at=timezone.now() - dt.timedelta(days=31))
+    work_order_create(organization=org, by=owner, customer=site.customer, site=site, title="B")
+    changes_prune()
+    with _settled():
+        response = client.get("/api/v1/changes", {"after": cursor})
+    assert response.status_code == 410
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"].endswith("cursor-expired") and "updated_since" in body["detail"]
+
+
+def test_it_needs_a_read_scope(org, api):
+    response = api("export").get("/api/v1/changes")
+    assert response.status_code == 403

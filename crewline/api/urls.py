@@ -1,0 +1,10 @@
+from django.urls import path
+
+from crewline.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("", views.keys, name="keys"),
+    path("<int:pk>/revoke/", views.key_revoke, name="key_revoke"),
+]
