@@ -520,12 +520,20 @@
     return box ? (box.checked ? "customer" : "internal") : photoDefault();
   };
 
+  // When an entry was made, as a number: the phone's own entries and the server's write their
+  // times differently (milliseconds and "Z", microseconds and an offset), which do not sort as
+  // strings. Entries of the same moment keep their order.
+  function entryTime(e) {
+    const at = Date.parse(e.device_time || e.at || "");
+    return isNaN(at) ? Infinity : at;
+  }
+
   function visitView(v) {
     const wo = v.work_order || {};
     const cust = wo.customer || {};
     const site = siteOf(v) || {};
     const open = v.status !== "cancelled";
-    const entries = (v.entries || []).slice().sort((a, b) => (a.device_time || a.at || "").localeCompare(b.device_time || b.at || ""));
+    const entries = (v.entries || []).slice().sort((a, b) => entryTime(a) - entryTime(b));
     const photos = entries.filter((e) => e.kind === "photo");
     const parts = entries.filter((e) => e.kind === "part");
     const sig = entries.filter((e) => e.kind === "signature").pop();
