@@ -117,13 +117,13 @@ def work_order_changed(*, work_order, what: str = "work_order", **payload) -> No
                            **payload})
 
 
-def timeline_changed(*, entry, replaced: bool = False) -> None:
-    """An entry was added to the job's timeline (or, ``replaced``, changed in place: shared or
-    made internal): the job's page shows it; the phones send the job again."""
+def timeline_changed(*, entry) -> None:
+    """An entry was added to the job's timeline, or changed in place (shared or made internal):
+    the job's page shows it (by its id, new or in place); the phones send the job again."""
     change_record(organization_id=entry.organization_id, kind=ChangeKind.WORK_ORDER,
                   object_id=entry.work_order_id, topics=[f"wo:{entry.work_order_id}"],
                   payload={"wo": entry.work_order_id, "what": "timeline", "kind": entry.kind,
-                           "entry": entry.pk, **({"replaced": True} if replaced else {}),
+                           "entry": entry.pk,
                            **({"visit": entry.visit_id} if entry.visit_id else {})})
 
 

@@ -609,7 +609,7 @@ def entry_visibility_set(*, entry: TimelineEntry, visibility: str,
             audit_record(organization=wo.organization, actor=by, action="timeline.visibility",
                          obj=wo, changes={"entry": [None, locked.pk],
                                           "visibility": [before, visibility]})
-            live.timeline_changed(entry=locked, replaced=True)
+            live.timeline_changed(entry=locked)
             entry_visibility_changed.send(sender=TimelineEntry, entry=locked, by=by,
                                           before=before)
     entry.visibility = visibility
