@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "crewline.live",
     "crewline.dashboard",
     "crewline.api",
+    "crewline.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +344,12 @@ TASKS = {
         ),
     }
 }
+
+# Webhooks (crewline.webhooks): outbound requests go only to public addresses unless this allows
+# loopback, private and link-local ones (a receiver on the same machine or network; the tests).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+# How long an endpoint has to answer before the attempt counts as failed.
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 15, minimum=1)
 
 LOGGING = {
     "version": 1,
