@@ -358,6 +358,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"},
+                # Each webhook request (crewline.webhooks) is in its delivery log already.
+                "httpx": {"level": "WARNING"},
                 "django.request": {"filters": ["forbidden"]}},
 }
 
