@@ -60,6 +60,7 @@ class Scene:
     week: str
     invite_token: str
     time_entry: object
+    webhook: object
 
 
 @pytest.fixture
@@ -123,12 +124,31 @@ def scene(live_server) -> Scene:
     time_entry = time_entry_add(member=technician, by=owner, kind="shift", start=start,
                                 end=start + dt.timedelta(hours=8))
     assert Member.objects.filter(organization=org, role=Role.TECHNICIAN).count() > 3
+    webhook = _webhook(org, owner)
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
                  week=monday.isoformat(), invite_token=invite_token,
-                 time_entry=time_entry)
+                 time_entry=time_entry, webhook=webhook)
+
+
+def _webhook(org, owner):
+    """An endpoint with a delivery log: one attempt answered, one not."""
+    from crewline.live.models import EVENTS
+    from crewline.webhooks.models import WebhookAttempt, WebhookDelivery
+    from crewline.webhooks.services import endpoint_create
+
+    endpoint = endpoint_create(organization=org, by=owner, url="https://erp.example.com/hooks",
+                               events=EVENTS, description="ERP")
+    for status, error in ((200, ""), (None, "No answer within 15 s.")):
+        delivery = WebhookDelivery.objects.create(
+            organization=org, endpoint=endpoint, msg_id="42", event="work_order.completed",
+            resource_key="work_order:1", payload={}, state="delivered" if status else "pending")
+        WebhookAttempt.objects.create(organization=org, endpoint=endpoint, delivery=delivery,
+                                      status_code=status, latency_ms=120, error=error,
+                                      response_excerpt='{"ok": true}' if status else "")
+    return endpoint
 
 
 def office_screens(s: Scene) -> list[tuple[str, str]]:
@@ -163,6 +183,8 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("settings hours", "/settings/hours/"),
         ("work order types", "/settings/work-order-types/"),
         ("api keys", "/settings/api-keys/"),
+        ("webhooks", "/settings/webhooks/"),
+        ("webhook endpoint", f"/settings/webhooks/{s.webhook.pk}/"),
         ("calendar feeds", "/calendar/"),
         ("notifications", "/notifications/"),
         ("profile", "/profile/"),

@@ -88,20 +88,6 @@ def test_customers_are_created_updated_and_archived_as_tombstones(org, owner):
                     ("customer.archived", "archived")]
 
 
-def test_the_feed_gives_the_event_and_the_tombstone_by_the_same_id(org, owner, rf):
-    from crewline.api.auth import Principal
-    from crewline.api.feed import changes_page
-
-    customer = customer_create(organization=org, by=owner, name="Maple Dental")
-    customer_archive(customer=customer, by=owner)
-    request = rf.get("/api/v1/changes")
-    principal = Principal(organization=org, scopes=frozenset({"read:customers"}))
-    entries = changes_page(request, principal, after=None, limit=10)["data"]
-    assert [(e["event"], e["tombstone"]) for e in entries] == [
-        ("customer.created", None), ("customer.archived", "archived")]
-    assert entries[-1]["resource_id"] == customer.pk
-
-
 def test_time_clocked_and_quotes_sent_are_events(org, owner, technician):
     mark = _last()
     clock_in(member=technician, by=technician)
