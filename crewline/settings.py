@@ -350,6 +350,9 @@ TASKS = {
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 # How long an endpoint has to answer before the attempt counts as failed.
 WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 15, minimum=1)
+# How many requests a worker has out at once (to other resources or endpoints). Tests send one
+# at a time, in the test's own transaction.
+WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 1 if TESTING else 8, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -16,17 +16,20 @@ A worker killed mid-request leaves its delivery pending with a lease that runs o
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import json
 import logging
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -85,6 +88,25 @@ def _retry_after(value: str | None) -> dt.timedelta | None:
     return None
 
 
+_clients: collections.OrderedDict[tuple[int, str], httpx.Client] = collections.OrderedDict()
+MAX_CLIENTS = 32
+
+
+def _client(host: str) -> httpx.Client:
+    """A client per host name (and thread), the latest ``MAX_CLIENTS`` kept: its TLS context
+    is costly to make (tens of ms) and its connections stay open between events. One per
+    name, because requests go to the checked address: a pool shared by names would send one
+    name's request over a connection opened (and its certificate checked) for another."""
+    key = (threading.get_ident(), host)
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = httpx.Client(follow_redirects=False, trust_env=False)
+        while len(_clients) > MAX_CLIENTS:
+            _clients.popitem(last=False)[1].close()
+    _clients.move_to_end(key)
+    return client
+
+
 def post(url: str, *, body: str, headers: dict, timeout: float) -> Outcome:
     """POST ``body`` to ``url`` at the address that was checked (``urls_guard.resolve``), no
     redirects followed, within ``timeout`` seconds in all; keeps the start of the answer."""
@@ -99,10 +121,9 @@ def post(url: str, *, body: str, headers: dict, timeout: float) -> Outcome:
         if parts.port:
             host_header += f":{parts.port}"
         extensions = {"sni_hostname": host} if scheme == "https" else {}
-        with (httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-              client.stream("POST", target, content=body.encode(),
-                            headers={**headers, "host": host_header},
-                            extensions=extensions) as response):
+        with _client(host).stream("POST", target, content=body.encode(),
+                              headers={**headers, "host": host_header}, timeout=timeout,
+                              extensions=extensions) as response:
             outcome.status = response.status_code
             outcome.retry_after = _retry_after(response.headers.get("retry-after"))
             kept = b""
@@ -146,11 +167,17 @@ def _timeout() -> float:
     return float(settings.WEBHOOKS_TIMEOUT_SECONDS)
 
 
-def _claim(delivery: WebhookDelivery, now: dt.datetime) -> bool:
+def claim(now: dt.datetime, limit: int) -> list[WebhookDelivery]:
+    """Take up to ``limit`` due deliveries for this worker: each is held (``lease_until``) so
+    that no other worker sends it meanwhile. PostgreSQL skips rows another worker is taking;
+    SQLite has one writer at a time."""
     lease = now + dt.timedelta(seconds=_timeout()) + LEASE_EXTRA
-    return bool(WebhookDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING)
-                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                .update(lease_until=lease))
+    with transaction.atomic():
+        taken = list(due(now).select_for_update(skip_locked=True, of=("self",))[:limit])
+        if taken:
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in taken]).update(
+                lease_until=lease)
+    return taken
 
 
 def retry_delay(attempts: int, outcome: Outcome) -> dt.timedelta | None:
@@ -175,56 +202,63 @@ def attempt(delivery: WebhookDelivery) -> Outcome:
                              body=body, now=now)
     outcome = post(endpoint.url, body=body, headers=headers, timeout=_timeout())
     done = timezone.now()
+    attempts = delivery.attempts + 1
+    update = {"attempts": attempts, "lease_until": None, "last_status": outcome.status,
+              "last_error": outcome.error[:300]}
+    disable = ""
+    if outcome.ok:
+        update.update(state=DeliveryState.DELIVERED, delivered_at=done)
+    elif outcome.status == 410:
+        update.update(state=DeliveryState.FAILED)
+        disable = "gone"
+    else:
+        delay = retry_delay(attempts, outcome)
+        if delay is None:
+            update.update(state=DeliveryState.FAILED)
+            disable = "failing"
+        else:
+            update.update(next_attempt_at=done + delay)
+    rows = WebhookDelivery.objects.filter(pk=delivery.pk)
+    if not outcome.ok:
+        # Skipped meanwhile (the endpoint was turned off): not tried again.
+        rows = rows.filter(state=DeliveryState.PENDING)
     with transaction.atomic():
         WebhookAttempt.objects.create(
             organization_id=delivery.organization_id, endpoint_id=endpoint.pk,
             delivery=delivery, started_at=now, status_code=outcome.status,
             latency_ms=outcome.latency_ms, response_excerpt=outcome.excerpt,
             error=outcome.error[:300])
-        locked = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
-        if locked is None:
-            return outcome
-        locked.attempts += 1
-        locked.lease_until = None
-        locked.last_status = outcome.status
-        locked.last_error = outcome.error[:300]
-        disable = ""
-        if outcome.ok:
-            locked.state = DeliveryState.DELIVERED
-            locked.delivered_at = done
-        elif locked.state != DeliveryState.PENDING:
-            pass  # skipped meanwhile (the endpoint was turned off): not tried again
-        elif outcome.status == 410:
-            locked.state = DeliveryState.FAILED
-            disable = "gone"
-        else:
-            delay = retry_delay(locked.attempts, outcome)
-            if delay is None:
-                locked.state = DeliveryState.FAILED
-                disable = "failing"
-            else:
-                locked.next_attempt_at = done + delay
-        locked.save(update_fields=["attempts", "lease_until", "last_status", "last_error",
-                                   "state", "delivered_at", "next_attempt_at"])
-        if disable:
+        if rows.update(**update) and disable:
             endpoint_disable(endpoint=endpoint, by=None, reason=disable)
-    delivery.state = locked.state
+    for name, value in update.items():
+        setattr(delivery, name, value)
     return outcome
 
 
+def _attempt_logged(delivery: WebhookDelivery, *, own_connection: bool) -> None:
+    try:
+        attempt(delivery)
+    except Exception:
+        # Its lease runs out and it is sent again; one broken delivery does not stop the rest.
+        logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)
+    finally:
+        if own_connection:
+            connection.close()  # a thread's own connection (back to the pool, if any)
+
+
 def deliver_due(*, limit: int = 100) -> int:
-    """Send up to ``limit`` deliveries that are due now; returns how many were attempted."""
-    count = 0
-    for delivery in list(due(timezone.now())[:limit]):
-        if not _claim(delivery, timezone.now()):
-            continue  # another worker took it
-        try:
-            attempt(delivery)
-        except Exception:
-            # Its lease runs out and it is sent again; one broken delivery does not stop the rest.
-            logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)
-        count += 1
-    return count
+    """Send up to ``limit`` deliveries that are due now, ``WEBHOOKS_CONCURRENCY`` at a time
+    (each of another resource or endpoint: a resource's next event waits for the one before);
+    returns how many were attempted."""
+    taken = claim(timezone.now(), limit)
+    threads = min(int(settings.WEBHOOKS_CONCURRENCY), len(taken))
+    if threads <= 1:
+        for delivery in taken:
+            _attempt_logged(delivery, own_connection=False)
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhooks") as pool:
+            list(pool.map(lambda d: _attempt_logged(d, own_connection=True), taken))
+    return len(taken)
 
 
 def deliver_pending(*, budget: dt.timedelta = dt.timedelta(seconds=50)) -> int:
