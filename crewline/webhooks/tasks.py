@@ -42,12 +42,15 @@ def webhooks_deliver() -> dict:
     sent = deliver_pending()
     at = next_due()
     now = timezone.now()
-    if at is not None and at < now + SWEEP_EVERY:
+    if (at is not None and at < now + SWEEP_EVERY
+            and webhooks_deliver.get_backend().supports_defer):
         try:
             if not _waiting(webhooks_deliver, before=max(at, now)):
                 webhooks_deliver.using(run_after=max(at, now)).enqueue()
         except (ImportError, DatabaseError):
             logger.warning("Could not queue the next webhook delivery run", exc_info=True)
+    # A worker killed during the sweep left none waiting: any delivery run queues it again.
+    ensure_sweep()
     return {"attempted": sent}
 
 

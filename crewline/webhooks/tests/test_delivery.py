@@ -182,3 +182,14 @@ def test_a_test_event_and_replays_go_out_with_their_ids(org, owner, endpoint, re
                           until=timezone.now() + dt.timedelta(minutes=1)) == 2
     _drain(time_machine)
     assert [a["id"] for a in receiver.accepted[3:]] == [sent[0], *sent]
+
+
+def test_the_worker_task_sends_what_is_due(org, owner, endpoint, receiver):
+    from crewline.webhooks.tasks import webhooks_deliver, webhooks_sweep
+
+    customer_create(organization=org, by=owner, name="A")
+    receiver.mode = "fail"
+    assert webhooks_deliver.call() == {"attempted": 1}
+    receiver.mode = "ok"
+    assert webhooks_sweep.call() == {"attempted": 0}  # the retry is not due yet
+    assert WebhookDelivery.objects.get().state == DeliveryState.PENDING
