@@ -10,8 +10,9 @@ events arrive in order), holds each with a lease while it is sent, and records t
   jitter; a Retry-After is honoured), about three days in all; after the last the endpoint is
   turned off for failing and its owners are emailed.
 
-A worker killed mid-request leaves its delivery pending with a lease that runs out
-(``LEASE_EXTRA`` after the timeout): the next run sends it again with the same webhook-id.
+A worker killed mid-request leaves its deliveries pending with a lease that runs out
+(``LEASE_EXTRA`` after the timeouts of the rounds it had taken them for): the next run sends
+them again with the same webhook-id.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -167,11 +169,12 @@ def _timeout() -> float:
     return float(settings.WEBHOOKS_TIMEOUT_SECONDS)
 
 
-def claim(now: dt.datetime, limit: int) -> list[WebhookDelivery]:
-    """Take up to ``limit`` due deliveries for this worker: each is held (``lease_until``) so
+def claim(now: dt.datetime, limit: int, *, rounds: int = 1) -> list[WebhookDelivery]:
+    """Take up to ``limit`` due deliveries for this worker, to be sent in ``rounds`` one after
+    the other: each is held (``lease_until``) until the last round's timeout has passed, so
     that no other worker sends it meanwhile. PostgreSQL skips rows another worker is taking;
     SQLite has one writer at a time."""
-    lease = now + dt.timedelta(seconds=_timeout()) + LEASE_EXTRA
+    lease = now + dt.timedelta(seconds=_timeout() * rounds) + LEASE_EXTRA
     with transaction.atomic():
         taken = list(due(now).select_for_update(skip_locked=True, of=("self",))[:limit])
         if taken:
@@ -246,12 +249,15 @@ def _attempt_logged(delivery: WebhookDelivery, *, own_connection: bool) -> None:
             connection.close()  # a thread's own connection (back to the pool, if any)
 
 
-def deliver_due(*, limit: int = 100) -> int:
-    """Send up to ``limit`` deliveries that are due now, ``WEBHOOKS_CONCURRENCY`` at a time
-    (each of another resource or endpoint: a resource's next event waits for the one before);
-    returns how many were attempted."""
-    taken = claim(timezone.now(), limit)
-    threads = min(int(settings.WEBHOOKS_CONCURRENCY), len(taken))
+def deliver_due(*, limit: int | None = None) -> int:
+    """Send up to ``limit`` deliveries that are due now (by default four rounds of
+    ``WEBHOOKS_CONCURRENCY``, at least 16), that many at a time (each of another resource or
+    endpoint: a resource's next event waits for the one before); returns how many were
+    attempted."""
+    concurrency = int(settings.WEBHOOKS_CONCURRENCY)
+    limit = limit or max(16, 4 * concurrency)
+    taken = claim(timezone.now(), limit, rounds=math.ceil(limit / concurrency))
+    threads = min(concurrency, len(taken))
     if threads <= 1:
         for delivery in taken:
             _attempt_logged(delivery, own_connection=False)
