@@ -2,17 +2,24 @@
 once per plan.
 
 By default the drive is estimated from the straight line: the great-circle distance times a
-road factor (roads are longer than the straight line), at an average speed; both are the
+road factor (roads are longer than the straight line), at an average speed, plus ``BUFFER``
+between two different places (parking, walking to the door); the factor and the speed are the
 organization's settings (``Organization.road_factor``, ``Organization.travel_speed_kmh``;
-defaults ``DEFAULT_ROAD_FACTOR`` and ``DEFAULT_SPEED_KMH``). When ``ROUTING_URL`` names an OSRM
-server (or anything that answers OSRM's table API: ``/table/v1/driving/<lon,lat;...>
-?annotations=duration,distance``), its drive times and distances are used instead, and the
-estimate serves only if it cannot be reached.
+defaults ``DEFAULT_ROAD_FACTOR`` 1.3 and ``DEFAULT_SPEED_KMH`` 52, that is 40 km/h as the
+crow flies). The board's travel-time conflicts (``conflicts.py``) and route planning both
+drive by this estimate (``drive_time``, ``estimate``): a planned day shows no travel warning.
+
+When ``ROUTING_URL`` names an OSRM server (or anything that answers OSRM's table API:
+``/table/v1/driving/<lon,lat;...>?annotations=duration,distance``), planning takes its drive
+times and distances instead, and the estimate only if it cannot be reached; the board's
+warnings stay on the estimate, which needs no server for each check.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +30,8 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 DEFAULT_ROAD_FACTOR = 1.3
-DEFAULT_SPEED_KMH = 50.0
+DEFAULT_SPEED_KMH = 52
+BUFFER = dt.timedelta(minutes=10)
 EARTH_RADIUS_KM = 6371.0088
 ROUTING_TIMEOUT_SECONDS = 10.0
 
@@ -45,6 +53,32 @@ class Matrix:
         return float(self.metres[a, b]) / 1000
 
 
+def haversine_km(a: Point, b: Point) -> float:
+    """Great-circle distance in kilometres between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def drive_time_km(km: float, *, road_factor: float = DEFAULT_ROAD_FACTOR,
+                  speed_kmh: float = DEFAULT_SPEED_KMH) -> dt.timedelta:
+    """The estimated drive over ``km`` of straight line, ``BUFFER`` included."""
+    return dt.timedelta(hours=km * road_factor / speed_kmh) + BUFFER
+
+
+def drive_time(a: Point, b: Point, *, road_factor: float = DEFAULT_ROAD_FACTOR,
+               speed_kmh: float = DEFAULT_SPEED_KMH) -> dt.timedelta:
+    """The estimated drive from ``a`` to ``b``, ``BUFFER`` included."""
+    return drive_time_km(haversine_km(a, b), road_factor=road_factor, speed_kmh=speed_kmh)
+
+
+def organization_travel(organization) -> dict[str, float]:
+    """The organization's road factor and speed, as ``estimate`` and ``drive_time`` take them."""
+    return {"road_factor": float(organization.road_factor),
+            "speed_kmh": float(organization.travel_speed_kmh)}
+
+
 def great_circle_km(points: Sequence[Point]) -> np.ndarray:
     """The great-circle distances between every two of ``points``, in kilometres."""
     coords = np.radians(np.asarray(points, dtype=float).reshape(-1, 2))
@@ -56,11 +90,13 @@ def great_circle_km(points: Sequence[Point]) -> np.ndarray:
 
 def estimate(points: Sequence[Point], *, road_factor: float = DEFAULT_ROAD_FACTOR,
              speed_kmh: float = DEFAULT_SPEED_KMH) -> Matrix:
-    """The straight-line estimate: distance times ``road_factor`` at ``speed_kmh``."""
+    """The straight-line estimate: distance times ``road_factor`` at ``speed_kmh``, plus
+    ``BUFFER`` between two different places."""
     if road_factor < 1 or speed_kmh <= 0:
         raise ValueError("The road factor is at least 1 and the speed above 0.")
     km = great_circle_km(points) * road_factor
-    return Matrix(seconds=np.rint(km / speed_kmh * 3600).astype(np.int64),
+    seconds = km / speed_kmh * 3600 + np.where(km > 0, BUFFER.total_seconds(), 0)
+    return Matrix(seconds=np.rint(seconds).astype(np.int64),
                   metres=np.rint(km * 1000).astype(np.int64), source="estimate")
 
 
