@@ -1,0 +1,357 @@
+"""A day's route plan: the planner's problem read from what the board knows, a proposal kept
+for the office to look at, applied in one transaction through the visit services (each crew
+told as for a move by hand) and undone within ``UNDO_WINDOW``.
+
+What is planned: the day's visits that are scheduled and not under way, and the work in the
+queue (work orders waiting for a visit; visits without a time or a crew). What stays where it
+is: visits en route or on site, and visits already finished. A technician's day is
+their working hours (or the organization's business hours) less time off; today, nothing is
+planned before now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crewline.core.audit import audit_record, organization_write_lock
+from crewline.core.models import Member, Organization
+from crewline.scheduling import planning
+from crewline.scheduling.board import business_hours_of, local_at, local_midnight
+from crewline.scheduling.models import RoutePlan, TimeOff, WorkingHours
+from crewline.scheduling.selectors import estimated_minutes, queue_entries, technicians
+from crewline.scheduling.travel import organization_travel, travel_matrix
+from crewline.workorders.models import Visit, VisitStatus, WorkOrder
+
+UNDO_WINDOW = dt.timedelta(minutes=10)
+QUEUE_LIMIT = 200
+PLAN_SECONDS = 5.0
+
+
+@dataclass
+class DayProblem:
+    """The planner's problem for a day, and what its ids and seconds stand for."""
+
+    day: dt.date
+    origin: dt.datetime  # local midnight of the day (UTC), second 0 of the problem
+    problem: planning.Problem
+    members: dict[int, Member]
+    # Job id -> (visit id or None, work order id, visit sequence or None): jobs of visits have
+    # the visit's id, jobs of work orders waiting in the queue minus the work order's.
+    jobs: dict[int, tuple[int | None, int, int | None]] = field(default_factory=dict)
+    # The current plan: job id -> (start, end, crew ids) of the visits on the board.
+    current: dict[int, tuple[int, int, list[int]]] = field(default_factory=dict)
+
+    def at(self, second: int) -> dt.datetime:
+        return self.origin + dt.timedelta(seconds=int(second))
+
+    def second(self, moment: dt.datetime) -> int:
+        return round((moment - self.origin).total_seconds())
+
+
+def _point(lat, lng) -> tuple[float, float] | None:
+    return (float(lat), float(lng)) if lat is not None and lng is not None else None
+
+
+def day_problem(*, organization: Organization, day: dt.date,
+                now: dt.datetime | None = None, with_queue: bool = True) -> DayProblem:
+    """The problem of planning ``day`` (see the module's docstring)."""
+    tz = organization.tzinfo
+    now = now or timezone.now()
+    origin, end_of_day = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
+    earliest = max(origin, now) if origin <= now < end_of_day else origin
+    members = {m.pk: m for m in technicians(organization=organization)
+               .prefetch_related("skills")}
+    points: list[tuple[float, float]] = []
+    point_of: dict[tuple[float, float], int] = {}
+
+    def index(point: tuple[float, float] | None) -> int | None:
+        if point is None:
+            return None
+        if point not in point_of:
+            point_of[point] = len(points)
+            points.append(point)
+        return point_of[point]
+
+    def second(moment: dt.datetime) -> int:
+        return round((moment - origin).total_seconds())
+
+    hours: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for member_id, start, end in (WorkingHours.objects
+                                  .filter(organization=organization, member_id__in=members,
+                                          weekday=day.weekday())
+                                  .values_list("member_id", "start", "end")):
+        hours.setdefault(member_id, []).append((start, end))
+    has_hours = set(WorkingHours.objects.filter(organization=organization,
+                                                member_id__in=members)
+                    .values_list("member_id", flat=True).distinct())
+    away: dict[int, list[tuple[int, int]]] = {}
+    for member_id, start, end in (TimeOff.objects
+                                  .filter(organization=organization, member_id__in=members,
+                                          start__lt=end_of_day, end__gt=origin)
+                                  .values_list("member_id", "start", "end")):
+        away.setdefault(member_id, []).append((second(start), second(end)))
+
+    def spans_of(member: Member) -> tuple[tuple[int, int], ...]:
+        own = hours.get(member.pk, []) if member.pk in has_hours else business_hours_of(
+            organization, day)
+        spans = []
+        for start, end in own:
+            lo = max(second(local_at(day, start, tz)), second(earliest))
+            hi = second(local_at(day, end, tz))
+            pieces = [(lo, hi)]
+            for off_start, off_end in sorted(away.get(member.pk, [])):
+                pieces = [p for a, b in pieces for p in ((a, min(b, off_start)),
+                                                         (max(a, off_end), b)) if p[0] < p[1]]
+            spans.extend(p for p in pieces if p[0] < p[1])
+        return tuple(sorted(spans))
+
+    techs = [planning.Technician(
+        id=m.pk, spans=spans_of(m), home=index(_point(m.home_latitude, m.home_longitude)),
+        skills=frozenset(s.pk for s in m.skills.all())) for m in members.values()]
+
+    result = DayProblem(day=day, origin=origin, problem=planning.Problem([], [], None),
+                        members=members)
+    jobs: list[planning.Job] = []
+    fixed: list[planning.Fixed] = []
+    visits = (Visit.objects.filter(organization=organization, start__lt=end_of_day,
+                                   end__gt=origin)
+              .exclude(status__in=[VisitStatus.CANCELLED])
+              .select_related("work_order__site")
+              .prefetch_related("crew", "work_order__required_skills"))
+    for visit in visits:
+        wo = visit.work_order
+        site = _point(wo.site.latitude, wo.site.longitude) if wo.site_id else None
+        crew = sorted(m.pk for m in visit.crew.all())
+        if not crew:
+            continue
+        start, end = second(visit.start), second(visit.end)
+        if visit.status != VisitStatus.SCHEDULED or visit.start < earliest:
+            # Under way, finished, or begun before now: it stays.
+            fixed.extend(planning.Fixed(visit.pk, technician=m, point=index(site), start=start,
+                                        end=end) for m in crew if m in members)
+            continue
+        jobs.append(planning.Job(id=visit.pk, point=index(site), duration=end - start,
+                                 window=_window(wo, origin, end_of_day, second),
+                                 skills=frozenset(s.pk for s in wo.required_skills.all()),
+                                 crew_size=len(crew)))
+        result.jobs[visit.pk] = (visit.pk, wo.pk, visit.sequence)
+        result.current[visit.pk] = (start, end, crew)
+    if with_queue:
+        waiting = (queue_entries(organization=organization)
+                   .values_list("pk", "open_visit__id")[:QUEUE_LIMIT])
+        by_id = {wo.pk: wo for wo in WorkOrder.objects.filter(
+            organization=organization, pk__in=[pk for pk, _v in waiting])
+            .select_related("site", "job_type").prefetch_related("required_skills")}
+        sequences = dict(Visit.objects.filter(organization=organization,
+                                              pk__in=[v for _p, v in waiting if v])
+                         .values_list("pk", "sequence"))
+        for wo_pk, visit_id in waiting:
+            wo = by_id[wo_pk]
+            job_id = visit_id if visit_id else -wo.pk
+            if job_id in result.jobs:
+                continue
+            site = _point(wo.site.latitude, wo.site.longitude) if wo.site_id else None
+            jobs.append(planning.Job(id=job_id, point=index(site),
+                                     duration=estimated_minutes(wo) * 60,
+                                     window=_window(wo, origin, end_of_day, second),
+                                     skills=frozenset(s.pk for s in wo.required_skills.all())))
+            result.jobs[job_id] = (visit_id, wo.pk, sequences.get(visit_id))
+    matrix = travel_matrix(points or [(0.0, 0.0)], **organization_travel(organization))
+    result.problem = planning.Problem(technicians=techs, jobs=jobs, seconds=matrix.seconds,
+                                      metres=matrix.metres, fixed=fixed)
+    return result
+
+
+def _window(wo: WorkOrder, origin: dt.datetime, end_of_day: dt.datetime, second
+            ) -> tuple[int, int] | None:
+    """The customer's window on the day, as the seconds a visit may start in (its start no
+    later than the window's end); None without one, or when it is on another day."""
+    if not (wo.requested_start and wo.requested_end):
+        return None
+    if wo.requested_end <= origin or wo.requested_start >= end_of_day:
+        return None
+    return (max(0, second(wo.requested_start)), second(min(wo.requested_end, end_of_day)))
+
+
+# --- Proposals, applied and undone ------------------------------------------------------------
+
+def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
+                       seconds: float = PLAN_SECONDS, now: dt.datetime | None = None
+                       ) -> RoutePlan:
+    """Plan ``day`` and keep the proposal (not applied) for the office to look at."""
+    if by.organization_id != organization.pk or not by.is_office:
+        raise ValidationError(_("Only the office plans the day."))
+    problem = day_problem(organization=organization, day=day, now=now)
+    result = planning.plan(problem.problem, seconds=seconds)
+    broken = planning.plan_problems(problem.problem, result)
+    if broken:
+        raise ValidationError(_("The plan could not be made: %(why)s") % {"why": broken[0]})
+    stops: dict[int, dict] = {}
+    for tech_id, day_stops in result.routes.items():
+        for stop in day_stops:
+            if stop.fixed:
+                continue
+            entry = stops.setdefault(stop.job, {"start": problem.at(stop.start).isoformat(),
+                                                "end": problem.at(stop.end).isoformat(),
+                                                "crew": []})
+            entry["crew"].append(tech_id)
+    moves = []
+    for job_id, (visit_id, wo_id, sequence) in problem.jobs.items():
+        proposal = stops.get(job_id)
+        if proposal is None:
+            continue
+        now_at = problem.current.get(job_id)
+        before = ({"start": problem.at(now_at[0]).isoformat(),
+                   "end": problem.at(now_at[1]).isoformat(), "crew": now_at[2]}
+                  if now_at else None)
+        after = {**proposal, "crew": sorted(proposal["crew"])}
+        if before == after:
+            continue
+        moves.append({"job": job_id, "visit": visit_id, "work_order": wo_id,
+                      "sequence": sequence, "before": before, "after": after})
+    drive_before = _current_drive(problem)
+    return RoutePlan.objects.create(
+        organization=organization, day=day, created_by=by,
+        moves=moves, unplaced=[{"job": j, "work_order": problem.jobs[j][1], "reason": r}
+                               for j, r in result.unplaced],
+        drive_before_seconds=drive_before[0], drive_before_metres=drive_before[1],
+        drive_after_seconds=result.drive, drive_after_metres=result.metres)
+
+
+def _current_drive(problem: DayProblem) -> tuple[int, int]:
+    """The drive of the day as it stands on the board (its visits in order, from home)."""
+    routes: dict[int, list[tuple[int, int | None]]] = {}
+    points = {j.id: j.point for j in problem.problem.jobs}
+    for job_id, (start, _end, crew) in problem.current.items():
+        for member_id in crew:
+            routes.setdefault(member_id, []).append((start, points.get(job_id)))
+    for f in problem.problem.fixed:
+        routes.setdefault(f.technician, []).append((f.start, f.point))
+    homes = {t.id: t.home for t in problem.problem.technicians}
+    seconds = metres = 0
+    for member_id, stops in routes.items():
+        path = [homes.get(member_id), *(p for _s, p in sorted(stops, key=lambda s: s[0])),
+                homes.get(member_id)]
+        for a, b in zip(path, path[1:], strict=False):
+            if a is not None and b is not None:
+                seconds += int(problem.problem.seconds[a, b])
+                metres += int(problem.problem.metres[a, b])
+    return seconds, metres
+
+
+def _stale(organization: Organization, plan: RoutePlan) -> list[str]:
+    """What changed on the board since the plan was made (empty: nothing)."""
+    changed = []
+    visit_ids = [m["visit"] for m in plan.moves if m["visit"]]
+    now = dict(Visit.objects.filter(organization=organization, pk__in=visit_ids,
+                                    status=VisitStatus.SCHEDULED)
+               .values_list("pk", "sequence"))
+    numbers = dict(WorkOrder.objects.filter(organization=organization,
+                                            pk__in=[m["work_order"] for m in plan.moves])
+                   .values_list("pk", "number"))
+    waiting = set(queue_entries(organization=organization)
+                  .filter(open_visit__isnull=True).values_list("pk", flat=True))
+    for move in plan.moves:
+        ref = f"WO-{numbers.get(move['work_order'], '?')}"
+        if move["visit"] and now.get(move["visit"]) != move["sequence"]:
+            changed.append(_("%(ref)s: its visit changed since the plan was made.")
+                           % {"ref": ref})
+        elif not move["visit"] and move["work_order"] not in waiting:
+            changed.append(_("%(ref)s: it is no longer waiting to be scheduled.")
+                           % {"ref": ref})
+    return changed
+
+
+def route_plan_apply(*, plan: RoutePlan, by: Member) -> RoutePlan:
+    """Apply a proposal in one transaction through ``visit_schedule`` and ``visit_add``; a
+    plan some of whose visits changed meanwhile, or that breaks a scheduling rule now, is
+    refused whole with what changed."""
+    from crewline.workorders.services import ConflictError, visit_add, visit_schedule
+
+    organization = plan.organization
+    if by.organization_id != plan.organization_id or not by.is_office:
+        raise ValidationError(_("Only the office applies a plan."))
+    with transaction.atomic():
+        organization_write_lock(organization.pk)
+        plan = RoutePlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.applied_at is not None:
+            raise ValidationError(_("This plan has already been applied."))
+        changed = _stale(organization, plan)
+        if changed:
+            raise ValidationError(changed)
+        members = {m.pk: m for m in Member.objects.for_org(organization)}
+        created = []
+        for move in plan.moves:
+            after = move["after"]
+            start, end = (dt.datetime.fromisoformat(after["start"]),
+                          dt.datetime.fromisoformat(after["end"]))
+            crew = [members[m] for m in after["crew"]]
+            try:
+                if move["visit"]:
+                    visit_schedule(visit=Visit.objects.get(pk=move["visit"]), start=start,
+                                   end=end, crew=crew, by=by)
+                else:
+                    wo = WorkOrder.objects.get(organization=organization,
+                                               pk=move["work_order"])
+                    visit = visit_add(work_order=wo, by=by, start=start, end=end, crew=crew)
+                    created.append(visit.pk)
+            except ConflictError as exc:
+                raise ValidationError(
+                    _("WO-%(number)s: %(why)s") % {
+                        "number": WorkOrder.objects.get(pk=move["work_order"]).number,
+                        "why": "; ".join(str(c.message) for c in exc.conflicts)}) from exc
+        plan.applied_at, plan.applied_by, plan.created_visits = timezone.now(), by, created
+        plan.save(update_fields=["applied_at", "applied_by", "created_visits"])
+        audit_record(organization=organization, actor=by, action="route_plan.apply", obj=plan,
+                     changes={"moves": [None, len(plan.moves)]})
+    return plan
+
+
+def route_plan_undo(*, plan: RoutePlan, by: Member, now: dt.datetime | None = None
+                    ) -> RoutePlan:
+    """Put the day back as it was before ``plan`` was applied, within ``UNDO_WINDOW``: moved
+    visits go back, visits the plan added are cancelled. Refused once a visit of it changed
+    again."""
+    from crewline.workorders.services import visit_cancel, visit_schedule
+
+    organization = plan.organization
+    if by.organization_id != plan.organization_id or not by.is_office:
+        raise ValidationError(_("Only the office undoes a plan."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        organization_write_lock(organization.pk)
+        plan = RoutePlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.applied_at is None or plan.undone_at is not None:
+            raise ValidationError(_("Only a plan that was applied can be undone, once."))
+        if now - plan.applied_at > UNDO_WINDOW:
+            raise ValidationError(_("A plan can be undone for %(minutes)d minutes after it is "
+                                    "applied.") % {"minutes": UNDO_WINDOW.seconds // 60})
+        members = {m.pk: m for m in Member.objects.for_org(organization)}
+        created = iter(plan.created_visits)
+        for move in plan.moves:
+            if move["visit"]:
+                visit = Visit.objects.get(organization=organization, pk=move["visit"])
+                # Applying raised the sequence by one; more means someone moved it since.
+                if visit.sequence != move["sequence"] + 1:
+                    raise ValidationError(_("WO-%(number)s changed after the plan was applied;"
+                                            " undo it by hand.")
+                                          % {"number": visit.work_order.number})
+                before = move["before"]
+                visit_schedule(visit=visit, start=dt.datetime.fromisoformat(before["start"]),
+                               end=dt.datetime.fromisoformat(before["end"]),
+                               crew=[members[m] for m in before["crew"]], by=by,
+                               override=True)
+            else:
+                visit = Visit.objects.get(organization=organization, pk=next(created))
+                visit_cancel(visit=visit, by=by, reason=_("The day's plan was undone."))
+        plan.undone_at = now
+        plan.save(update_fields=["undone_at"])
+        audit_record(organization=organization, actor=by, action="route_plan.undo", obj=plan,
+                     changes={"moves": [len(plan.moves), 0]})
+    return plan
