@@ -15,8 +15,9 @@ most 1.0% with at most 10 s an instance.
 
 (b) A day of 50 technicians and 400 visits around a city, with skills, home bases and customer
 windows on a third of them, as the board would hand it over: time to a plan and its total drive
-against the same visits planned by hand (each on the skilled technician nearest their home,
-in the order of their windows). Target: at most 10 s.
+against the same visits planned by hand (each on the skilled technician nearest their home
+who has room left, in the order of their windows: it places fewer, so travel is compared per
+visit placed). Target: at most 10 s.
 """
 
 from __future__ import annotations
@@ -164,13 +165,17 @@ def run_day(seconds: float) -> bool:
     reasons = {r: sum(1 for _j, why in result.unplaced if why == r) for r in planning.REASONS}
     ok = took <= SECONDS_TARGET
     print("(b) A contractor's day: 50 technicians, 400 visits (skills, windows on a third)\n")
-    print(f"  planner: {placed} visits placed in {took:.1f} s, {plan_h:.1f} h of driving "
-          f"({plan_km:,.0f} km); not placed: "
+    print("  travel: the drive plus 10 minutes a stop (parking, walking to the door), as the "
+          "board's travel warnings count it\n")
+    print(f"  planner: {placed} visits placed in {took:.1f} s, {plan_h:.1f} h of travel, "
+          f"{plan_km:,.0f} km, {60 * plan_h / max(placed, 1):.1f} min a visit; not placed: "
           + (", ".join(f"{n} {r}" for r, n in reasons.items() if n) or "none"))
-    print(f"  by hand: {hand_placed} visits, {hand_h:.1f} h of driving ({hand_km:,.0f} km)")
-    if hand_h:
-        print(f"  drive {100 * (plan_h - hand_h) / hand_h:+.0f}% against the plan by hand; "
-              f"target <= {SECONDS_TARGET:g} s: {'yes' if ok else 'NO'}\n")
+    print(f"  by hand: {hand_placed} visits placed, {hand_h:.1f} h of travel, "
+          f"{hand_km:,.0f} km, {60 * hand_h / max(hand_placed, 1):.1f} min a visit")
+    if hand_h and hand_placed:
+        per_plan, per_hand = plan_h / max(placed, 1), hand_h / hand_placed
+        print(f"  travel a visit {100 * (per_plan - per_hand) / per_hand:+.0f}% against the "
+              f"plan by hand; target <= {SECONDS_TARGET:g} s: {'yes' if ok else 'NO'}\n")
     return ok
 
 

@@ -262,7 +262,7 @@ def plan(problem: Problem, *, seconds: float = DEFAULT_SECONDS, seed: int = 1) -
         else:
             singles.append(job)
 
-    routed = _solve(singles, spans, techs, matrix, seconds=seconds, seed=seed)
+    routed = _solve(singles, spans, techs, matrix, deadline=started + seconds, seed=seed)
     placed = {stop_job for stops in routed.values() for stop_job, _ in stops}
     result.unplaced.extend((j.id, NO_CAPACITY) for j in singles if j.id not in placed)
     _schedule(result, routed, spans, techs, fixed, {j.id: j for j in singles}, matrix, metres)
@@ -271,14 +271,25 @@ def plan(problem: Problem, *, seconds: float = DEFAULT_SECONDS, seed: int = 1) -
     return result
 
 
+class _Deadline:
+    """PyVRP's stopping criterion at a moment (``time.perf_counter``), so that the search's
+    own start (an exhaustive local search of a first solution) counts in the time allowed;
+    PyVRP's ``MaxRuntime`` starts its clock after it."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self, best_cost: int) -> bool:
+        return time.perf_counter() >= self.at
+
+
 def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
-           matrix: np.ndarray, *, seconds: float, seed: int
+           matrix: np.ndarray, *, deadline: float, seed: int
            ) -> dict[int, list[tuple[int, int]]]:
-    """``{span index: [(job id, start), ...]}`` from PyVRP."""
+    """``{span index: [(job id, start), ...]}`` from PyVRP, searched until ``deadline``."""
     if not jobs or not spans:
         return {}
     from pyvrp import Client, Depot, Location, ProblemData, VehicleType, solve
-    from pyvrp.stop import MaxRuntime
 
     # Matrix points of the solver's locations: each span's origin and finish (None: a place
     # with no drive to or from anywhere), then one location per job.
@@ -337,7 +348,9 @@ def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
                        depots=depots, vehicle_types=vehicle_types,
                        distance_matrices=distance_matrices,
                        duration_matrices=duration_matrices)
-    solution = solve(data, stop=MaxRuntime(seconds), seed=seed, collect_stats=False).best
+    # What is left, less a margin for reading the routes back.
+    solution = solve(data, stop=_Deadline(deadline - 0.05), seed=seed,
+                     collect_stats=False).best
     routed: dict[int, list[tuple[int, int]]] = {}
     for route in solution.routes():
         span = route.vehicle_type()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -29,8 +30,10 @@ from crewline.scheduling.travel import organization_travel, travel_matrix
 from crewline.workorders.models import Visit, VisitStatus, WorkOrder
 
 UNDO_WINDOW = dt.timedelta(minutes=10)
+# Planned times fall on this step (seconds): drives are rounded up to it and the day starts
+# on it, so a visit starts at 08:15 or 08:20, never 08:11.
+STEP = 5 * 60
 QUEUE_LIMIT = 200
-PLAN_SECONDS = 5.0
 
 
 @dataclass
@@ -65,6 +68,8 @@ def day_problem(*, organization: Organization, day: dt.date,
     now = now or timezone.now()
     origin, end_of_day = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
     earliest = max(origin, now) if origin <= now < end_of_day else origin
+    earliest = origin + dt.timedelta(
+        seconds=-(-int((earliest - origin).total_seconds()) // STEP) * STEP)
     members = {m.pk: m for m in technicians(organization=organization)
                .prefetch_related("skills")}
     points: list[tuple[float, float]] = []
@@ -157,13 +162,14 @@ def day_problem(*, organization: Organization, day: dt.date,
             if job_id in result.jobs:
                 continue
             site = _point(wo.site.latitude, wo.site.longitude) if wo.site_id else None
-            jobs.append(planning.Job(id=job_id, point=index(site),
-                                     duration=estimated_minutes(wo) * 60,
+            minutes = -(-estimated_minutes(wo) // (STEP // 60)) * (STEP // 60)
+            jobs.append(planning.Job(id=job_id, point=index(site), duration=minutes * 60,
                                      window=_window(wo, origin, end_of_day, second),
                                      skills=frozenset(s.pk for s in wo.required_skills.all())))
             result.jobs[job_id] = (visit_id, wo.pk, sequences.get(visit_id))
     matrix = travel_matrix(points or [(0.0, 0.0)], **organization_travel(organization))
-    result.problem = planning.Problem(technicians=techs, jobs=jobs, seconds=matrix.seconds,
+    drives = -(-matrix.seconds // STEP) * STEP
+    result.problem = planning.Problem(technicians=techs, jobs=jobs, seconds=drives,
                                       metres=matrix.metres, fixed=fixed)
     return result
 
@@ -182,9 +188,12 @@ def _window(wo: WorkOrder, origin: dt.datetime, end_of_day: dt.datetime, second
 # --- Proposals, applied and undone ------------------------------------------------------------
 
 def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
-                       seconds: float = PLAN_SECONDS, now: dt.datetime | None = None
+                       seconds: float | None = None, now: dt.datetime | None = None
                        ) -> RoutePlan:
-    """Plan ``day`` and keep the proposal (not applied) for the office to look at."""
+    """Plan ``day`` and keep the proposal (not applied) for the office to look at; the search
+    takes ``seconds`` (``ROUTE_PLAN_TENTHS`` by default)."""
+    if seconds is None:
+        seconds = settings.ROUTE_PLAN_TENTHS / 10
     if by.organization_id != organization.pk or not by.is_office:
         raise ValidationError(_("Only the office plans the day."))
     problem = day_problem(organization=organization, day=day, now=now)
