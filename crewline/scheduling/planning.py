@@ -455,3 +455,54 @@ def plan_problems(problem: Problem, result: Plan) -> list[str]:
     found += [f"visit {j.id}: neither placed nor said why" for j in problem.jobs
               if j.id not in placed]
     return found
+
+
+# --- Suggestions: one visit into the day as it stands ------------------------------------------
+
+WINDOW_BENT = "window"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    technician: int
+    start: int
+    added_drive: int  # seconds more than the day drives without the visit
+    bent: tuple[str, ...] = ()  # rules it bends (WINDOW_BENT: starts outside the window)
+
+
+def suggest(problem: Problem, job: Job, *, limit: int = 3) -> list[Suggestion]:
+    """The best places for ``job`` in the day as it stands (``problem.fixed`` holds every visit
+    already on it): for each technician with the skills, the free span where it adds the least
+    drive, at the earliest start there; the ``limit`` best, least added drive first. Bending the
+    customer's window is offered only when nothing keeps it."""
+    if job.point is None:
+        return []
+    matrix = np.asarray(problem.seconds, dtype=np.int64)
+    fixed: dict[int, list[Fixed]] = defaultdict(list)
+    for f in problem.fixed:
+        fixed[f.technician].append(f)
+    options: list[Suggestion] = []
+    relaxed: list[Suggestion] = []
+    loose = Job(id=job.id, point=job.point, duration=job.duration, skills=job.skills)
+    for tech in problem.technicians:
+        if not job.skills <= tech.skills:
+            continue
+        best: Suggestion | None = None
+        fallback: Suggestion | None = None
+        for span in _spans(tech, fixed[tech.id]):
+            added = (_drive(matrix, span.origin, job.point) + _drive(matrix, job.point, span.finish)
+                     - _drive(matrix, span.origin, span.finish))
+            start = _earliest(span, job, matrix)
+            if start is not None and (best is None or added < best.added_drive):
+                best = Suggestion(tech.id, start, added)
+            start = _earliest(span, loose, matrix) if job.window else None
+            if start is not None and (fallback is None or added < fallback.added_drive):
+                fallback = Suggestion(tech.id, start, added, bent=(WINDOW_BENT,))
+        if best:
+            options.append(best)
+        elif fallback:
+            relaxed.append(fallback)
+    options.sort(key=lambda s: (s.added_drive, s.start, s.technician))
+    if not options:
+        options = sorted(relaxed, key=lambda s: (s.added_drive, s.start, s.technician))
+    return options[:limit]

@@ -62,8 +62,10 @@ def _point(lat, lng) -> tuple[float, float] | None:
 
 
 def day_problem(*, organization: Organization, day: dt.date,
-                now: dt.datetime | None = None, with_queue: bool = True) -> DayProblem:
-    """The problem of planning ``day`` (see the module's docstring)."""
+                now: dt.datetime | None = None, with_queue: bool = True,
+                waiting: list[tuple[int, int | None]] | None = None) -> DayProblem:
+    """The problem of planning ``day`` (see the module's docstring). ``waiting``: the work to
+    place, as ``(work order id, visit id or None)``, instead of the queue's."""
     tz = organization.tzinfo
     now = now or timezone.now()
     origin, end_of_day = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
@@ -147,9 +149,10 @@ def day_problem(*, organization: Organization, day: dt.date,
                                  crew_size=len(crew)))
         result.jobs[visit.pk] = (visit.pk, wo.pk, visit.sequence)
         result.current[visit.pk] = (start, end, crew)
-    if with_queue:
-        waiting = (queue_entries(organization=organization)
-                   .values_list("pk", "open_visit__id")[:QUEUE_LIMIT])
+    if waiting is None and with_queue:
+        waiting = list(queue_entries(organization=organization)
+                       .values_list("pk", "open_visit__id")[:QUEUE_LIMIT])
+    if waiting:
         by_id = {wo.pk: wo for wo in WorkOrder.objects.filter(
             organization=organization, pk__in=[pk for pk, _v in waiting])
             .select_related("site", "job_type").prefetch_related("required_skills")}
@@ -160,6 +163,8 @@ def day_problem(*, organization: Organization, day: dt.date,
             wo = by_id[wo_pk]
             job_id = visit_id if visit_id else -wo.pk
             if job_id in result.jobs:
+                continue
+            if visit_id and visit_id in result.jobs:
                 continue
             site = _point(wo.site.latitude, wo.site.longitude) if wo.site_id else None
             minutes = -(-estimated_minutes(wo) // (STEP // 60)) * (STEP // 60)
@@ -364,3 +369,44 @@ def route_plan_undo(*, plan: RoutePlan, by: Member, now: dt.datetime | None = No
         audit_record(organization=organization, actor=by, action="route_plan.undo", obj=plan,
                      changes={"moves": [len(plan.moves), 0]})
     return plan
+
+
+# --- Suggestions -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Suggested:
+    member: Member
+    start: dt.datetime
+    end: dt.datetime
+    added_minutes: int
+    bent: tuple[str, ...]
+
+
+def suggestions(*, organization: Organization, day: dt.date, work_order: WorkOrder,
+                visit: Visit | None = None, now: dt.datetime | None = None,
+                limit: int = 3) -> list[Suggested]:
+    """Where ``work_order`` (or its ``visit``, to move it) fits best into ``day`` as it stands:
+    the ``limit`` best technicians and times, with the drive each adds."""
+    problem = day_problem(organization=organization, day=day, now=now,
+                          waiting=[(work_order.pk, visit.pk if visit else None)])
+    job_id = visit.pk if visit else -work_order.pk
+    job = next((j for j in problem.problem.jobs if j.id == job_id), None)
+    if job is None:
+        return []
+    if visit is not None and visit.start and visit.end:
+        job = planning.Job(id=job.id, point=job.point, skills=job.skills, window=job.window,
+                           duration=round((visit.end - visit.start).total_seconds()))
+    # Every other visit of the day stays where it is.
+    fixed = list(problem.problem.fixed)
+    for other, (start, end, crew) in problem.current.items():
+        if other == job_id:
+            continue
+        point = next(j.point for j in problem.problem.jobs if j.id == other)
+        fixed.extend(planning.Fixed(other, technician=m, point=point, start=start, end=end)
+                     for m in crew)
+    day_as_it_is = planning.Problem(technicians=problem.problem.technicians, jobs=[],
+                                    seconds=problem.problem.seconds, fixed=fixed)
+    return [Suggested(member=problem.members[s.technician], start=problem.at(s.start),
+                      end=problem.at(s.start + job.duration),
+                      added_minutes=round(s.added_drive / 60), bent=s.bent)
+            for s in planning.suggest(day_as_it_is, job, limit=limit)]

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crewline.core.access import get_for_org_or_404, office_required
 from crewline.core.models import Member, Organization, Skill
 from crewline.scheduling import board as layout
-from crewline.scheduling import selectors
+from crewline.scheduling import routes, selectors
 from crewline.workorders import services
 from crewline.workorders.models import Visit, VisitStatus, WorkOrder
 
@@ -316,8 +316,16 @@ def schedule(request: HttpRequest) -> HttpResponse:
         return redirect("scheduling:board")
     state = _filters(request, QueryDict(params.get("state", "")))[1]
     conflicts: list = []
+    suggested: list = []
     if request.method == "POST":
-        form = ScheduleForm(request.POST, organization=org)
+        data = request.POST
+        if data.get("suggested"):
+            # A suggestion's button: its technician, day and time, the form's duration.
+            data = data.copy()
+            member, date, start = (data["suggested"].split(",") + ["", "", ""])[:3]
+            data.setlist("crew", [member])
+            data["date"], data["start"] = date, start
+        form = ScheduleForm(data, organization=org)
         if form.is_valid():
             start, end = form.window()
             crew = list(form.cleaned_data["crew"])
@@ -348,13 +356,16 @@ def schedule(request: HttpRequest) -> HttpResponse:
     else:
         form = ScheduleForm(initial=_initial(org, visit, work_order, state),
                             organization=org)
+        suggested = routes.suggestions(organization=org, day=state["day"],
+                                       work_order=work_order, visit=visit)
     if conflicts:
         # Asking again with override set: the dialog's "Schedule anyway".
-        data = request.POST.copy()
+        data = data.copy()
         data["override"] = "1"
         form = ScheduleForm(data, organization=org)
         form.is_valid()
     context = {"form": form, "visit": visit, "work_order": work_order, "conflicts": conflicts,
+               "suggested": suggested,
                "state_query": _query(state), "nav": "schedule",
                "board_url": f"{reverse('scheduling:board')}?{_query(state)}"}
     template = ("scheduling/_board_schedule_form.html" if request.htmx

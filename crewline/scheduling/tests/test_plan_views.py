@@ -82,3 +82,48 @@ def test_a_technician_may_not_and_another_organization_sees_nothing(
     assert plan.applied_at is None
     assert list(Visit.objects.get(pk=day.pk).crew.values_list("pk", flat=True)) == [
         day.crew.get().pk]
+
+
+@time_machine.travel(at(*TUE, 7), tick=False)
+def test_the_schedule_dialog_suggests_the_best_technicians_and_schedules_one(
+        office_client, org, day, sam, tara, evanston_site):
+    from crewline.factories import WorkOrderFactory
+
+    waiting = WorkOrderFactory(organization=org, customer=evanston_site.customer,
+                               site=evanston_site, estimated_minutes=60)
+    url = reverse("scheduling:schedule")
+    page = office_client.get(url, {"work_order": waiting.number,
+                                   "state": "date=2025-06-03"}).content.decode()
+    assert "Suggested" in page
+    # Sam lives in Evanston, where the job is: first, no drive added beyond the way there.
+    first = page.index('name="suggested"')
+    assert f'value="{sam.pk},2025-06-03,08:' in page[first:first + 200]
+    assert page.count('name="suggested"') == 2  # two technicians in all
+    value = page[first:].split('value="', 1)[1].split('"', 1)[0]
+    response = office_client.post(url, {"work_order": waiting.number, "suggested": value,
+                                        "minutes": "60", "date": "2025-06-09",
+                                        "start": "13:00", "state": "date=2025-06-03"})
+    assert response.status_code == 302
+    visit = Visit.objects.get(work_order=waiting)
+    assert list(visit.crew.values_list("pk", flat=True)) == [sam.pk]
+    start = visit.start.astimezone(org.tzinfo)
+    assert (start.date().isoformat(), f"{start:%H:%M}") == ("2025-06-03", value.split(",")[2])
+    assert visit.end - visit.start == dt.timedelta(hours=1)
+
+
+def test_suggestions_respect_skills_and_say_when_a_window_is_bent(org, tara, sam,
+                                                                  evanston_site):
+    from crewline.factories import SkillFactory, WorkOrderFactory
+    from crewline.scheduling import routes
+
+    gas = SkillFactory(organization=org, name="Gas")
+    tara.skills.add(gas)
+    job = WorkOrderFactory(organization=org, customer=evanston_site.customer,
+                           site=evanston_site, estimated_minutes=60,
+                           requested_start=at(*TUE, 6), requested_end=at(*TUE, 7))
+    job.required_skills.add(gas)
+    found = routes.suggestions(organization=org, day=dt.date(*TUE), work_order=job,
+                               now=at(*TUE, 5))
+    assert [s.member for s in found] == [tara]
+    # The window (06:00-07:00) is before anyone's day: offered outside it, and said so.
+    assert found[0].bent == ("window",)
