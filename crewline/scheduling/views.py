@@ -356,8 +356,13 @@ def schedule(request: HttpRequest) -> HttpResponse:
     else:
         form = ScheduleForm(initial=_initial(org, visit, work_order, state),
                             organization=org)
-        suggested = routes.suggestions(organization=org, day=state["day"],
-                                       work_order=work_order, visit=visit)
+        # A visit is moved within its own day; work from the queue goes on the board's. A
+        # crew of two or more is left to the office (a suggestion names one technician).
+        if visit is None or visit.crew.count() <= 1:
+            day = (visit.start.astimezone(org.tzinfo).date() if visit and visit.start
+                   else state["day"])
+            suggested = routes.suggestions(organization=org, day=day, work_order=work_order,
+                                           visit=visit)
     if conflicts:
         # Asking again with override set: the dialog's "Schedule anyway".
         data = data.copy()
