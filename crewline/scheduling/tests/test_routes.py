@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from crewline.core.models import AuditLog
 from crewline.factories import SkillFactory, WorkOrderFactory
+from crewline.notifications.models import Notification, NotificationKind
 from crewline.scheduling import planning, routes
 from crewline.scheduling.models import RoutePlan, TimeOff
 from crewline.scheduling.tests.conftest import EVANSTON, LOOP, at
@@ -67,8 +68,8 @@ def test_today_nothing_is_planned_before_now(org, homes, make_visit):
     assert techs[tara.pk].spans[0][0] == problem.second(at(*TUE, 14, 30))
 
 
-def test_a_plan_is_applied_through_the_visit_services_and_undone(org, office, homes,
-                                                                  make_visit, evanston_site):
+def test_a_plan_is_applied_through_the_visit_services_and_undone(
+        org, office, homes, make_visit, evanston_site, django_capture_on_commit_callbacks):
     tara, sam = homes
     # On Tara's day, but in Evanston, where Sam lives.
     far = make_visit(at(*TUE, 9), at(*TUE, 10), crew=[tara], site=evanston_site)
@@ -80,9 +81,14 @@ def test_a_plan_is_applied_through_the_visit_services_and_undone(org, office, ho
     assert moves[far.pk]["after"]["crew"] == [sam.pk]
     assert moves[-waiting.pk]["before"] is None
 
-    routes.route_plan_apply(plan=plan, by=office)
+    with django_capture_on_commit_callbacks(execute=True):
+        routes.route_plan_apply(plan=plan, by=office)
     far.refresh_from_db()
     assert list(far.crew.values_list("pk", flat=True)) == [sam.pk]
+    # Each crew is told as for a move by hand: Sam of two visits, Tara that one left her.
+    told = {(n.recipient_id, n.kind) for n in Notification.objects.all()}
+    assert (sam.pk, NotificationKind.VISIT_ASSIGNED) in told
+    assert (tara.pk, NotificationKind.VISIT_UNASSIGNED) in told
     added = Visit.objects.get(work_order=waiting)
     assert list(added.crew.values_list("pk", flat=True)) == [sam.pk]
     assert AuditLog.objects.filter(action="visit.schedule", object_id=str(far.pk)).exists()
