@@ -78,6 +78,8 @@ class Job:
     skills: frozenset[int] = frozenset()
     crew_size: int = 1
     demand: int = 0
+    # Who has it now: a plan keeps it with them where that costs no drive (``_keep_crews``).
+    assigned: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,12 @@ class Fixed:
 class Problem:
     technicians: Sequence[Technician]
     jobs: Sequence[Job]
-    seconds: np.ndarray  # drive seconds between matrix points
+    seconds: np.ndarray  # drive seconds between matrix points: the schedule keeps these
     metres: np.ndarray | None = None
     fixed: Sequence[Fixed] = ()
+    # What the solver makes least (default: ``seconds``): the exact drive, where ``seconds``
+    # are rounded up to the minutes a schedule is written in.
+    cost: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +270,9 @@ def plan(problem: Problem, *, seconds: float = DEFAULT_SECONDS, seed: int = 1) -
         else:
             singles.append(job)
 
-    routed = _solve(singles, spans, techs, matrix, deadline=started + seconds, seed=seed)
+    cost = np.asarray(problem.cost, dtype=np.int64) if problem.cost is not None else matrix
+    routed = _solve(singles, spans, techs, matrix, cost, deadline=started + seconds, seed=seed)
+    routed = _keep_crews(routed, spans, techs, {j.id: j for j in singles})
     placed = {stop_job for stops in routed.values() for stop_job, _ in stops}
     result.unplaced.extend((j.id, NO_CAPACITY) for j in singles if j.id not in placed)
     _schedule(result, routed, spans, techs, fixed, {j.id: j for j in singles}, matrix, metres)
@@ -287,7 +294,7 @@ class _Deadline:
 
 
 def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
-           matrix: np.ndarray, *, deadline: float, seed: int
+           matrix: np.ndarray, cost: np.ndarray, *, deadline: float, seed: int
            ) -> dict[int, list[tuple[int, int]]]:
     """``{span index: [(job id, start), ...]}`` from PyVRP, searched until ``deadline``."""
     if not jobs or not spans:
@@ -335,11 +342,16 @@ def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
 
     index = np.array([p if p is not None else -1 for p in points])
     known = index >= 0
-    base = np.zeros((len(points), len(points)), dtype=np.int64)
-    base[np.ix_(known, known)] = matrix[np.ix_(index[known], index[known])]
+
+    def over_points(source: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(points), len(points)), dtype=np.int64)
+        out[np.ix_(known, known)] = source[np.ix_(index[known], index[known])]
+        return out
+
+    base, cost_base = over_points(matrix), over_points(cost)
     distance_matrices, duration_matrices = [], []
     for skills in sorted(profiles, key=profiles.get):
-        costs = base.copy()
+        costs = cost_base.copy()
         for k, job in enumerate(jobs):
             if not job.skills <= skills:
                 column = first_client + k
@@ -372,6 +384,53 @@ def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
         if stops:
             routed[span] = stops
     return routed
+
+
+def _keep_crews(routed: dict[int, list[tuple[int, int]]], spans: list[_Span],
+                techs: dict[int, Technician], jobs: dict[int, Job]
+                ) -> dict[int, list[tuple[int, int]]]:
+    """Hand each planned day to the technician who has most of its visits now, among those
+    whose day is the same (same free spans from the same places, the skills its visits need):
+    the drive is the same, and fewer visits change hands. An assignment problem, solved by
+    SciPy's ``linear_sum_assignment``."""
+    from scipy.optimize import linear_sum_assignment
+
+    by_tech: dict[int, list[int]] = defaultdict(list)
+    for index, span in enumerate(spans):
+        by_tech[span.technician].append(index)
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for tech_id, indexes in by_tech.items():
+        groups[tuple((spans[i].start, spans[i].end, spans[i].origin, spans[i].finish)
+                     for i in indexes)].append(tech_id)
+    moved: dict[int, list[tuple[int, int]]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        days = [[job for i in by_tech[t] for job, _start in routed.get(i, [])]
+                for t in members]
+        if not any(days):
+            continue
+        score = np.zeros((len(members), len(members)))
+        for a, day in enumerate(days):
+            needs = frozenset().union(*(jobs[j].skills for j in day)) if day else frozenset()
+            for b, tech_id in enumerate(members):
+                if not needs <= techs[tech_id].skills:
+                    score[a, b] = -1e9
+                    continue
+                score[a, b] = sum(1 for j in day if tech_id in jobs[j].assigned)
+        rows, cols = linear_sum_assignment(score, maximize=True)
+        for a, b in zip(rows, cols, strict=True):
+            if a == b or score[a, b] < 0:
+                continue
+            for i, k in zip(by_tech[members[a]], by_tech[members[b]], strict=True):
+                moved[k] = routed.get(i, [])
+    if not moved:
+        return routed
+    kept = dict(routed)
+    for k in moved:
+        kept.pop(k, None)
+    kept.update({k: v for k, v in moved.items() if v})
+    return kept
 
 
 def _with_capacity(vehicle, capacity: int):

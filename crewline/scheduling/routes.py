@@ -146,7 +146,7 @@ def day_problem(*, organization: Organization, day: dt.date,
         jobs.append(planning.Job(id=visit.pk, point=index(site), duration=end - start,
                                  window=_window(wo, origin, end_of_day, second),
                                  skills=frozenset(s.pk for s in wo.required_skills.all()),
-                                 crew_size=len(crew)))
+                                 crew_size=len(crew), assigned=frozenset(crew)))
         result.jobs[visit.pk] = (visit.pk, wo.pk, visit.sequence)
         result.current[visit.pk] = (start, end, crew)
     if waiting is None and with_queue:
@@ -173,9 +173,10 @@ def day_problem(*, organization: Organization, day: dt.date,
                                      skills=frozenset(s.pk for s in wo.required_skills.all())))
             result.jobs[job_id] = (visit_id, wo.pk, sequences.get(visit_id))
     matrix = travel_matrix(points or [(0.0, 0.0)], **organization_travel(organization))
+    # The schedule keeps drives rounded up to the step; the solver makes the exact drive least.
     drives = -(-matrix.seconds // STEP) * STEP
     result.problem = planning.Problem(technicians=techs, jobs=jobs, seconds=drives,
-                                      metres=matrix.metres, fixed=fixed)
+                                      metres=matrix.metres, fixed=fixed, cost=matrix.seconds)
     return result
 
 
@@ -229,22 +230,28 @@ def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
             continue
         moves.append({"job": job_id, "visit": visit_id, "work_order": wo_id,
                       "sequence": sequence, "before": before, "after": after})
-    drive_before = _current_drive(problem)
+    drive_before, drive_after = _current_drive(problem), _current_drive(problem, result)
     return RoutePlan.objects.create(
         organization=organization, day=day, created_by=by,
         moves=moves, unplaced=[{"job": j, "work_order": problem.jobs[j][1], "reason": r}
                                for j, r in result.unplaced],
         drive_before_seconds=drive_before[0], drive_before_metres=drive_before[1],
-        drive_after_seconds=result.drive, drive_after_metres=result.metres)
+        drive_after_seconds=drive_after[0], drive_after_metres=drive_after[1])
 
 
-def _current_drive(problem: DayProblem) -> tuple[int, int]:
-    """The drive of the day as it stands on the board (its visits in order, from home)."""
+def _current_drive(problem: DayProblem, result: planning.Plan | None = None
+                   ) -> tuple[int, int]:
+    """The drive (exact seconds, metres) of the day as it stands on the board, or as
+    ``result`` plans it: each technician's visits in order, from home and back."""
     routes: dict[int, list[tuple[int, int | None]]] = {}
     points = {j.id: j.point for j in problem.problem.jobs}
-    for job_id, (start, _end, crew) in problem.current.items():
-        for member_id in crew:
-            routes.setdefault(member_id, []).append((start, points.get(job_id)))
+    if result is None:
+        for job_id, (start, _end, crew) in problem.current.items():
+            for member_id in crew:
+                routes.setdefault(member_id, []).append((start, points.get(job_id)))
+    else:
+        for member_id, stops in result.routes.items():
+            routes[member_id] = [(s.start, points[s.job]) for s in stops if not s.fixed]
     for f in problem.problem.fixed:
         routes.setdefault(f.technician, []).append((f.start, f.point))
     homes = {t.id: t.home for t in problem.problem.technicians}
@@ -254,7 +261,7 @@ def _current_drive(problem: DayProblem) -> tuple[int, int]:
                 homes.get(member_id)]
         for a, b in zip(path, path[1:], strict=False):
             if a is not None and b is not None:
-                seconds += int(problem.problem.seconds[a, b])
+                seconds += int(problem.problem.cost[a, b])
                 metres += int(problem.problem.metres[a, b])
     return seconds, metres
 

@@ -215,3 +215,31 @@ def test_an_unreachable_routing_server_falls_back_to_the_estimate(settings):
     matrix = travel.travel_matrix([CHICAGO, MILWAUKEE])
     assert matrix.source == "estimate"
     assert matrix.seconds[0, 1] > 0
+
+
+def test_a_day_stays_with_who_has_its_visits_when_that_costs_no_drive():
+    # Two technicians alike (home, hours, skills): whichever the solver picks, the visits stay
+    # with the one who has them now.
+    techs = [Technician(1, DAY, home=0), Technician(2, DAY, home=0),
+             Technician(3, DAY, home=0, skills=frozenset({5}))]
+    jobs = [Job(1, point=1, duration=H, assigned=frozenset({2})),
+            Job(2, point=2, duration=H, assigned=frozenset({2})),
+            Job(3, point=3, duration=H, assigned=frozenset({1}))]
+    for seed in (1, 2, 3):
+        result = planning.plan(Problem(technicians=techs, jobs=jobs, seconds=line_matrix(4)),
+                               seconds=0.2, seed=seed)
+        placed = where(result)
+        # All on one route is least drive; it goes to the one who has most of them.
+        assert {placed[j][0] for j in (1, 2, 3)} == {2}, seed
+
+
+def test_the_solver_makes_the_exact_drive_least_and_the_schedule_keeps_the_rounded_one():
+    exact = line_matrix(3, step=7 * 60)
+    rounded = -(-exact // 300) * 300
+    problem = Problem(technicians=[Technician(1, DAY, home=0)],
+                      jobs=[Job(1, point=1, duration=H), Job(2, point=2, duration=H)],
+                      seconds=rounded, cost=exact)
+    result = solve(problem)
+    # 7 and 14 minutes of drive, kept as 10 and 15 on the schedule, whichever way round.
+    assert sorted(s.drive for s in result.routes[1]) == [600, 900]
+    assert all(s.start % 300 == 0 for s in result.routes[1])
