@@ -4,7 +4,8 @@ told as for a move by hand) and undone within ``UNDO_WINDOW``.
 
 What is planned: the day's visits that are scheduled and not under way, and the work in the
 queue (work orders waiting for a visit; visits without a time or a crew). What stays where it
-is: visits en route or on site, and visits already finished. A technician's day is
+is: visits en route or on site, visits already finished, and visits the office keeps in place
+(``Visit.locked``). A technician's day is
 their working hours (or the organization's business hours) less time off; today, nothing is
 planned before now.
 """
@@ -138,8 +139,8 @@ def day_problem(*, organization: Organization, day: dt.date,
         if not crew:
             continue
         start, end = second(visit.start), second(visit.end)
-        if visit.status != VisitStatus.SCHEDULED or visit.start < earliest:
-            # Under way, finished, or begun before now: it stays.
+        if visit.status != VisitStatus.SCHEDULED or visit.start < earliest or visit.locked:
+            # Under way, finished, begun before now, or kept in place by the office: it stays.
             fixed.extend(planning.Fixed(visit.pk, technician=m, point=index(site), start=start,
                                         end=end) for m in crew if m in members)
             continue

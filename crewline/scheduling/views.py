@@ -102,6 +102,8 @@ class ScheduleForm(forms.Form):
                                  max_value=MAX_MINUTES,
                                  widget=forms.NumberInput(attrs={"step": 15}))
     override = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    locked = forms.BooleanField(label=gettext_lazy("Keep in place when the day is planned"),
+                                required=False)
 
     def __init__(self, *args, organization: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -335,10 +337,15 @@ def schedule(request: HttpRequest) -> HttpResponse:
                     old_ids = set(visit.crew.values_list("pk", flat=True))
                     services.visit_schedule(visit=visit, start=start, end=end, crew=crew,
                                             by=request.member, override=override)
+                    placed = visit
                 else:
                     old_ids = set()
-                    services.visit_add(work_order=work_order, by=request.member, start=start,
-                                       end=end, crew=crew, override=override)
+                    placed = services.visit_add(work_order=work_order, by=request.member,
+                                                start=start, end=end, crew=crew,
+                                                override=override)
+                if form.cleaned_data["locked"] != placed.locked:
+                    services.visit_lock_set(visit=placed, locked=form.cleaned_data["locked"],
+                                            by=request.member)
             except services.ConflictError as exc:
                 conflicts = [str(c.message) for c in exc.conflicts]
             except ValidationError as exc:
@@ -393,7 +400,7 @@ def _initial(org: Organization, visit: Visit | None, work_order: WorkOrder,
     tz = org.tzinfo
     if visit is not None and visit.start is not None:
         start = visit.start.astimezone(tz)
-        return {"crew": list(visit.crew.all()), "date": start.date(),
+        return {"crew": list(visit.crew.all()), "date": start.date(), "locked": visit.locked,
                 "start": start.time().replace(second=0, microsecond=0),
                 "minutes": round((visit.end - visit.start).total_seconds() / 60)}
     first_hour, _last = layout.business_span(org)

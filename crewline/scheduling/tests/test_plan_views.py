@@ -127,3 +127,17 @@ def test_suggestions_respect_skills_and_say_when_a_window_is_bent(org, tara, sam
     assert [s.member for s in found] == [tara]
     # The window (06:00-07:00) is before anyone's day: offered outside it, and said so.
     assert found[0].bent == ("window",)
+
+
+def test_the_schedule_dialog_keeps_a_visit_in_place(office_client, org, day, tara):
+    url = reverse("scheduling:schedule")
+    page = office_client.get(url, {"visit": day.pk}).content.decode()
+    assert 'name="locked"' in page and "Keep in place when the day is planned" in page
+    office_client.post(url, {"visit": day.pk, "crew": [tara.pk], "date": "2025-06-03",
+                             "start": "09:00", "minutes": "60", "locked": "on"})
+    day.refresh_from_db()
+    assert day.locked
+    office_client.post(url, {"visit": day.pk, "crew": [tara.pk], "date": "2025-06-03",
+                             "start": "09:00", "minutes": "60"})
+    day.refresh_from_db()
+    assert not day.locked

@@ -171,3 +171,23 @@ def test_only_the_office_plans_applies_and_undoes(org, office, technician, outsi
         with pytest.raises(ValidationError):
             routes.route_plan_apply(plan=plan, by=who)
     assert RoutePlan.objects.get(pk=plan.pk).applied_at is None
+
+
+def test_a_visit_kept_in_place_stays_where_it_is(org, office, technician, homes, make_visit,
+                                                evanston_site):
+    from django.core.exceptions import PermissionDenied
+
+    from crewline.workorders.services import visit_lock_set
+
+    tara, _sam = homes
+    far = make_visit(at(*TUE, 9), at(*TUE, 10), crew=[tara], site=evanston_site)
+    with pytest.raises(PermissionDenied):
+        visit_lock_set(visit=far, locked=True, by=technician)
+    visit_lock_set(visit=far, locked=True, by=office)
+    assert AuditLog.objects.filter(action="visit.lock", object_id=str(far.pk)).count() == 1
+    plan = propose(org, office)
+    assert far.pk not in {m["job"] for m in plan.moves}
+    problem = routes.day_problem(organization=org, day=DAY, now=MORNING)
+    assert [(f.id, f.technician) for f in problem.problem.fixed] == [(far.pk, tara.pk)]
+    visit_lock_set(visit=far, locked=False, by=office)
+    assert far.pk in {m["job"] for m in propose(org, office).moves}
