@@ -336,6 +336,8 @@ LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 3 if TESTING else 300, mini
 # second (short under tests); ROUTING_URL: an OSRM server's address for drive times (optional).
 ROUTE_PLAN_TENTHS = env_int("ROUTE_PLAN_TENTHS", 2 if TESTING else 50, minimum=1)
 ROUTING_URL = env_str("ROUTING_URL", "")
+# A Nominatim search endpoint: sites without a map position are geocoded when a day is planned.
+GEOCODER_URL = env_str("GEOCODER_URL", "")
 
 # Background work (emails, recurring plans, ...): django-tasks with its database backend; a worker
 # process (`crewline worker`, started by `crewline run`) runs them. Tests run tasks immediately.

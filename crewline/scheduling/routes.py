@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,6 +204,7 @@ def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
         seconds = settings.ROUTE_PLAN_TENTHS / 10
     if by.organization_id != organization.pk or not by.is_office:
         raise ValidationError(_("Only the office plans the day."))
+    _geocode_missing(organization, day, by=by)
     problem = day_problem(organization=organization, day=day, now=now)
     result = planning.plan(problem.problem, seconds=seconds)
     broken = planning.plan_problems(problem.problem, result)
@@ -238,6 +240,28 @@ def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
                                for j, r in result.unplaced],
         drive_before_seconds=drive_before[0], drive_before_metres=drive_before[1],
         drive_after_seconds=drive_after[0], drive_after_metres=drive_after[1])
+
+
+GEOCODE_LIMIT = 25
+
+
+def _geocode_missing(organization: Organization, day: dt.date, *, by: Member) -> int:
+    """Geocode (when a geocoder is configured) the sites without a map position of the day's
+    visits and of the work waiting, at most ``GEOCODE_LIMIT`` a plan; how many got one."""
+    from crewline.customers.geocoding import geocoder_configured
+    from crewline.customers.models import Site
+    from crewline.customers.services import site_geocode
+
+    if not geocoder_configured():
+        return 0
+    tz = organization.tzinfo
+    start, end = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
+    on_day = Visit.objects.filter(organization=organization, start__lt=end, end__gt=start)
+    waiting = queue_entries(organization=organization).values("site_id")
+    sites = (Site.objects.filter(organization=organization, latitude__isnull=True)
+             .filter(Q(pk__in=on_day.values("work_order__site_id")) | Q(pk__in=waiting))
+             .order_by("pk")[:GEOCODE_LIMIT])
+    return sum(site_geocode(site=site, by=by) for site in sites)
 
 
 def _current_drive(problem: DayProblem, result: planning.Plan | None = None
