@@ -105,6 +105,8 @@ class RoutePlan(OrgOwned):
     """
 
     day = models.DateField(_("day"))
+    # How many days from ``day`` (one: that day alone).
+    days = models.PositiveSmallIntegerField(default=1)
     created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)

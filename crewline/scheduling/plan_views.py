@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -38,16 +39,19 @@ class MoveRow:
     before: str
     after: str
     new: bool
+    order: str  # the planned start, ISO 8601
 
 
-def _when(organization, value: dict | None, names: dict[int, str]) -> str:
+def _when(organization, value: dict | None, names: dict[int, str], *, dated: bool) -> str:
+    """``09:00–10:00 · Tara Nguyen`` (with the day first when the plan has several)."""
     if not value:
         return ""
     tz = organization.tzinfo
     start = dt.datetime.fromisoformat(value["start"]).astimezone(tz)
     end = dt.datetime.fromisoformat(value["end"]).astimezone(tz)
     crew = ", ".join(names.get(m, "?") for m in value["crew"])
-    return f"{start:%H:%M}–{end:%H:%M} · {crew}"
+    day = f"{date_format(start.date(), 'D j M')} " if dated else ""
+    return f"{day}{start:%H:%M}–{end:%H:%M} · {crew}"
 
 
 @office_required
@@ -59,8 +63,12 @@ def plan_propose(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose the day to plan."))
         return redirect("scheduling:board")
     try:
+        days = int(request.POST.get("days") or 1)
+    except ValueError:
+        days = 0  # refused, with the service's message
+    try:
         plan = routes.route_plan_propose(organization=request.organization, day=day,
-                                         by=request.member)
+                                         days=days, by=request.member)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{reverse('scheduling:board')}?date={day.isoformat()}")
@@ -83,15 +91,18 @@ def plan_show(request: HttpRequest, pk: int) -> HttpResponse:
     rows = sorted((MoveRow(number=work_orders[m["work_order"]].number,
                            title=work_orders[m["work_order"]].title,
                            customer=work_orders[m["work_order"]].customer.name,
-                           before=_when(org, m["before"], names),
-                           after=_when(org, m["after"], names), new=m["before"] is None)
-                   for m in plan.moves), key=lambda r: r.after)
+                           before=_when(org, m["before"], names, dated=plan.days > 1),
+                           after=_when(org, m["after"], names, dated=plan.days > 1),
+                           new=m["before"] is None, order=m["after"]["start"])
+                   for m in plan.moves), key=lambda r: r.order)
     unplaced = [(work_orders[u["work_order"]], REASONS.get(u["reason"], u["reason"]))
                 for u in plan.unplaced]
     can_undo = (plan.applied_at is not None and plan.undone_at is None
                 and timezone.now() - plan.applied_at <= routes.UNDO_WINDOW)
     return render(request, "scheduling/route_plan.html", {
-        "plan": plan, "rows": rows, "unplaced": unplaced, "can_undo": can_undo,
+        "plan": plan, "rows": rows,
+        "last_day": plan.day + dt.timedelta(days=plan.days - 1), "unplaced": unplaced,
+        "can_undo": can_undo,
         "undo_minutes": routes.UNDO_WINDOW.seconds // 60,
         "before_minutes": round(plan.drive_before_seconds / 60),
         "after_minutes": round(plan.drive_after_seconds / 60),

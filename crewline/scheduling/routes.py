@@ -35,6 +35,7 @@ UNDO_WINDOW = dt.timedelta(minutes=10)
 # Planned times fall on this step (seconds): drives are rounded up to it and the day starts
 # on it, so a visit starts at 08:15 or 08:20, never 08:11.
 STEP = 5 * 60
+MAX_DAYS = 7
 QUEUE_LIMIT = 200
 
 
@@ -63,14 +64,18 @@ def _point(lat, lng) -> tuple[float, float] | None:
     return (float(lat), float(lng)) if lat is not None and lng is not None else None
 
 
-def day_problem(*, organization: Organization, day: dt.date,
+def day_problem(*, organization: Organization, day: dt.date, days: int = 1,
                 now: dt.datetime | None = None, with_queue: bool = True,
                 waiting: list[tuple[int, int | None]] | None = None) -> DayProblem:
-    """The problem of planning ``day`` (see the module's docstring). ``waiting``: the work to
-    place, as ``(work order id, visit id or None)``, instead of the queue's."""
+    """The problem of planning ``day`` and the ``days - 1`` after it (see the module's
+    docstring). ``waiting``: the work to place, as ``(work order id, visit id or None)``,
+    instead of the queue's."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationError(_("Plan from one day to %(n)d days at a time.") % {"n": MAX_DAYS})
     tz = organization.tzinfo
     now = now or timezone.now()
-    origin, end_of_day = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
+    dates = [day + dt.timedelta(days=i) for i in range(days)]
+    origin, end_of_day = local_midnight(day, tz), local_midnight(dates[-1] + dt.timedelta(1), tz)
     earliest = max(origin, now) if origin <= now < end_of_day else origin
     earliest = origin + dt.timedelta(
         seconds=-(-int((earliest - origin).total_seconds()) // STEP) * STEP)
@@ -90,15 +95,13 @@ def day_problem(*, organization: Organization, day: dt.date,
     def second(moment: dt.datetime) -> int:
         return round((moment - origin).total_seconds())
 
-    hours: dict[int, list[tuple[dt.time, dt.time]]] = {}
-    for member_id, start, end in (WorkingHours.objects
-                                  .filter(organization=organization, member_id__in=members,
-                                          weekday=day.weekday())
-                                  .values_list("member_id", "start", "end")):
-        hours.setdefault(member_id, []).append((start, end))
-    has_hours = set(WorkingHours.objects.filter(organization=organization,
-                                                member_id__in=members)
-                    .values_list("member_id", flat=True).distinct())
+    hours: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = {}
+    has_hours: set[int] = set()
+    for member_id, weekday, start, end in (
+            WorkingHours.objects.filter(organization=organization, member_id__in=members)
+            .values_list("member_id", "weekday", "start", "end")):
+        hours.setdefault((member_id, weekday), []).append((start, end))
+        has_hours.add(member_id)
     away: dict[int, list[tuple[int, int]]] = {}
     for member_id, start, end in (TimeOff.objects
                                   .filter(organization=organization, member_id__in=members,
@@ -107,18 +110,24 @@ def day_problem(*, organization: Organization, day: dt.date,
         away.setdefault(member_id, []).append((second(start), second(end)))
 
     def spans_of(member: Member) -> tuple[tuple[int, int], ...]:
-        own = hours.get(member.pk, []) if member.pk in has_hours else business_hours_of(
-            organization, day)
+        spans = []
+        for date in dates:
+            spans.extend(spans_on(member, date))
+        return tuple(sorted(spans))
+
+    def spans_on(member: Member, date: dt.date) -> list[tuple[int, int]]:
+        own = (hours.get((member.pk, date.weekday()), []) if member.pk in has_hours
+               else business_hours_of(organization, date))
         spans = []
         for start, end in own:
-            lo = max(second(local_at(day, start, tz)), second(earliest))
-            hi = second(local_at(day, end, tz))
+            lo = max(second(local_at(date, start, tz)), second(earliest))
+            hi = second(local_at(date, end, tz))
             pieces = [(lo, hi)]
             for off_start, off_end in sorted(away.get(member.pk, [])):
                 pieces = [p for a, b in pieces for p in ((a, min(b, off_start)),
                                                          (max(a, off_end), b)) if p[0] < p[1]]
             spans.extend(p for p in pieces if p[0] < p[1])
-        return tuple(sorted(spans))
+        return spans
 
     techs = [planning.Technician(
         id=m.pk, spans=spans_of(m), home=index(_point(m.home_latitude, m.home_longitude)),
@@ -196,16 +205,18 @@ def _window(wo: WorkOrder, origin: dt.datetime, end_of_day: dt.datetime, second
 # --- Proposals, applied and undone ------------------------------------------------------------
 
 def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
-                       seconds: float | None = None, now: dt.datetime | None = None
-                       ) -> RoutePlan:
-    """Plan ``day`` and keep the proposal (not applied) for the office to look at; the search
-    takes ``seconds`` (``ROUTE_PLAN_TENTHS`` by default)."""
+                       days: int = 1, seconds: float | None = None,
+                       now: dt.datetime | None = None) -> RoutePlan:
+    """Plan ``day`` (and the ``days - 1`` after it) and keep the proposal (not applied) for the
+    office to look at; the search takes ``seconds`` (``ROUTE_PLAN_TENTHS`` by default)."""
     if seconds is None:
         seconds = settings.ROUTE_PLAN_TENTHS / 10
     if by.organization_id != organization.pk or not by.is_office:
         raise ValidationError(_("Only the office plans the day."))
-    _geocode_missing(organization, day, by=by)
-    problem = day_problem(organization=organization, day=day, now=now)
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationError(_("Plan from one day to %(n)d days at a time.") % {"n": MAX_DAYS})
+    _geocode_missing(organization, day, days, by=by)
+    problem = day_problem(organization=organization, day=day, days=days, now=now)
     result = planning.plan(problem.problem, seconds=seconds)
     broken = planning.plan_problems(problem.problem, result)
     if broken:
@@ -235,7 +246,7 @@ def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
                       "sequence": sequence, "before": before, "after": after})
     drive_before, drive_after = _current_drive(problem), _current_drive(problem, result)
     return RoutePlan.objects.create(
-        organization=organization, day=day, created_by=by,
+        organization=organization, day=day, days=days, created_by=by,
         moves=moves, unplaced=[{"job": j, "work_order": problem.jobs[j][1], "reason": r}
                                for j, r in result.unplaced],
         drive_before_seconds=drive_before[0], drive_before_metres=drive_before[1],
@@ -245,7 +256,8 @@ def route_plan_propose(*, organization: Organization, day: dt.date, by: Member,
 GEOCODE_LIMIT = 25
 
 
-def _geocode_missing(organization: Organization, day: dt.date, *, by: Member) -> int:
+def _geocode_missing(organization: Organization, day: dt.date, days: int, *,
+                     by: Member) -> int:
     """Geocode (when a geocoder is configured) the sites without a map position of the day's
     visits and of the work waiting, at most ``GEOCODE_LIMIT`` a plan; how many got one."""
     from crewline.customers.geocoding import geocoder_configured
@@ -255,7 +267,7 @@ def _geocode_missing(organization: Organization, day: dt.date, *, by: Member) ->
     if not geocoder_configured():
         return 0
     tz = organization.tzinfo
-    start, end = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
+    start, end = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=days), tz)
     on_day = Visit.objects.filter(organization=organization, start__lt=end, end__gt=start)
     waiting = queue_entries(organization=organization).values("site_id")
     sites = (Site.objects.filter(organization=organization, latitude__isnull=True)

@@ -191,3 +191,23 @@ def test_a_visit_kept_in_place_stays_where_it_is(org, office, technician, homes,
     assert [(f.id, f.technician) for f in problem.problem.fixed] == [(far.pk, tara.pk)]
     visit_lock_set(visit=far, locked=False, by=office)
     assert far.pk in {m["job"] for m in propose(org, office).moves}
+
+
+def test_a_range_of_days_places_work_on_the_day_someone_is_free(org, office, homes, customer,
+                                                               loop_site):
+    tara, sam = homes
+    # Both away all Tuesday: the work goes to Wednesday.
+    for member in (tara, sam):
+        TimeOff.objects.create(organization=org, member=member, start=at(*TUE, 0),
+                               end=at(2025, 6, 4, 0))
+    waiting = WorkOrderFactory(organization=org, customer=customer, site=loop_site,
+                               estimated_minutes=60)
+    one_day = propose(org, office)
+    assert [u["work_order"] for u in one_day.unplaced] == [waiting.pk]
+    two_days = propose(org, office, days=2)
+    (move,) = two_days.moves
+    start = dt.datetime.fromisoformat(move["after"]["start"]).astimezone(org.tzinfo)
+    assert start.date() == dt.date(2025, 6, 4) and move["after"]["crew"] == [tara.pk]
+    assert two_days.days == 2
+    with pytest.raises(ValidationError):
+        propose(org, office, days=8)
