@@ -44,7 +44,8 @@ from crewline.core.models import Member
 from crewline.live.models import ChangeKind
 from crewline.live.services import change_record
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder
-from crewline.workorders.timeline import entry_data, labor_that_counts
+from crewline.workorders.selectors import labor_that_counts
+from crewline.workorders.timeline import entry_data
 
 FOUR_PLACES = Decimal("0.0001")
 
