@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "crewline.live",
     "crewline.dashboard",
     "crewline.api",
+    "crewline.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -351,6 +352,15 @@ TASKS = {
     }
 }
 
+# Webhooks (crewline.webhooks): outbound requests go only to public addresses unless this allows
+# loopback, private and link-local ones (a receiver on the same machine or network; the tests).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+# How long an endpoint has to answer before the attempt counts as failed.
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 15, minimum=1)
+# How many requests a worker has out at once (to other resources or endpoints). Tests send one
+# at a time, in the test's own transaction.
+WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 1 if TESTING else 8, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -358,6 +368,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"},
+                # Each webhook request (crewline.webhooks) is in its delivery log already.
+                "httpx": {"level": "WARNING"},
                 "django.request": {"filters": ["forbidden"]}},
 }
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("dashboard/", include("crewline.dashboard.urls")),
     path("timesheets/", include("crewline.timesheets.urls")),
     path("settings/api-keys/", include("crewline.api.urls")),
+    path("settings/webhooks/", include("crewline.webhooks.urls")),
     path("api/v1/", api.urls),
     # Anything else under the API is answered as the API answers, not with an HTML page.
     re_path(r"^api/v1/", not_found_view),

@@ -1,9 +1,11 @@
 """The change feed: the one change log (``crewline.live.models.Change``) read by resource,
-filtered by the caller's scopes, with an opaque cursor."""
+filtered by the caller's scopes, with an opaque cursor. Each entry names its lifecycle event
+(the webhook it is, with the same id) and whether it is a tombstone (deleted or archived)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import connection
 from django.http import HttpRequest
@@ -26,6 +28,8 @@ KINDS = {
     ChangeKind.MEMBER: ("time_entries", "read:team", "member_get"),
     ChangeKind.PRICE_ITEM: ("price_item", "read:billing", None),
     ChangeKind.QUOTE: ("quote", "read:billing", None),
+    ChangeKind.INVOICE: ("invoice", "read:billing", None),
+    ChangeKind.REPORT: ("job_report", "read:work_orders", None),
 }
 # Not in the feed: notifications (a member's own, for their phone) and resets (phones only).
 
@@ -61,6 +65,18 @@ def _pruned_since(change_id: int) -> bool:
     return oldest is None or oldest > change_id
 
 
+def change_entry(row: Change, absolute: Callable[[str], str]) -> dict:
+    """A change as the feed gives it, and a webhook carries it as its ``data``: ``absolute``
+    makes a path a full URL. ``event`` is its lifecycle event (or None), ``tombstone`` says the
+    resource was deleted or archived (or None)."""
+    resource, _scope, url_name = KINDS[row.kind]
+    url = (absolute(reverse(f"api-v1:{url_name}", args=[row.object_id]))
+           if url_name and row.object_id else None)
+    return {"id": row.pk, "resource": resource, "resource_id": row.object_id, "url": url,
+            "event": row.event or None, "tombstone": row.tombstone or None,
+            "created_at": row.created_at}
+
+
 def changes_page(request: HttpRequest, principal: Principal, *, after: str | None,
                  limit: int) -> dict:
     kinds = {k: v for k, v in KINDS.items() if principal.allows(v[1])}
@@ -81,17 +97,12 @@ def changes_page(request: HttpRequest, principal: Principal, *, after: str | Non
     rows = list(Change.objects.filter(organization_id=principal.organization.pk,
                                       id__gt=after_id, kind__in=list(kinds),
                                       created_at__lte=timezone.now() - _settle())
-                .order_by("id").only("id", "kind", "object_id", "created_at")[:limit + 1])
+                .order_by("id").only("id", "kind", "object_id", "event", "tombstone",
+                                     "created_at")[:limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].pk if rows else after_id
     cursor = pagination.encode({"c": last})
-    data = []
-    for row in rows:
-        resource, _scope, url_name = kinds[row.kind]
-        url = (request.build_absolute_uri(reverse(f"api-v1:{url_name}", args=[row.object_id]))
-               if url_name and row.object_id else None)
-        data.append({"id": row.pk, "resource": resource, "resource_id": row.object_id,
-                     "url": url, "created_at": row.created_at})
+    data = [change_entry(row, request.build_absolute_uri) for row in rows]
     return {"data": data, "cursor": cursor,
             "next": pagination.next_link(request, after=cursor) if more else None}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from crewline.core.audit import audit_record, diff, snapshot
 from crewline.core.models import Member, Organization
 from crewline.customers.models import Contact, Customer, CustomerKind, Equipment, Site
-from crewline.live.models import ChangeKind
+from crewline.live.models import ChangeKind, Tombstone
 from crewline.live.services import change_record
 
 CUSTOMER_FIELDS = ("name", "kind", "email", "phone", "billing_address", "notes", "external_ref")
@@ -63,22 +63,29 @@ def _check_coordinates(site: Site) -> None:
             {missing: _("Give both latitude and longitude, or neither.")}, code="coordinates")
 
 
-def _changed(instance: models.Model) -> None:
-    """Log the change (the phones show customers, their contacts, sites and equipment)."""
+def _changed(instance: models.Model, what: str = "updated") -> None:
+    """Log the change (the phones show customers, their contacts, sites and equipment).
+    ``what``: created, updated or archived; a customer or site archived is a tombstone in the
+    change feed, a contact or equipment archived an update of its customer or site."""
     kind, object_id = {
         Customer: (ChangeKind.CUSTOMER, instance.pk),
         Contact: (ChangeKind.CUSTOMER, getattr(instance, "customer_id", None)),
         Site: (ChangeKind.SITE, instance.pk),
         Equipment: (ChangeKind.SITE, getattr(instance, "site_id", None)),
     }[type(instance)]
-    change_record(organization_id=instance.organization_id, kind=kind, object_id=object_id)
+    own = isinstance(instance, Customer | Site)
+    event = ""
+    if kind == ChangeKind.CUSTOMER:
+        event = f"customer.{what}" if isinstance(instance, Customer) else "customer.updated"
+    change_record(organization_id=instance.organization_id, kind=kind, object_id=object_id,
+                  event=event, tombstone=Tombstone.ARCHIVED if own and what == "archived" else "")
 
 
 def _create(instance: models.Model, fields: tuple[str, ...], *, organization: Organization,
             by: Member | None, action: str) -> Any:
     with transaction.atomic():
         instance.save(force_insert=True)
-        _changed(instance)
+        _changed(instance, "created")
         audit_record(organization=organization, actor=by, action=action, obj=instance,
                      changes=diff({}, snapshot(instance, fields)))
     return instance
@@ -121,7 +128,7 @@ def _set_archived(instance: models.Model, *, archived: bool, by: Member | None,
     with transaction.atomic():
         instance.archived_at = timezone.now() if archived else None
         instance.save(update_fields=["archived_at", "updated_at"])
-        _changed(instance)
+        _changed(instance, "archived" if archived else "updated")
         audit_record(organization=instance.organization, actor=by, action=action, obj=instance,
                      changes={"archived_at": [before, instance.archived_at]})
     return instance

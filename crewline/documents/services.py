@@ -17,6 +17,8 @@ from crewline.core.models import Member
 from crewline.documents.models import JobReport
 from crewline.documents.reports import render_job_report
 from crewline.documents.selectors import report_recipients
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record
 from crewline.workorders import timeline
 from crewline.workorders.models import TimelineEntry, WorkOrder
 
@@ -52,6 +54,8 @@ def job_report_create(*, work_order: WorkOrder, by: Member | None) -> JobReport:
         try:
             with transaction.atomic():
                 report.save(force_insert=True)
+                change_record(organization_id=wo.organization_id, kind=ChangeKind.REPORT,
+                              object_id=report.pk, event="report.ready")
                 timeline.system_recorded(
                     work_order=wo, by=by, body=_("Job report v%(n)d created") % {"n": version},
                     event="report_created", report=report.pk, version=version)

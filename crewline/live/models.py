@@ -6,7 +6,9 @@ Every reader keeps its own cursor (the row id, monotonic) and filter:
 
 - the phones' pull reads ``kind`` and ``object_id`` (what to send again) since its cursor;
 - the office's live stream reads ``topics`` (which open pages care) since ``Last-Event-ID``;
-- the API's change feed and webhooks read them by resource.
+- the API's change feed reads them by resource, with their ``event`` and ``tombstone``;
+- webhooks: a change with an ``event`` writes, in the same transaction, one outbox row per
+  endpoint subscribed to it (``crewline.webhooks.outbox``), which the worker delivers.
 
 A row says what changed, never the data itself, which every reader reads fresh. Rows are kept
 for ``KEEP`` (``changes_prune``); a cursor older than that starts again from a full snapshot.
@@ -32,7 +34,32 @@ class ChangeKind(models.TextChoices):
     NOTIFICATION = "notification"  # a member's notifications (object: the recipient)
     PRICE_ITEM = "price_item"
     QUOTE = "quote"
+    INVOICE = "invoice"
+    REPORT = "report"  # a job report (PDF) made: object_id is the report
     RESET = "reset"  # who sees what changed: every phone starts again from a full snapshot
+
+
+class Tombstone(models.TextChoices):
+    """The change removed the object from what the API lists: gone, or archived (kept, hidden)."""
+
+    DELETED = "deleted", _("Deleted")
+    ARCHIVED = "archived", _("Archived")
+
+
+# The lifecycle events a change may be (its ``event``); webhooks are subscribed to them. A change
+# that is none of them (a site edited, a part added) has no event and reaches the change feed only.
+EVENTS = (
+    "work_order.created", "work_order.updated", "work_order.scheduled", "work_order.completed",
+    "work_order.invoiced", "work_order.cancelled",
+    "visit.scheduled", "visit.rescheduled", "visit.en_route", "visit.arrived",
+    "visit.completed", "visit.incomplete", "visit.cancelled",
+    "note.added",
+    "quote.sent", "quote.approved", "quote.declined",
+    "invoice.drafted", "invoice.issued", "invoice.paid",
+    "report.ready",
+    "customer.created", "customer.updated", "customer.archived",
+    "time_entry.created",
+)
 
 
 class Change(OrgOwned):
@@ -44,6 +71,10 @@ class Change(OrgOwned):
     topics = models.JSONField(_("topics"), default=list, blank=True)
     # What the open pages need to know (what part of the page changed): small, for a NOTIFY.
     payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # The lifecycle event it is (one of ``EVENTS``), or blank; a webhook's event is this row.
+    event = models.CharField(_("event"), max_length=40, blank=True, default="")
+    tombstone = models.CharField(_("tombstone"), max_length=10, blank=True, default="",
+                                 choices=Tombstone.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

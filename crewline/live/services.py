@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from crewline.core.models import Member
 from crewline.live.broker import get_broker
-from crewline.live.models import Change, ChangeKind
+from crewline.live.models import EVENTS, Change, ChangeKind, Tombstone
 
 logger = logging.getLogger(__name__)
 
@@ -52,20 +52,36 @@ def topic_allowed(member: Member, topic: str) -> bool:
 
 
 def change_record(*, organization_id: int, kind: str, object_id: int | None = None,
-                  topics: Iterable[str] = (), payload: dict | None = None) -> None:
+                  topics: Iterable[str] = (), payload: dict | None = None, event: str = "",
+                  tombstone: str = "") -> None:
     """Log one change (``ChangeKind``) in the current transaction; the pages listening to
-    ``topics`` hear of it with ``payload`` once it commits. Inside ``changes_batched``, the
-    block's changes are written together, each distinct one once."""
+    ``topics`` hear of it with ``payload`` once it commits. ``event`` names the lifecycle event
+    it is (``EVENTS``: what webhooks subscribe to), ``tombstone`` that the object was deleted or
+    archived. Inside ``changes_batched``, the block's changes are written together, each
+    distinct one once. A change with an event writes its webhooks' outbox rows beside it."""
+    if event and event not in EVENTS:
+        raise ValueError(f"Unknown event {event!r}.")
+    if tombstone and tombstone not in Tombstone.values:
+        raise ValueError(f"Unknown tombstone {tombstone!r}.")
     row = Change(organization_id=organization_id, kind=kind, object_id=object_id,
-                 topics=list(dict.fromkeys(topics)), payload=payload or {})
+                 topics=list(dict.fromkeys(topics)), payload=payload or {}, event=event,
+                 tombstone=tombstone)
     batch = _batch.get()
     if batch is not None:
         key = (organization_id, kind, object_id, tuple(row.topics),
-               json.dumps(row.payload, sort_keys=True, default=str))
+               json.dumps(row.payload, sort_keys=True, default=str), event, tombstone)
         batch.setdefault(key, row)
         return
     row.save(force_insert=True)
+    _outbox([row])
     transaction.on_commit(lambda: changes_publish([row]))
+
+
+def _outbox(rows: list[Change]) -> None:
+    if any(row.event for row in rows):
+        from crewline.webhooks.outbox import outbox_write  # webhooks builds on this module
+
+        outbox_write(changes=rows)
 
 
 @contextmanager
@@ -81,6 +97,7 @@ def changes_batched() -> Iterator[None]:
         _batch.reset(token)
     if pending:
         rows = Change.objects.bulk_create(list(pending.values()))
+        _outbox(rows)
         transaction.on_commit(lambda: changes_publish(rows))
 
 
@@ -109,22 +126,36 @@ def changes_prune(*, now: dt.datetime | None = None) -> int:
 
 # --- The changes of a job, named for the pages that show them ---------------------------------
 
-def work_order_changed(*, work_order, what: str = "work_order", **payload) -> None:
+# A work order's transitions (``work_orders._transition``) that are events of their own; the
+# others (start, hold, resume, reopen) are updates.
+TRANSITION_EVENTS = {"schedule": "work_order.scheduled", "complete": "work_order.completed",
+                     "invoice": "work_order.invoiced", "cancel": "work_order.cancelled"}
+
+
+def work_order_event(transition: str) -> str:
+    """The event a work order's transition ``transition`` is."""
+    return TRANSITION_EVENTS.get(transition, "work_order.updated")
+
+
+def work_order_changed(*, work_order, what: str = "work_order",
+                       event: str = "work_order.updated", **payload) -> None:
     """The work order's own fields or status changed: its page and the lists."""
     change_record(organization_id=work_order.organization_id, kind=ChangeKind.WORK_ORDER,
                   object_id=work_order.pk, topics=[f"wo:{work_order.pk}", "list"],
                   payload={"wo": work_order.pk, "what": what, "status": work_order.status,
-                           **payload})
+                           **payload}, event=event)
 
 
-def timeline_changed(*, entry) -> None:
-    """An entry was added to the job's timeline, or changed in place (shared or made internal):
-    the job's page shows it (by its id, new or in place); the phones send the job again."""
+def timeline_changed(*, entry, added: bool = False) -> None:
+    """An entry was added to the job's timeline (``added``), or changed in place (shared or made
+    internal): the job's page shows it (by its id, new or in place); the phones send the job
+    again. A note added is the event ``note.added``."""
     change_record(organization_id=entry.organization_id, kind=ChangeKind.WORK_ORDER,
                   object_id=entry.work_order_id, topics=[f"wo:{entry.work_order_id}"],
                   payload={"wo": entry.work_order_id, "what": "timeline", "kind": entry.kind,
                            "entry": entry.pk,
-                           **({"visit": entry.visit_id} if entry.visit_id else {})})
+                           **({"visit": entry.visit_id} if entry.visit_id else {})},
+                  event="note.added" if added and entry.kind == "note" else "")
 
 
 def _days(states: Iterable[dict], tz: zoneinfo.ZoneInfo) -> list[str]:
@@ -141,6 +172,28 @@ def _days(states: Iterable[dict], tz: zoneinfo.ZoneInfo) -> list[str]:
     return sorted(days)
 
 
+# A visit's status after a status change -> its event (a pause or resume stays on site: none).
+VISIT_STATUS_EVENTS = {"en_route": "visit.en_route", "on_site": "visit.arrived",
+                       "done": "visit.completed", "incomplete": "visit.incomplete",
+                       "cancelled": "visit.cancelled"}
+
+
+def visit_event(*, change: str, before: dict, after: dict) -> str:
+    """The lifecycle event of a visit's change (as ``visit_changed`` has it), or blank."""
+    if change == "added":  # a visit without a time yet is scheduled when it is given one
+        return "visit.scheduled" if after.get("start") else ""
+    if change == "cancelled":
+        return "visit.cancelled"
+    if change == "status":
+        if before.get("status") == after.get("status"):
+            return ""
+        return VISIT_STATUS_EVENTS.get(after.get("status") or "", "")
+    # Moved or given another crew: rescheduled when its time changed or it was first given one.
+    if (before.get("start"), before.get("end")) != (after.get("start"), after.get("end")):
+        return "visit.rescheduled" if before.get("start") else "visit.scheduled"
+    return ""
+
+
 def visit_changed(*, visit, change: str, before: dict, after: dict,
                   tz: zoneinfo.ZoneInfo) -> None:
     """A visit was added, moved, given another crew or status (``before``/``after`` as
@@ -153,4 +206,4 @@ def visit_changed(*, visit, change: str, before: dict, after: dict,
                 *(f"board:{d}" for d in _days((before, after), tz)),
                 *(f"member:{m}" for m in sorted(crew))],
         payload={"wo": visit.work_order_id, "visit": visit.pk, "what": "visit",
-                 "change": change})
+                 "change": change}, event=visit_event(change=change, before=before, after=after))

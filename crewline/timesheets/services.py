@@ -26,9 +26,10 @@ from crewline.timesheets.models import TimeEntry, TimeKind, TimeSource
 CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
-def _changed(member_id: int, organization_id: int) -> None:
+def _changed(member_id: int, organization_id: int, event: str = "") -> None:
     """A member's time entries changed: their phones show the clock and today's hours."""
-    change_record(organization_id=organization_id, kind=ChangeKind.MEMBER, object_id=member_id)
+    change_record(organization_id=organization_id, kind=ChangeKind.MEMBER, object_id=member_id,
+                  event=event)
 
 
 def _check_actor(member: Member, by: Member | None) -> None:
@@ -108,7 +109,7 @@ def _start(*, member: Member, by: Member | None, kind: str, action: str, at, cli
             visit=visit, latitude=lat, longitude=lng, source=source, client_id=client_id,
             created_by=by,
         )
-        _changed(member.pk, member.organization_id)
+        _changed(member.pk, member.organization_id, "time_entry.created")
         audit_record(organization=member.organization, actor=by, action=f"time.{action}",
                      obj=entry, changes={"kind": [None, kind], "start": [None, when],
                                          "source": [None, source]})
@@ -289,7 +290,7 @@ def time_entry_add(*, member: Member, by: Member, kind: str, start: dt.datetime,
         entry = TimeEntry.objects.create(
             organization_id=member.organization_id, member=member, kind=kind, start=start,
             end=end, source=TimeSource.OFFICE, created_by=by)
-        _changed(member.pk, member.organization_id)
+        _changed(member.pk, member.organization_id, "time_entry.created")
         audit_record(organization=member.organization, actor=by, action="time.add", obj=entry,
                      changes={"kind": [None, kind], "start": [None, start], "end": [None, end],
                               "source": [None, TimeSource.OFFICE]})

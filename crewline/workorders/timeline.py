@@ -281,7 +281,7 @@ def append(*, work_order: WorkOrder, kind: str, data: EntryData, by: Member | No
                 entry.attachment_type = content_type[:100]
             entry.save(force_insert=True)
             entry._typed_data = data
-            live.timeline_changed(entry=entry)
+            live.timeline_changed(entry=entry, added=True)
             if entry.attachment:
                 timeline_file_added.send(sender=TimelineEntry, entry=entry)
             if audit:

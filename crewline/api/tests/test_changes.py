@@ -92,3 +92,26 @@ def test_a_cursor_older_than_the_log_keeps_is_gone(org, owner, api):
 def test_it_needs_a_read_scope(org, api):
     response = api("export").get("/api/v1/changes")
     assert response.status_code == 403
+
+
+def test_each_entry_names_its_event_and_tombstone(org, owner, rf):
+    """The feed's entry of a change is the webhook of that change (same id): it names the
+    lifecycle event and says when the resource was archived or deleted. (The response schema
+    gives ``event`` and ``tombstone`` once ``ChangeOut`` has them; the entries already do.)"""
+    from crewline.api.auth import Principal
+    from crewline.api.feed import changes_page
+    from crewline.customers.services import customer_archive, customer_create, site_create
+
+    customer = customer_create(organization=org, by=owner, name="Maple Dental")
+    site = site_create(customer=customer, by=owner, address_line1="1 Main St", city="Austin")
+    customer_archive(customer=customer, by=owner)
+    principal = Principal(organization=org, scopes=frozenset({"read:customers"}))
+    with _settled():
+        entries = changes_page(rf.get("/api/v1/changes"), principal, after=None,
+                               limit=10)["data"]
+    mine = [(e["event"], e["tombstone"]) for e in entries if e["resource_id"] == customer.pk
+            and e["resource"] == "customer"]
+    assert mine == [("customer.created", None), ("customer.archived", "archived")]
+    # A change that is no lifecycle event (a site added) is in the feed without one.
+    assert ("site", site.pk, None) in {(e["resource"], e["resource_id"], e["event"])
+                                       for e in entries}

@@ -41,11 +41,19 @@ from crewline.billing.services.lines import (
 from crewline.billing.services.price_book import labor_item_for
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member
+from crewline.live.models import ChangeKind
+from crewline.live.services import change_record
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder
 from crewline.workorders.selectors import labor_that_counts
 from crewline.workorders.timeline import entry_data
 
 FOUR_PLACES = Decimal("0.0001")
+
+
+def _invoice_changed(invoice: Invoice, event: str) -> None:
+    """Log the invoice's lifecycle event (the change feed, webhooks) in its transaction."""
+    change_record(organization_id=invoice.organization_id, kind=ChangeKind.INVOICE,
+                  object_id=invoice.pk, event=event)
 
 
 def _require_invoice_editable(invoice: Invoice) -> None:
@@ -89,6 +97,7 @@ def invoice_draft_from_work_order(*, work_order: WorkOrder, by: Member | None) -
         result = totals(line.amounts() for line in lines)
         invoice.subtotal, invoice.tax_total = result.subtotal, result.tax
         invoice.save(update_fields=["subtotal", "tax_total"])
+        _invoice_changed(invoice, "invoice.drafted")
         audit_record(organization=org, actor=by, action="invoice.draft", obj=invoice,
                      changes={"work_order": [None, wo.pk], "lines": [None, len(lines)],
                               "total": [None, invoice.total]})
@@ -254,6 +263,7 @@ def invoice_issue(*, invoice: Invoice, by: Member | None,
         locked.status = InvoiceStatus.ISSUED
         _retotal(locked)
         locked.save(update_fields=["issue_date", "due_date", "number", "status", "updated_at"])
+        _invoice_changed(locked, "invoice.issued")
         if locked.work_order_id and locked.work_order.status == Status.COMPLETED:
             work_order_invoice(work_order=locked.work_order, by=by)
         audit_record(organization=locked.organization, actor=by, action="invoice.issue",
@@ -282,6 +292,7 @@ def invoice_mark_paid(*, invoice: Invoice, by: Member | None, paid_on: dt.date, 
         locked.payment_reference = reference.strip()[:100]
         locked.save(update_fields=["status", "paid_on", "payment_method", "payment_reference",
                                    "updated_at"])
+        _invoice_changed(locked, "invoice.paid")
         audit_record(organization=locked.organization, actor=by, action="invoice.paid",
                      obj=locked, changes={"status": [InvoiceStatus.ISSUED, locked.status],
                                           "paid_on": [None, paid_on],

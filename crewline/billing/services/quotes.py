@@ -149,7 +149,7 @@ def quote_send(*, quote: Quote, by: Member | None, to: str) -> Quote:
         locked.save(update_fields=["status", "sent_at", "sent_to", "updated_at"])
         audit_record(organization=locked.organization, actor=by, action="quote.send",
                      obj=locked, changes={"status": [before, locked.status], "to": [None, to]})
-        _quote_changed(locked)
+        _quote_changed(locked, "quote.sent")
         quote_id = locked.pk
         transaction.on_commit(lambda: send_quote_email.enqueue(quote_id, to))
     return locked
@@ -207,11 +207,12 @@ def _validate_signature(png: bytes) -> None:
         raise ValidationError({"signature": _("Sign in the box before approving.")})
 
 
-def _quote_changed(quote: Quote) -> None:
+def _quote_changed(quote: Quote, event: str = "") -> None:
     """Tell the quote's open office pages (crewline.live), in the transaction of the change."""
     change_record(organization_id=quote.organization_id, kind=ChangeKind.QUOTE,
                   object_id=quote.pk, topics=[f"quote:{quote.pk}"],
-                  payload={"quote": quote.pk, "what": "quote", "status": quote.status})
+                  payload={"quote": quote.pk, "what": "quote", "status": quote.status},
+                  event=event)
 
 
 def _require_open_for_customer(quote: Quote) -> None:
@@ -252,7 +253,7 @@ def quote_approve(*, quote: Quote, name: str, signature_png: bytes,
                                           "optional_lines": [None, sorted(
                                               line.pk for line in optional
                                               if line.pk in chosen)]})
-        _quote_changed(locked)
+        _quote_changed(locked, "quote.approved")
         quote_approved.send(sender=Quote, quote=locked)
     return locked
 
@@ -273,7 +274,7 @@ def quote_decline(*, quote: Quote, reason: str) -> Quote:
         audit_record(organization=locked.organization, actor=None, action="quote.decline",
                      obj=locked, changes={"status": [QuoteStatus.SENT, locked.status],
                                           "reason": [None, reason]})
-        _quote_changed(locked)
+        _quote_changed(locked, "quote.declined")
     return locked
 
 

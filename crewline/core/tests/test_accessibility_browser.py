@@ -60,6 +60,7 @@ class Scene:
     week: str
     invite_token: str
     time_entry: object
+    webhook: object
     route_plan: object
 
 
@@ -128,12 +129,31 @@ def scene(live_server) -> Scene:
 
     route_plan = route_plan_propose(organization=org, by=owner, seconds=0.5,
                                     day=timezone.localtime(visit.start, tz).date())
+    webhook = _webhook(org, owner)
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
                  week=monday.isoformat(), invite_token=invite_token,
-                 time_entry=time_entry, route_plan=route_plan)
+                 time_entry=time_entry, route_plan=route_plan, webhook=webhook)
+
+
+def _webhook(org, owner):
+    """An endpoint with a delivery log: one attempt answered, one not."""
+    from crewline.live.models import EVENTS
+    from crewline.webhooks.models import WebhookAttempt, WebhookDelivery
+    from crewline.webhooks.services import endpoint_create
+
+    endpoint = endpoint_create(organization=org, by=owner, url="https://erp.example.com/hooks",
+                               events=EVENTS, description="ERP")
+    for status, error in ((200, ""), (None, "No answer within 15 s.")):
+        delivery = WebhookDelivery.objects.create(
+            organization=org, endpoint=endpoint, msg_id="42", event="work_order.completed",
+            resource_key="work_order:1", payload={}, state="delivered" if status else "pending")
+        WebhookAttempt.objects.create(organization=org, endpoint=endpoint, delivery=delivery,
+                                      status_code=status, latency_ms=120, error=error,
+                                      response_excerpt='{"ok": true}' if status else "")
+    return endpoint
 
 
 def office_screens(s: Scene) -> list[tuple[str, str]]:
@@ -169,6 +189,8 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("settings hours", "/settings/hours/"),
         ("work order types", "/settings/work-order-types/"),
         ("api keys", "/settings/api-keys/"),
+        ("webhooks", "/settings/webhooks/"),
+        ("webhook endpoint", f"/settings/webhooks/{s.webhook.pk}/"),
         ("calendar feeds", "/calendar/"),
         ("notifications", "/notifications/"),
         ("profile", "/profile/"),

@@ -23,8 +23,8 @@ PLUMBING = ("core/", "formats/")
 # to the open page and is tried in live/tests/test_stream.py; it is not traced here.
 TO_THE_OFFICE = ["field/views.py", "field/services/devices.py",
                  "field/services/push.py", "field/arguments.py", "workorders/timeline.py",
-                 "live/services.py", "live/broker.py", "workorders/views.py",
-                 "workorders/selectors.py"]
+                 "live/services.py", "webhooks/outbox.py", "live/broker.py",
+                 "workorders/views.py", "workorders/selectors.py"]
 TO_THE_REPORT = ["documents/reports.py", "documents/rendering.py", "workorders/selectors.py"]
 
 

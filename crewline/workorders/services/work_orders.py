@@ -126,7 +126,7 @@ def _transition(*, work_order: WorkOrder, name: str, by: Member | None, reason: 
             wo.completed_at = None
             fields.append("completed_at")
         wo.save(update_fields=fields)
-        live.work_order_changed(work_order=wo)
+        live.work_order_changed(work_order=wo, event=live.work_order_event(name))
         timeline.status_recorded(work_order=wo, by=by, before=before, action=name,
                                  reason=reason)
         if wo.status == Status.COMPLETED:
@@ -303,7 +303,7 @@ def work_order_create(
         wo.full_clean(exclude=["organization", "number", "customer", "site", "job_type",
                                "created_by"])
         wo.save(force_insert=True)
-        live.work_order_changed(work_order=wo)
+        live.work_order_changed(work_order=wo, event="work_order.created")
         if tags:
             wo.tags.set(tags)
         timeline.system_recorded(work_order=wo, by=by, event="created")
