@@ -1,0 +1,258 @@
+"""The API object, its error answers and the helpers every group of endpoints uses: look-ups
+in the caller's organization, times, the write's transaction, ETags."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from contextlib import contextmanager
+from typing import Annotated
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import NinjaAPI, Query, Schema
+from ninja.openapi.docs import Swagger
+from pydantic import AfterValidator, AwareDatetime, Field
+
+from crewline.api import feed, pagination, problems
+from crewline.api.auth import BearerKey, OfficeSession, need
+from crewline.api.schemas import ChangePage, ProblemOut
+from crewline.api.services import api_key_write_used
+from crewline.core.audit import organization_write_lock
+from crewline.core.models import Member
+from crewline.workorders.models import Priority
+from crewline.workorders.services.visits import ConflictError
+from crewline.workorders.services.work_orders import TransitionError
+
+DESCRIPTION = """Crewline's open API: every install, no plan needed.
+
+Authenticate with an API key made by an owner under Settings → API keys:
+`Authorization: Bearer cl_<prefix>_<secret>`. A key acts as its organization within its scopes
+(`read:<group>`/`write:<group>` for customers, work_orders, billing, team; a write scope includes
+reading). The office's logged-in browser session works too, as the member's role allows.
+
+Lists page by an opaque cursor: follow `next` until it is null; `limit` is at most 100.
+`GET /changes` follows everything that changed, in order. Times are ISO 8601 with an offset.
+Errors are RFC 9457 problem details (`application/problem+json`)."""
+
+class CrewlineAPI(NinjaAPI):
+    def create_response(self, request, data, *, status=None, temporal_response=None):
+        response = super().create_response(request, data, status=status,
+                                           temporal_response=temporal_response)
+        # An organization's data: kept by no proxy or shared browser cache.
+        response.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The document, with every error answer as the problem detail it is."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, answer in operation.get("responses", {}).items():
+                    content = answer.get("content")
+                    if int(status) >= 400 and content and "application/json" in content:
+                        content[problems.CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+api = CrewlineAPI(
+    title="Crewline API", version="1", description=DESCRIPTION, urls_namespace="api-v1",
+    auth=[BearerKey(), OfficeSession()],
+    # Swagger UI from django-ninja's own static files (no CDN): "ninja" is an installed app.
+    docs=Swagger(settings={"persistAuthorization": False}),
+)
+problems.install(api)
+
+Id = Annotated[int, Field(ge=1, le=pagination.MAX_ID)]
+Limit = Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT)]
+ERRORS = {400: ProblemOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 410: ProblemOut,
+          422: ProblemOut, 429: ProblemOut}
+WRITE_ERRORS = {**ERRORS, 409: ProblemOut, 412: ProblemOut}
+PRIORITY = {p.value: p.name.lower() for p in Priority}
+
+
+def _url(request: HttpRequest, name: str, pk: int) -> str:
+    return request.build_absolute_uri(reverse(f"api-v1:{name}", args=[pk]))
+
+
+def _get(qs: QuerySet, organization, pk: int):
+    if not 0 < pk <= pagination.MAX_ID:
+        raise Http404
+    found = qs.filter(organization=organization, pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _since(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise problems.Problem(422, "validation", "updated_since is out of range.",
+                               title="Invalid input",
+                               errors=[{"field": "updated_since", "message": "Out of range.",
+                                        "code": "range"}]) from exc
+
+
+
+# Writes: through the same services as the office's pages ----------------------------------
+
+def _moment(value: dt.datetime | None) -> dt.datetime | None:
+    """A time the database can hold (years 1900 to 2200, in UTC)."""
+    if value is None:
+        return None
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not 1900 <= utc.year <= 2200:
+        raise ValueError("Give a time between the years 1900 and 2200.")
+    return utc
+
+
+def _day(value: dt.date | None) -> dt.date | None:
+    if value is not None and not 1900 <= value.year <= 2200:
+        raise ValueError("Give a date between the years 1900 and 2200.")
+    return value
+
+
+Moment = Annotated[AwareDatetime | None, AfterValidator(_moment)]
+Day = Annotated[dt.date | None, AfterValidator(_day)]
+Text = Annotated[str, Field(max_length=10_000)]
+PRIORITY_BY_NAME = {name: value for value, name in PRIORITY.items()}
+
+
+@contextmanager
+def _write(request: HttpRequest, scope: str, renames: dict[str, str] | None = None):
+    """The write's transaction, in which a key's use of ``scope`` is audited; the services'
+    field errors come back under the API's field names."""
+    principal = need(request, scope)
+    try:
+        with transaction.atomic():
+            yield principal
+            if principal.api_key is not None:
+                api_key_write_used(api_key=principal.api_key, scope=scope,
+                                   method=request.method, path=request.path)
+    except (ConflictError, TransitionError) as exc:
+        raise problems.Problem(
+            409, "conflict", " ".join(exc.messages), title="Conflict",
+            errors=[{"field": "", "message": m, "code": getattr(exc, "code", None) or "conflict"}
+                    for m in exc.messages]) from exc
+    except DjangoValidationError as exc:
+        if renames and hasattr(exc, "error_dict"):
+            raise DjangoValidationError({renames.get(k, k): v for k, v in exc.error_dict.items()}
+                                        ) from exc
+        raise
+
+
+def patch_values(payload: Schema, nullable: tuple[str, ...] = ()) -> dict:
+    """The fields a PATCH sent; null only for those that may be empty (a 422 otherwise)."""
+    changes = payload.model_dump(exclude_unset=True)
+    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
+    if nulls:
+        raise DjangoValidationError({k: DjangoValidationError("May not be null.", code="null")
+                                     for k in nulls})
+    return changes
+
+
+def _member_of(principal) -> Member | None:
+    return principal.member
+
+
+
+def _related(principal, model, pk: int | None, field: str):
+    """The organization's row ``pk`` named by a body's ``field``; a field error if none."""
+    if pk is None:
+        return None
+    found = model.objects.filter(organization=principal.organization, pk=pk).first()
+    if found is None:
+        raise DjangoValidationError({field: DjangoValidationError(
+            "No such %(thing)s in your organization.", code="not_found",
+            params={"thing": model._meta.verbose_name})})
+    return found
+
+
+
+# ETags: a read's ETag is a hash of what it answers; PATCH with If-Match of a stale one is 412.
+
+def etag_of(data: dict) -> str:
+    """A strong ETag of a resource as a read answers it (its links left out, which depend on
+    the host it was asked through)."""
+    plain = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"),
+                       default=str)
+    return '"' + hashlib.sha256(plain.encode()).hexdigest()[:32] + '"'
+
+
+def _tags(header: str) -> list[str]:
+    return [t.strip() for t in header.split(",") if t.strip()]
+
+
+def with_etag(request: HttpRequest, response: HttpResponse, data: dict) -> dict | HttpResponse:
+    """``data`` with its ETag on ``response``; a GET whose If-None-Match names it is a 304."""
+    tag = etag_of(_without_urls(data))
+    response["ETag"] = tag
+    wanted = request.headers.get("If-None-Match")
+    if request.method == "GET" and wanted and (wanted.strip() == "*" or tag in _tags(wanted)):
+        not_modified = HttpResponse(status=304)
+        not_modified["ETag"] = tag
+        not_modified["Cache-Control"] = "private, no-store"
+        return not_modified
+    return data
+
+
+def _without_urls(data):
+    if isinstance(data, dict):
+        return {k: _without_urls(v) for k, v in data.items() if k != "url"}
+    if isinstance(data, list):
+        return [_without_urls(v) for v in data]
+    return data
+
+
+def check_if_match(request: HttpRequest, organization_id: int, current) -> None:
+    """In the write's transaction, before it changes anything: a 412 if the request's
+    If-Match names no longer what ``current()`` (the resource as a read answers it) is. The
+    organization's write lock is taken first, so no other write slips in between."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return
+    organization_write_lock(organization_id)
+    tag = etag_of(_without_urls(current()))
+    if wanted.strip() != "*" and tag not in _tags(wanted):
+        raise problems.Problem(412, "stale", "It has changed since you read it (If-Match no "
+                               "longer matches its ETag); read it again and send your change "
+                               "with the new ETag.", title="Precondition failed",
+                               headers={"ETag": tag})
+
+
+# Change feed -----------------------------------------------------------------------------
+
+class ChangeFilters(Schema):
+    after: str | None = Field(None, description="The cursor of the last page read; without "
+                              "it the feed starts from the oldest change kept.")
+    limit: Annotated[int, Field(ge=1, le=feed.MAX_LIMIT)] = 100
+
+
+@api.get("/changes", response={200: ChangePage, **ERRORS}, url_name="change_list",
+         tags=["changes"], summary="What changed, in order, since a cursor")
+def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
+    """Every change your scopes let you see, oldest first: the resource and its id, and a
+    link to read it fresh. Keep `cursor` and ask again with `after=<cursor>`. A cursor older
+    than the log keeps (30 days) is answered 410: resync through the lists' `updated_since`."""
+    return feed.changes_page(request, request.auth, after=filters.after, limit=filters.limit)
+
+
+
+@api.get("/", auth=None, include_in_schema=False, url_name="index")
+def index(request: HttpRequest):
+    """Where to start: the document, the docs and the lists (public, like the document)."""
+    base = request.build_absolute_uri("/api/v1/")
+    return {"openapi": base + "openapi.json", "docs": base + "docs",
+            "resources": {name: base + name for name in
+                          ("customers", "work-orders", "visits", "members", "changes")}}
