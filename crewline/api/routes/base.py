@@ -183,8 +183,7 @@ def _related(principal, model, pk: int | None, field: str):
 # ETags: a read's ETag is a hash of what it answers; PATCH with If-Match of a stale one is 412.
 
 def etag_of(data: dict) -> str:
-    """A strong ETag of a resource as a read answers it (its links left out, which depend on
-    the host it was asked through)."""
+    """A strong ETag of a resource as a read answers it."""
     plain = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"),
                        default=str)
     return '"' + hashlib.sha256(plain.encode()).hexdigest()[:32] + '"'
@@ -196,7 +195,7 @@ def _tags(header: str) -> list[str]:
 
 def with_etag(request: HttpRequest, response: HttpResponse, data: dict) -> dict | HttpResponse:
     """``data`` with its ETag on ``response``; a GET whose If-None-Match names it is a 304."""
-    tag = etag_of(_without_urls(data))
+    tag = etag_of(_relative(request, data))
     response["ETag"] = tag
     wanted = request.headers.get("If-None-Match")
     if request.method == "GET" and wanted and (wanted.strip() == "*" or tag in _tags(wanted)):
@@ -207,11 +206,16 @@ def with_etag(request: HttpRequest, response: HttpResponse, data: dict) -> dict 
     return data
 
 
-def _without_urls(data):
+def _relative(request: HttpRequest, data):
+    """``data`` with its links made relative: the same resource has one ETag whichever host
+    name it was read through."""
+    base = request.build_absolute_uri("/")
     if isinstance(data, dict):
-        return {k: _without_urls(v) for k, v in data.items() if k != "url"}
+        return {k: _relative(request, v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_without_urls(v) for v in data]
+        return [_relative(request, v) for v in data]
+    if isinstance(data, str) and data.startswith(base):
+        return data[len(base) - 1:]
     return data
 
 
@@ -223,7 +227,7 @@ def check_if_match(request: HttpRequest, organization_id: int, current) -> None:
     if wanted is None:
         return
     organization_write_lock(organization_id)
-    tag = etag_of(_without_urls(current()))
+    tag = etag_of(_relative(request, current()))
     if wanted.strip() != "*" and tag not in _tags(wanted):
         raise problems.Problem(412, "stale", "It has changed since you read it (If-Match no "
                                "longer matches its ETag); read it again and send your change "
