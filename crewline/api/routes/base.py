@@ -259,4 +259,6 @@ def index(request: HttpRequest):
     base = request.build_absolute_uri("/api/v1/")
     return {"openapi": base + "openapi.json", "docs": base + "docs",
             "resources": {name: base + name for name in
-                          ("customers", "work-orders", "visits", "members", "changes")}}
+                          ("customers", "sites", "equipment", "work-orders", "visits",
+                           "members", "time-entries", "price-book", "quotes", "invoices",
+                           "changes")}}

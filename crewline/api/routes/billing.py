@@ -312,7 +312,7 @@ def quote_create(request: HttpRequest, payload: QuoteIn, response: HttpResponse)
                                             valid_until=payload.valid_until,
                                             notes=payload.notes)
         for line in payload.lines:
-            values = _decimals(line.model_dump(exclude_none=True))
+            values = _decimals(line.model_dump(exclude_unset=True))
             if "item_id" in values:
                 values["item"] = _related(principal, PriceBookItem, values.pop("item_id"),
                                           "item_id")
