@@ -13,7 +13,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    HttpError,
+    Throttled,
+    ValidationError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +94,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return problem_response(401, "A valid API key is needed: send "
                                 "'Authorization: Bearer cl_…', or log in.",
                                 slug="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, Throttled):
+        usage = getattr(request, "_rate_usage", None)
+        detail = "Too many requests."
+        if usage is not None:
+            detail = (f"This key may make {usage.limit} requests a minute; wait "
+                      f"{usage.reset} s (Retry-After). Nothing of this request was done.")
+        return problem_response(429, detail, slug="rate-limited", title="Too many requests")
     if isinstance(exc, AuthorizationError):
         return problem_response(403, str(exc.message), slug="forbidden")
     status = exc.status_code

@@ -14,12 +14,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 from ninja import NinjaAPI, Query, Schema
 from ninja.openapi.docs import Swagger
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from crewline.api import feed, pagination, problems
+from crewline.api import feed, limits, pagination, problems
 from crewline.api.auth import BearerKey, OfficeSession, need
 from crewline.api.schemas import ChangePage, ProblemOut
 from crewline.api.services import api_key_write_used
@@ -48,6 +48,15 @@ class CrewlineAPI(NinjaAPI):
         response.setdefault("Cache-Control", "private, no-store")
         return response
 
+    @property
+    def urls(self):
+        """The API's URL patterns, each answer with the caller's rate limit headers."""
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = limits.with_headers(pattern.callback)
+        return patterns, app_name, namespace
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """The document, with every error answer as the problem detail it is."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -62,7 +71,7 @@ class CrewlineAPI(NinjaAPI):
 
 api = CrewlineAPI(
     title="Crewline API", version="1", description=DESCRIPTION, urls_namespace="api-v1",
-    auth=[BearerKey(), OfficeSession()],
+    auth=[BearerKey(), OfficeSession()], throttle=[limits.PerKeyLimit()],
     # Swagger UI from django-ninja's own static files (no CDN): "ninja" is an installed app.
     docs=Swagger(settings={"persistAuthorization": False}),
 )
