@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.keys, name="keys"),
     path("<int:pk>/revoke/", views.key_revoke, name="key_revoke"),
     path("<int:pk>/limit/", views.key_limit, name="key_limit"),
+    path("export/", views.data_export, name="export"),
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crewline.api import selectors, services
+from crewline.api.export import export_filename, organization_export
 from crewline.api.forms import ApiKeyForm, RateLimitForm
 from crewline.core.access import owner_required
 
@@ -68,3 +69,12 @@ def key_limit(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("%(name)s may make %(limit)s requests a minute.") % {
         "name": key.name, "limit": key.rate_limit or settings.API_RATE_LIMIT})
     return redirect("api:keys")
+
+
+@owner_required
+@require_POST
+def data_export(request: HttpRequest) -> FileResponse:
+    """Everything of the organization in one zip (``crewline.api.export``)."""
+    handle = organization_export(organization=request.organization, by=request.member)
+    return FileResponse(handle, as_attachment=True, content_type="application/zip",
+                        filename=export_filename(request.organization))

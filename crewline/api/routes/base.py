@@ -13,14 +13,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, reverse
 from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from crewline.api import feed, limits, pagination, problems
 from crewline.api.auth import BearerKey, OfficeSession, need
+from crewline.api.export import export_filename, organization_export
 from crewline.api.schemas import ChangePage, ProblemOut
 from crewline.api.services import api_key_write_used
 from crewline.core.audit import organization_write_lock
@@ -76,6 +78,50 @@ api = CrewlineAPI(
     docs=Swagger(settings={"persistAuthorization": False}),
 )
 problems.install(api)
+
+
+def _path_objects() -> dict:
+    from crewline.billing.models import Invoice, PriceBookItem, Quote
+    from crewline.customers.models import Contact, Customer, Equipment, Site
+    from crewline.documents.models import JobReport
+    from crewline.workorders.models import TimelineEntry, Visit, WorkOrder
+
+    return {"customer_id": Customer, "contact_id": Contact, "site_id": Site,
+            "equipment_id": Equipment, "work_order_id": WorkOrder, "visit_id": Visit,
+            "entry_id": TimelineEntry, "report_id": JobReport, "member_id": Member,
+            "item_id": PriceBookItem, "quote_id": Quote, "invoice_id": Invoice}
+
+
+def _names_anothers_object(request: HttpRequest) -> bool:
+    """Whether the path names an object that is not the caller's organization's."""
+    principal = getattr(request, "auth", None)
+    match = getattr(request, "resolver_match", None)
+    if principal is None or match is None:
+        return False
+    models = _path_objects()
+    for name, value in match.kwargs.items():
+        model = models.get(name)
+        if model is not None and not model.objects.filter(
+                organization=principal.organization, pk=value).exists():
+            return True
+    return False
+
+
+def _objects_first(handler, statuses=(400, 422)):
+    """A body or query that does not validate, for another organization's object: the 404
+    that object is, not what is wrong with the input."""
+
+    def handle(request: HttpRequest, exc):
+        status = getattr(exc, "status_code", 422)
+        if status in statuses and _names_anothers_object(request):
+            return problems.not_found(request, exc)
+        return handler(request, exc)
+
+    return handle
+
+
+api.add_exception_handler(ValidationError, _objects_first(problems.validation))
+api.add_exception_handler(HttpError, _objects_first(problems.http_error))
 
 Id = Annotated[int, Field(ge=1, le=pagination.MAX_ID)]
 Limit = Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT)]
@@ -271,3 +317,20 @@ def index(request: HttpRequest):
                           ("customers", "sites", "equipment", "work-orders", "visits",
                            "members", "time-entries", "price-book", "quotes", "invoices",
                            "changes")}}
+
+
+# Full export -------------------------------------------------------------------------------
+
+@api.get("/export", response={200: None, **ERRORS}, url_name="export", tags=["export"],
+         summary="Everything of the organization in one zip")
+def export(request: HttpRequest):
+    """A zip with every table of the organization as JSON Lines (`<app>.<model>.jsonl`), its
+    files under `files/` and `manifest.json`. Needs the `export` scope; owners also have a
+    button for it under Settings → API keys."""
+    principal = need(request, "export")
+    org = principal.organization
+    handle = organization_export(organization=org, by=principal.member, label=principal.label)
+    response = FileResponse(handle, as_attachment=True, filename=export_filename(org),
+                            content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
