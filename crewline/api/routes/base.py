@@ -68,7 +68,79 @@ class CrewlineAPI(NinjaAPI):
                     content = answer.get("content")
                     if int(status) >= 400 and content and "application/json" in content:
                         content[problems.CONTENT_TYPE] = content.pop("application/json")
+        _add_links(schema)
         return schema
+
+
+V1 = "/api/v1"
+# OpenAPI links: what an answer's ids lead to (made, then read, changed or acted on; listed,
+# then read). (method, path, status) -> [(method, path, parameter, where in the answer)].
+_MADE = "$response.body#/id"
+_FIRST = "$response.body#/data/0/id"
+LINKS = {
+    ("post", "/customers", "201"): [
+        ("get", "/customers/{customer_id}", "customer_id", _MADE),
+        ("patch", "/customers/{customer_id}", "customer_id", _MADE),
+        ("post", "/customers/{customer_id}/contacts", "customer_id", _MADE),
+        ("post", "/customers/{customer_id}/sites", "customer_id", _MADE)],
+    ("post", "/customers/{customer_id}/contacts", "201"): [
+        ("get", "/contacts/{contact_id}", "contact_id", _MADE),
+        ("patch", "/contacts/{contact_id}", "contact_id", _MADE)],
+    ("post", "/customers/{customer_id}/sites", "201"): [
+        ("get", "/sites/{site_id}", "site_id", _MADE),
+        ("patch", "/sites/{site_id}", "site_id", _MADE),
+        ("post", "/sites/{site_id}/equipment", "site_id", _MADE)],
+    ("post", "/sites/{site_id}/equipment", "201"): [
+        ("get", "/equipment/{equipment_id}", "equipment_id", _MADE),
+        ("patch", "/equipment/{equipment_id}", "equipment_id", _MADE)],
+    ("post", "/work-orders", "201"): [
+        ("get", "/work-orders/{work_order_id}", "work_order_id", _MADE),
+        ("patch", "/work-orders/{work_order_id}", "work_order_id", _MADE),
+        ("post", "/work-orders/{work_order_id}/visits", "work_order_id", _MADE),
+        ("post", "/work-orders/{work_order_id}/notes", "work_order_id", _MADE),
+        ("post", "/work-orders/{work_order_id}/transitions", "work_order_id", _MADE),
+        ("get", "/work-orders/{work_order_id}/timeline", "work_order_id", _MADE),
+        ("post", "/work-orders/{work_order_id}/invoice", "work_order_id", _MADE)],
+    ("post", "/work-orders/{work_order_id}/visits", "201"): [
+        ("get", "/visits/{visit_id}", "visit_id", _MADE),
+        ("post", "/visits/{visit_id}/reschedule", "visit_id", _MADE),
+        ("post", "/visits/{visit_id}/assign", "visit_id", _MADE),
+        ("post", "/visits/{visit_id}/cancel", "visit_id", _MADE)],
+    ("post", "/price-book", "201"): [
+        ("get", "/price-book/{item_id}", "item_id", _MADE),
+        ("patch", "/price-book/{item_id}", "item_id", _MADE)],
+    ("post", "/quotes", "201"): [("get", "/quotes/{quote_id}", "quote_id", _MADE)],
+    ("post", "/work-orders/{work_order_id}/invoice", "201"): [
+        ("get", "/invoices/{invoice_id}", "invoice_id", _MADE),
+        ("post", "/invoices/{invoice_id}/mark-paid", "invoice_id", _MADE)],
+    ("get", "/customers", "200"): [
+        ("get", "/customers/{customer_id}", "customer_id", _FIRST),
+        ("get", "/customers/{customer_id}/contacts", "customer_id", _FIRST)],
+    ("get", "/work-orders", "200"): [
+        ("get", "/work-orders/{work_order_id}", "work_order_id", _FIRST),
+        ("get", "/work-orders/{work_order_id}/timeline", "work_order_id", _FIRST),
+        ("get", "/work-orders/{work_order_id}/reports", "work_order_id", _FIRST)],
+    ("get", "/visits", "200"): [("get", "/visits/{visit_id}", "visit_id", _FIRST)],
+    ("get", "/invoices", "200"): [("get", "/invoices/{invoice_id}", "invoice_id", _FIRST)],
+    ("get", "/quotes", "200"): [("get", "/quotes/{quote_id}", "quote_id", _FIRST)],
+    ("get", "/members", "200"): [("get", "/members/{member_id}", "member_id", _FIRST)],
+}
+
+
+def _add_links(schema: dict) -> None:
+    paths = schema.get("paths", {})
+    for (method, path, status), targets in LINKS.items():
+        responses = paths.get(V1 + path, {}).get(method, {}).get("responses", {})
+        answer = responses.get(int(status), responses.get(status))
+        if answer is None:
+            continue
+        links = answer.setdefault("links", {})
+        for t_method, t_path, parameter, where in targets:
+            target = paths.get(V1 + t_path, {}).get(t_method)
+            if target is None:
+                continue
+            links[target["operationId"]] = {"operationId": target["operationId"],
+                                            "parameters": {parameter: where}}
 
 
 api = CrewlineAPI(
