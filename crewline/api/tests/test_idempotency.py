@@ -206,3 +206,52 @@ def test_the_replayed_body_is_the_stored_bytes(api):
     record = IdempotentRequest.objects.get()
     assert json.loads(bytes(record.body)) == first.json()
     assert record.method == "POST" and record.path == "/api/v1/customers"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_racing_with_one_key_are_one_write(make_key, monkeypatch):
+    """Both arrive while the first is still writing: the second waits on the key's unique
+    index until the first commits and replays its answer. PostgreSQL only: the SQLite test
+    database is in memory, shared by threads through one cache that locks tables instead of
+    waiting (a SQLite file lets one writer at a time anyway)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent writers (PostgreSQL)")
+
+    from crewline.api.tests.conftest import ApiClient
+    from crewline.customers import services as customer_services
+
+    client_key = make_key("write:customers")
+    real = customer_services.customer_create
+    started = threading.Event()
+
+    def slow_create(**kwargs):
+        started.set()
+        time.sleep(0.5)
+        return real(**kwargs)
+
+    monkeypatch.setattr(customer_services, "customer_create", slow_create)
+    answers = []
+
+    def send():
+        try:
+            answers.append(ApiClient(client_key).post("/api/v1/customers", {"name": "Racer"},
+                                                      headers=KEY))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send)
+    first.start()
+    assert started.wait(10), [(a.status_code, a.content[:300]) for a in answers]
+    second = threading.Thread(target=send)
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert [a.status_code for a in answers] == [201, 201], [a.content for a in answers]
+    assert answers[0].json() == answers[1].json()
+    assert sorted(a.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
+    assert Customer.objects.filter(name="Racer").count() == 1
