@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from pydantic import BaseModel
+
+
+class Schema(BaseModel):
+    """What the API answers: plain pydantic models, validated from the dicts the routes build
+    (faster than Ninja's Schema, which reads attributes through a getter)."""
 
 
 class ContactOut(Schema):

@@ -203,8 +203,20 @@ WRITE_ERRORS = {**ERRORS, 409: ProblemOut, 412: ProblemOut}
 PRIORITY = {p.value: p.name.lower() for p in Priority}
 
 
+_PLACEHOLDER = 987654321
+
+
 def _url(request: HttpRequest, name: str, pk: int) -> str:
-    return request.build_absolute_uri(reverse(f"api-v1:{name}", args=[pk]))
+    """The absolute URL of ``name`` for ``pk``; reversed once per request and name (a list
+    page links hundreds of objects)."""
+    bases = getattr(request, "_api_url_bases", None)
+    if bases is None:
+        bases = request._api_url_bases = {}
+    base = bases.get(name)
+    if base is None:
+        full = request.build_absolute_uri(reverse(f"api-v1:{name}", args=[_PLACEHOLDER]))
+        base = bases[name] = tuple(full.split(str(_PLACEHOLDER), 1))
+    return f"{base[0]}{pk}{base[1]}"
 
 
 def _get(qs: QuerySet, organization, pk: int):

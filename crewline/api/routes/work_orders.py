@@ -5,10 +5,11 @@ cancel), notes and files on the timeline, job reports (``read:work_orders``,
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Schema
 from ninja import Status as Answer
@@ -65,24 +66,55 @@ from crewline.workorders.models import (
 )
 
 
+def _load_crews(visits: list[Visit]) -> None:
+    """The crews' member ids of ``visits``, in one query of the link table."""
+    crews: dict[int, list[int]] = defaultdict(list)
+    pairs = Visit.crew.through.objects.filter(visit_id__in=[v.pk for v in visits])
+    for visit_id, member_id in pairs.values_list("visit_id", "member_id"):
+        crews[visit_id].append(member_id)
+    for v in visits:
+        v._api_crew = sorted(crews[v.pk])
+
+
+def _load(work_orders: list[WorkOrder]) -> None:
+    """A page of work orders' visits (with crews) and tags: three queries, whatever its size."""
+    ids = [w.pk for w in work_orders]
+    visits = list(Visit.objects.filter(work_order_id__in=ids).order_by("start", "id")) \
+        if ids else []
+    _load_crews(visits)
+    tags: dict[int, list[str]] = defaultdict(list)
+    links = WorkOrder.tags.through.objects.filter(workorder_id__in=ids)
+    for wo_id, name in links.values_list("workorder_id", "tag__name") if ids else ():
+        tags[wo_id].append(name)
+    by_order: dict[int, list[Visit]] = defaultdict(list)
+    for v in visits:
+        by_order[v.work_order_id].append(v)
+    for w in work_orders:
+        w._api_visits = by_order[w.pk]
+        w._api_tags = sorted(tags[w.pk])
+
+
 def _visit(request: HttpRequest, v: Visit) -> dict:
+    if not hasattr(v, "_api_crew"):
+        _load_crews([v])
     return {"id": v.pk, "work_order_id": v.work_order_id, "start": v.start, "end": v.end,
-            "status": v.status, "crew": sorted(m.pk for m in v.crew.all()), "notes": v.notes,
+            "status": v.status, "crew": v._api_crew, "notes": v.notes,
             "arrived_at": v.arrived_at, "finished_at": v.finished_at, "outcome": v.outcome,
             "created_at": v.created_at, "updated_at": v.updated_at,
             "url": _url(request, "visit_get", v.pk)}
 
 
 def _visits() -> QuerySet[Visit]:
-    return Visit.objects.prefetch_related(Prefetch("crew", queryset=Member.objects.only("id")))
+    return Visit.objects.all()
 
 
 def _work_orders() -> QuerySet[WorkOrder]:
-    return WorkOrder.objects.select_related("job_type").prefetch_related(
-        "tags", Prefetch("visits", queryset=_visits().order_by("start", "id")))
+    return WorkOrder.objects.select_related("job_type")
 
 
 def _work_order(request: HttpRequest, w: WorkOrder) -> dict:
+    if not hasattr(w, "_api_visits"):
+        _load([w])
     return {"id": w.pk, "number": w.number, "reference": w.reference,
             "customer_id": w.customer_id, "site_id": w.site_id, "kind": w.kind,
             "job_type": w.job_type.name if w.job_type else None,
@@ -90,9 +122,9 @@ def _work_order(request: HttpRequest, w: WorkOrder) -> dict:
             "instructions": w.instructions, "requested_start": w.requested_start,
             "requested_end": w.requested_end, "due_date": w.due_date, "status": w.status,
             "status_reason": w.status_reason, "estimated_minutes": w.estimated_minutes,
-            "tags": sorted(t.name for t in w.tags.all()), "completed_at": w.completed_at,
+            "tags": w._api_tags, "completed_at": w.completed_at,
             "created_at": w.created_at, "updated_at": w.updated_at,
-            "visits": [_visit(request, v) for v in w.visits.all()],
+            "visits": [_visit(request, v) for v in w._api_visits],
             "timeline": _url(request, "timeline_list", w.pk),
             "reports": _url(request, "job_report_list", w.pk),
             "url": _url(request, "work_order_get", w.pk)}
@@ -156,7 +188,7 @@ def work_order_list(request: HttpRequest, filters: Query[WorkOrderFilters]):
         qs = qs.filter(updated_at__gte=since)
     return pagination.keyset_page(request, qs, cursor=filters.cursor, limit=filters.limit,
                                   by_updated=since is not None,
-                                  serialize=lambda w: _work_order(request, w))
+                                  serialize=lambda w: _work_order(request, w), prepare=_load)
 
 
 @api.get("/work-orders/{int:work_order_id}", response={200: WorkOrderOut, 304: None, **ERRORS},
@@ -294,7 +326,8 @@ def visit_list(request: HttpRequest, filters: Query[VisitFilters]):
         qs = qs.filter(updated_at__gte=since)
     return pagination.keyset_page(request, qs, cursor=filters.cursor, limit=filters.limit,
                                   by_updated=since is not None,
-                                  serialize=lambda v: _visit(request, v))
+                                  serialize=lambda v: _visit(request, v),
+                                  prepare=_load_crews)
 
 
 @api.get("/visits/{int:visit_id}", response={200: VisitOut, 304: None, **ERRORS},
