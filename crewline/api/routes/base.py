@@ -18,7 +18,7 @@ from django.urls import URLPattern, reverse
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator
 
 from crewline.api import feed, limits, pagination, problems
 from crewline.api.auth import BearerKey, OfficeSession, need
@@ -289,6 +289,17 @@ def _write(request: HttpRequest, scope: str, renames: dict[str, str] | None = No
             raise DjangoValidationError({renames.get(k, k): v for k, v in exc.error_dict.items()}
                                         ) from exc
         raise
+
+
+class In(Schema):
+    """A request body: no text in it may hold a NUL character (PostgreSQL refuses them)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL characters.")
+        return value
 
 
 def patch_values(payload: Schema, nullable: tuple[str, ...] = ()) -> dict:

@@ -22,6 +22,7 @@ from crewline.api.routes.base import (
     WRITE_ERRORS,
     Day,
     Id,
+    In,
     Limit,
     Text,
     _get,
@@ -151,7 +152,7 @@ def price_item_get(request: HttpRequest, item_id: int, response: HttpResponse):
                      _item(request, _get(_items(), principal.organization, item_id)))
 
 
-class ItemIn(Schema):
+class ItemIn(In):
     code: Annotated[str, Field(min_length=1, max_length=40)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Text = ""
@@ -163,7 +164,7 @@ class ItemIn(Schema):
     is_active: bool = True
 
 
-class ItemPatch(Schema):
+class ItemPatch(In):
     code: Annotated[str, Field(min_length=1, max_length=40)] = None
     name: Annotated[str, Field(min_length=1, max_length=200)] = None
     description: Text = None
@@ -275,7 +276,7 @@ def quote_get(request: HttpRequest, quote_id: int, response: HttpResponse):
                      _quote(request, _get(_quotes(), principal.organization, quote_id)))
 
 
-class LineIn(Schema):
+class LineIn(In):
     item_id: Id | None = Field(None, description="A price book item: fills what is not given.")
     description: Annotated[str, Field(max_length=500)] = ""
     quantity: Quantity = "1"
@@ -286,7 +287,7 @@ class LineIn(Schema):
     is_optional: bool = False
 
 
-class QuoteIn(Schema):
+class QuoteIn(In):
     customer_id: Id
     site_id: Id | None = None
     title: Annotated[str, Field(min_length=1, max_length=200)]
@@ -400,7 +401,7 @@ def invoice_draft(request: HttpRequest, work_order_id: int, response: HttpRespon
     return Answer(201, with_etag(request, response, data))
 
 
-class PaidIn(Schema):
+class PaidIn(In):
     paid_on: Annotated[dt.date, Field()]
     method: PaymentMethod
     reference: Annotated[str, Field(max_length=100)] = ""

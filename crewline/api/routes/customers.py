@@ -19,6 +19,7 @@ from crewline.api.routes.base import (
     WRITE_ERRORS,
     Day,
     Id,
+    In,
     Limit,
     Text,
     _get,
@@ -128,7 +129,7 @@ def customer_get(request: HttpRequest, customer_id: int, response: HttpResponse)
         request, _get(_customers(), principal.organization, customer_id)))
 
 
-class CustomerIn(Schema):
+class CustomerIn(In):
     name: Name
     kind: CustomerKind = CustomerKind.RESIDENTIAL
     email: Email = ""
@@ -138,7 +139,7 @@ class CustomerIn(Schema):
     external_ref: Annotated[str, Field(max_length=80)] = ""
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(In):
     name: Name = None
     kind: CustomerKind = None
     email: Email = None
@@ -178,7 +179,7 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPat
 
 # Contacts ----------------------------------------------------------------------------------
 
-class ContactIn(Schema):
+class ContactIn(In):
     name: Name
     role: Short = ""
     email: Email = ""
@@ -186,7 +187,7 @@ class ContactIn(Schema):
     is_primary: bool = False
 
 
-class ContactPatch(Schema):
+class ContactPatch(In):
     name: Name = None
     role: Short = None
     email: Email = None
@@ -249,7 +250,7 @@ class SiteFilters(ListFilters):
 Coordinate = Annotated[str | None, Field(max_length=20)]
 
 
-class SiteIn(Schema):
+class SiteIn(In):
     name: Short = ""
     address_line1: Name
     address_line2: Annotated[str, Field(max_length=200)] = ""
@@ -263,7 +264,7 @@ class SiteIn(Schema):
     access_notes: Text = ""
 
 
-class SitePatch(Schema):
+class SitePatch(In):
     name: Short = None
     address_line1: Name = None
     address_line2: Annotated[str, Field(max_length=200)] = None
@@ -329,7 +330,7 @@ class EquipmentFilters(ListFilters):
     site: Id | None = Field(None, description="A site's id.")
 
 
-class EquipmentIn(Schema):
+class EquipmentIn(In):
     name: Name
     manufacturer: Short = ""
     model: Short = ""
@@ -338,7 +339,7 @@ class EquipmentIn(Schema):
     notes: Text = ""
 
 
-class EquipmentPatch(Schema):
+class EquipmentPatch(In):
     name: Name = None
     manufacturer: Short = None
     model: Short = None

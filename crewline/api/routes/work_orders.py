@@ -26,6 +26,7 @@ from crewline.api.routes.base import (
     WRITE_ERRORS,
     Day,
     Id,
+    In,
     Limit,
     Moment,
     Text,
@@ -202,7 +203,7 @@ def work_order_get(request: HttpRequest, work_order_id: int, response: HttpRespo
 Priority = Literal["low", "normal", "high", "urgent"]
 
 
-class WorkOrderIn(Schema):
+class WorkOrderIn(In):
     customer_id: Id
     site_id: Id | None = None
     title: Annotated[str, Field(min_length=1, max_length=200)]
@@ -214,7 +215,7 @@ class WorkOrderIn(Schema):
     due_date: Day = None
 
 
-class WorkOrderPatch(Schema):
+class WorkOrderPatch(In):
     site_id: Id | None = None
     title: Annotated[str, Field(min_length=1, max_length=200)] = None
     kind: WorkOrderKind = None
@@ -267,7 +268,7 @@ def work_order_update(request: HttpRequest, work_order_id: int, payload: WorkOrd
                      _work_order(request, _get(_work_orders(), org, work_order_id)))
 
 
-class TransitionIn(Schema):
+class TransitionIn(In):
     action: Literal["schedule", "start", "hold", "resume", "complete", "cancel", "reopen",
                     "invoice"]
     reason: Annotated[str, Field(max_length=500)] = ""
@@ -343,7 +344,7 @@ OVERRIDE = Field(False, description="Go ahead despite scheduling conflicts (doub
                  "time off, hours, skills, travel); without it they are a 409 listing them.")
 
 
-class VisitIn(Schema):
+class VisitIn(In):
     start: Moment = None
     end: Moment = None
     crew: Crew = Field(default_factory=list, description="Members' ids.")
@@ -351,20 +352,20 @@ class VisitIn(Schema):
     override: bool = OVERRIDE
 
 
-class RescheduleIn(Schema):
+class RescheduleIn(In):
     start: Annotated[AwareDatetime, Field()]
     end: Annotated[AwareDatetime, Field()]
     override: bool = OVERRIDE
 
 
-class AssignIn(Schema):
+class AssignIn(In):
     crew: Crew
     start: Moment = Field(None, description="Needed if the visit has no time yet.")
     end: Moment = None
     override: bool = OVERRIDE
 
 
-class CancelIn(Schema):
+class CancelIn(In):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -482,7 +483,7 @@ def timeline_list(request: HttpRequest, work_order_id: int, filters: Query[Timel
                                   by_updated=False, serialize=lambda e: _entry(request, e))
 
 
-class NoteIn(Schema):
+class NoteIn(In):
     body: Annotated[str, Field(min_length=1, max_length=10_000)]
     visibility: Visibility = Visibility.INTERNAL
     visit_id: Id | None = None
@@ -507,7 +508,7 @@ def note_create(request: HttpRequest, work_order_id: int, payload: NoteIn):
     return Answer(201, _entry(request, entry))
 
 
-class FileIn(Schema):
+class FileIn(In):
     visibility: Visibility = Visibility.INTERNAL
     caption: Annotated[str, Field(max_length=500)] = ""
 

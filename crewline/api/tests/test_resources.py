@@ -426,3 +426,14 @@ def test_a_contact_made_primary_takes_over(world, api):
     assert client.patch(f"/api/v1/equipment/{world['equipment'].pk}",
                         {"name": None}).status_code == 422
     assert Equipment.objects.get(pk=world["equipment"].pk).name
+
+
+def test_text_with_a_nul_character_is_a_field_error(world, api):
+    client = api()
+    for path, body, field in [
+        ("/api/v1/price-book", {"code": "A\x00", "name": "A", "unit_price": "1"}, "code"),
+        (f"/api/v1/work-orders/{world['work_order'].pk}/notes", {"body": "a\x00b"}, "body"),
+        (f"/api/v1/customers/{world['customer'].pk}/contacts", {"name": "\x00"}, "name"),
+    ]:
+        problem = _is_problem(client.post(path, body), 422)
+        assert problem["errors"][0]["field"] == field
