@@ -39,8 +39,17 @@ Authenticate with an API key made by an owner under Settings → API keys:
 reading). The office's logged-in browser session works too, as the member's role allows.
 
 Lists page by an opaque cursor: follow `next` until it is null; `limit` is at most 100.
-`GET /changes` follows everything that changed, in order. Times are ISO 8601 with an offset.
-Errors are RFC 9457 problem details (`application/problem+json`)."""
+`GET /changes` follows everything that changed, in order. Times are ISO 8601 with an offset;
+money is a decimal string with its currency. Errors are RFC 9457 problem details
+(`application/problem+json`) with `errors` per field.
+
+Send `Idempotency-Key: <uuid>` with a `POST` or `PATCH`: its first answer is kept 24 hours and
+replayed for the same key (`Idempotent-Replayed: true`); the same key with another body is a
+422. Reads answer an `ETag`; send it as `If-Match` and a change made meanwhile is a 412.
+
+Each key may make 600 requests a minute unless an owner sets its own limit; every answer has
+`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`, and a 429
+has `Retry-After` (nothing of that request was done)."""
 
 class CrewlineAPI(NinjaAPI):
     def create_response(self, request, data, *, status=None, temporal_response=None):
