@@ -109,6 +109,64 @@ def chromium():
         browser.close()
 
 
+class _InFlight:
+    """Requests the live server is answering, counted by Django's own request signals. A page
+    may still be sending one (a device registering, a photo going up) when its test ends; the
+    database is flushed right after, so a test must not end while the server is still writing.
+    The live stream is left out: it lasts as long as the page that opened it."""
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+        self.count = 0
+        self.mine = threading.local()
+
+    def started(self, sender, environ=None, **kwargs):
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            return
+        if environ and environ.get("PATH_INFO", "").startswith("/live/"):
+            return
+        self.mine.counted = True
+        with self.lock:
+            self.count += 1
+
+    def finished(self, sender, **kwargs):
+        if getattr(self.mine, "counted", False):
+            self.mine.counted = False
+            with self.lock:
+                self.count -= 1
+
+    def drain(self, seconds: float = 10.0) -> int:
+        import time
+
+        deadline = time.monotonic() + seconds
+        while self.count > 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.count
+
+
+_IN_FLIGHT = _InFlight()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_drained(request):
+    """After a browser test has closed its pages, wait for the server to finish any request
+    they left in flight, before the database is flushed under it."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from django.core.signals import request_finished, request_started
+
+    request_started.connect(_IN_FLIGHT.started, dispatch_uid="crewline-tests-in-flight")
+    request_finished.connect(_IN_FLIGHT.finished, dispatch_uid="crewline-tests-in-flight-done")
+    yield
+    left = _IN_FLIGHT.drain()
+    assert left == 0, f"the live server was still answering {left} request(s) after the test"
+
+
 @pytest.fixture
 def browser_page(chromium, live_server):
     """A fresh desktop-sized page; ``browser_page.base`` is the live server's address."""

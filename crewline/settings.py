@@ -341,6 +341,13 @@ LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
 # threaded test server cannot stream and would otherwise wait on a stream forever.
 LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 3 if TESTING else 300, minimum=1)
 
+# Route planning (crewline.scheduling.routes): how long "Plan the day" searches, in tenths of a
+# second (short under tests); ROUTING_URL: an OSRM server's address for drive times (optional).
+ROUTE_PLAN_TENTHS = env_int("ROUTE_PLAN_TENTHS", 2 if TESTING else 50, minimum=1)
+ROUTING_URL = env_str("ROUTING_URL", "")
+# A Nominatim search endpoint: sites without a map position are geocoded when a day is planned.
+GEOCODER_URL = env_str("GEOCODER_URL", "")
+
 # Background work (emails, recurring plans, ...): django-tasks with its database backend; a worker
 # process (`crewline worker`, started by `crewline run`) runs them. Tests run tasks immediately.
 TASKS = {

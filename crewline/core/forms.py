@@ -190,7 +190,8 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "time_zone", "currency", "email", "phone", "address", "paper"]
+        fields = ["name", "time_zone", "currency", "email", "phone", "address", "paper",
+                  "road_factor", "travel_speed_kmh"]
         labels = {"email": _("Reply-to email"), "phone": _("Phone")}
         help_texts = {
             "email": _("Printed on quotes, invoices and reports; customers' replies to the "

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zoneinfo
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -92,6 +94,16 @@ class Organization(models.Model):
                              default=Paper.LETTER,
                              help_text=_("Of job reports, quotes and invoices."))
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    # Drive times between sites, estimated from the straight line (crewline.scheduling.travel):
+    # roads are this much longer, driven at this average speed.
+    road_factor = models.DecimalField(
+        _("road factor"), max_digits=3, decimal_places=2, default=Decimal("1.30"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("3"))],
+        help_text=_("How much longer the roads are than the straight line (1.30: 30% longer)."))
+    travel_speed_kmh = models.PositiveSmallIntegerField(
+        _("average speed (km/h)"), default=52,
+        validators=[MinValueValidator(5), MaxValueValidator(130)],
+        help_text=_("Driving speed between jobs, stops and traffic included."))
     business_hours = models.JSONField(_("business hours"), default=default_business_hours,
                                       validators=[validate_business_hours])
     email = models.EmailField(_("email"), blank=True)

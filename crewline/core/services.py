@@ -42,7 +42,7 @@ from crewline.workorders.models import JobType
 
 INVITATION_DAYS = 7
 ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "email", "phone", "address",
-                       "paper")
+                       "paper", "road_factor", "travel_speed_kmh")
 MEMBER_FIELDS = ("role", "skills", "colour", "phone", "home_base")
 JOB_TYPE_FIELDS = ("name", "default_kind", "default_duration_minutes", "is_active")
 
@@ -122,6 +122,13 @@ def organization_update(*, organization: Organization, by: Member, **changes) ->
             raise ValidationError({"time_zone": exc.messages}) from exc
     if "paper" in changes and changes["paper"] not in Paper.values:
         raise ValidationError({"paper": _("Choose Letter or A4.")})
+    for name in ("road_factor", "travel_speed_kmh"):
+        if name in changes:
+            field = Organization._meta.get_field(name)
+            try:
+                changes[name] = field.clean(changes[name], organization)
+            except ValidationError as exc:
+                raise ValidationError({name: exc.messages}) from exc
     with transaction.atomic():
         before = snapshot(organization, changes)
         for name, value in changes.items():

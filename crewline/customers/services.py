@@ -249,6 +249,20 @@ def site_update(*, site: Site, by: Member | None, **fields: Any) -> Site:
                    validate=_check_coordinates)
 
 
+def site_geocode(*, site: Site, by: Member | None = None) -> bool:
+    """Give a site without a map position the one the geocoder finds for its address (see
+    ``crewline.customers.geocoding``); audited as an update. Whether it has one now."""
+    from crewline.customers.geocoding import geocode
+
+    if site.has_coordinates:
+        return True
+    found = geocode(site.one_line_address, country=site.country)
+    if found is None:
+        return False
+    site_update(site=site, by=by, latitude=round(found[0], 6), longitude=round(found[1], 6))
+    return True
+
+
 def site_archive(*, site: Site, by: Member | None) -> Site:
     return _set_archived(site, archived=True, by=by, action="site.archive")
 

@@ -40,8 +40,8 @@ def on_entry_visibility_changed(sender, entry: TimelineEntry, by=None, **kwargs)
     """A note or photo shared or taken back on a job that has a report: a new version, so the
     report the customer may be sent shows what they may now see."""
     from crewline.documents.models import JobReport
-    from crewline.documents.selectors import REPORT_KINDS
     from crewline.documents.tasks import job_report_refresh
+    from crewline.workorders.selectors import REPORT_KINDS
 
     if entry.kind not in REPORT_KINDS:
         return

@@ -19,12 +19,11 @@ from django.utils.translation import gettext as _
 from crewline.core.models import Member
 from crewline.documents.images import rendition_for, scale_image
 from crewline.documents.rendering import render_pdf
-from crewline.documents.selectors import report_entries
 from crewline.formats.durations import format_duration
 from crewline.workorders.models import EntryKind, VisitStatus, WorkOrder
-from crewline.workorders.selectors import work_order_visits
+from crewline.workorders.selectors import labor_that_counts, report_entries, work_order_visits
 from crewline.workorders.templatetags.workorders import quantity_label
-from crewline.workorders.timeline import entry_data, labor_that_counts
+from crewline.workorders.timeline import entry_data
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""Reads for documents: a work order's report versions, the rows a job report shows, and the
-addresses a report may be emailed to."""
+"""Reads for documents: a work order's report versions and the addresses a report may be emailed
+to (the timeline entries a report shows are read in ``crewline.workorders.selectors``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ from django.utils.translation import gettext as _
 
 from crewline.customers.models import Contact
 from crewline.documents.models import JobReport
-from crewline.workorders.models import EntryKind, TimelineEntry, Visibility, WorkOrder
-
-# The kinds of timeline entry a job report reads; notes only when the customer may see them.
-REPORT_KINDS = (EntryKind.NOTE, EntryKind.PHOTO, EntryKind.SIGNATURE, EntryKind.CHECKLIST,
-                EntryKind.PART, EntryKind.LABOR)
+from crewline.workorders.models import WorkOrder
 
 
 def work_order_reports(work_order: WorkOrder) -> QuerySet[JobReport]:
@@ -22,20 +18,6 @@ def work_order_reports(work_order: WorkOrder) -> QuerySet[JobReport]:
     return (JobReport.objects.filter(organization_id=work_order.organization_id,
                                      work_order=work_order)
             .select_related("created_by__user").order_by("-version"))
-
-
-def report_entries(work_order: WorkOrder) -> QuerySet[TimelineEntry]:
-    """The timeline entries a job report shows, oldest first, with authors and renditions.
-
-    Internal notes and internal photos are left out: the report goes to the customer.
-    """
-    return (TimelineEntry.objects
-            .filter(organization_id=work_order.organization_id, work_order=work_order,
-                    kind__in=REPORT_KINDS)
-            .exclude(kind__in=(EntryKind.NOTE, EntryKind.PHOTO),
-                     visibility=Visibility.INTERNAL)
-            .select_related("author__user", "rendition")
-            .order_by("created_at", "id"))
 
 
 @dataclass(frozen=True)

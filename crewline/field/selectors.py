@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from django.apps import apps as django_apps
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import get_format
@@ -83,21 +81,6 @@ def devices_of(member: Member) -> QuerySet[Device]:
     return (Device.objects.filter(organization_id=member.organization_id, member=member)
             .order_by(F("revoked_at").desc(nulls_first=True),
                       F("last_seen_at").desc(nulls_last=True), "-created_at"))
-
-
-def device_for_member(member: Member, device_id: object) -> Device:
-    """``member``'s own device, not revoked; anything else (another member's, another
-    organization's, unknown, malformed) is a 404."""
-    try:
-        pk = uuid.UUID(str(device_id))
-    except (ValueError, TypeError) as exc:
-        raise Http404("No such device.") from exc
-    device = (Device.objects.select_related("member__user", "member__organization")
-              .filter(pk=pk, organization_id=member.organization_id, member=member,
-                      revoked_at__isnull=True).first())
-    if device is None:
-        raise Http404("No such device.")
-    return device
 
 
 def rejected_for_office(*, organization, unresolved_only: bool = True

@@ -112,7 +112,8 @@ def push(request: HttpRequest) -> JsonResponse:
         body = _json_body(request)
     except ValueError as exc:
         return _error(400, str(exc))
-    device = selectors.device_for_member(request.member, body.get("device_id"))
+    device = services.device_check_in(member=request.member, device_id=body.get("device_id"),
+                                      session_key=request.session.session_key)
     mutations = _check_mutations(body.get("mutations"))
     if isinstance(mutations, str):
         return _error(400, mutations)
@@ -120,7 +121,6 @@ def push(request: HttpRequest) -> JsonResponse:
         result = services.push_apply(device=device, mutations=mutations)
     except PermissionDenied as exc:
         raise Http404("No such device.") from exc
-    services.device_seen(device=device, session_key=request.session.session_key)
     payload = {"last_seq": result.last_seq, "results": result.results}
     if result.expected_seq is not None:
         return _error(409, _("Changes are missing before these; send from %(seq)d.")
@@ -132,10 +132,11 @@ def push(request: HttpRequest) -> JsonResponse:
 @member_required
 @require_GET
 def pull(request: HttpRequest) -> JsonResponse:
-    device = selectors.device_for_member(request.member, request.GET.get("device_id"))
+    device = services.device_check_in(member=request.member,
+                                      device_id=request.GET.get("device_id"),
+                                      session_key=request.session.session_key)
     payload = selectors.pull(member=request.member, device=device,
                              cursor=request.GET.get("cursor"))
-    services.device_seen(device=device, session_key=request.session.session_key)
     return JsonResponse(payload, json_dumps_params={"separators": (",", ":")})
 
 

@@ -9,8 +9,9 @@ Rules, each a ``Conflict.kind``:
 - ``time_off``: a crew member has time off that overlaps;
 - ``missing_skill``: a skill the work order requires that nobody in the crew has;
 - ``travel_time``: the gap to a crew member's previous or next visit is shorter than the drive
-  between the two sites (great-circle distance at ``TRAVEL_SPEED_KMH`` plus
-  ``TRAVEL_BUFFER``); skipped when either site has no coordinates.
+  between the two sites (``crewline.scheduling.travel.drive_time``: the straight line times
+  the organization's road factor at its average speed, plus a buffer: the same drive route
+  planning plans with); skipped when either site has no coordinates.
 
 Conflicts are warnings: the office may schedule anyway (``override``), and the audit log
 records it. ``check_conflicts_bulk`` serves the dispatch board with a constant number of
@@ -35,6 +36,12 @@ from django.utils.translation import gettext as _
 from crewline.core.models import WEEKDAYS, Member, Organization, Skill
 from crewline.formats.durations import format_duration
 from crewline.scheduling.models import TimeOff, WorkingHours
+from crewline.scheduling.travel import (
+    EARTH_RADIUS_KM,
+    drive_time,
+    drive_time_km,
+    organization_travel,
+)
 
 if TYPE_CHECKING:
     from crewline.customers.models import Site
@@ -47,12 +54,9 @@ MISSING_SKILL = "missing_skill"
 TRAVEL_TIME = "travel_time"
 KINDS = (DOUBLE_BOOKING, OUTSIDE_HOURS, TIME_OFF, MISSING_SKILL, TRAVEL_TIME)
 
-TRAVEL_SPEED_KMH = 40
-TRAVEL_BUFFER = dt.timedelta(minutes=10)
 # How far before and after a visit to look for the neighbouring visits a crew member drives
 # from and to; a longer gap is never short of travel time in practice (480 km at 40 km/h).
 TRAVEL_LOOKAROUND = dt.timedelta(hours=12)
-EARTH_RADIUS_KM = 6371.0088
 # Visits longer than this are not looked for before the period checked (see the board's
 # selectors, which use the same bound).
 LONGEST_VISIT = dt.timedelta(days=7)
@@ -69,17 +73,11 @@ class Conflict:
     other_visit_id: int | None = None
 
 
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in kilometres between two (latitude, longitude) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-def travel_time(a: tuple[float, float], b: tuple[float, float]) -> dt.timedelta:
-    """The estimated drive between two points, buffer included."""
-    return dt.timedelta(hours=haversine_km(a, b) / TRAVEL_SPEED_KMH) + TRAVEL_BUFFER
+def travel_time(a: tuple[float, float], b: tuple[float, float],
+                organization: Organization | None = None) -> dt.timedelta:
+    """The estimated drive between two points, buffer included, at the organization's road
+    factor and speed (the defaults without one)."""
+    return drive_time(a, b, **(organization_travel(organization) if organization else {}))
 
 
 # --- The data a check needs, loaded once for any number of visits -----------------------------
@@ -170,6 +168,7 @@ class _Context:
         self._intervals: dict[tuple[int | None, dt.date, dt.date],
                               list[tuple[dt.datetime, dt.datetime]]] = {}
         self._travel: dict[tuple[Point, Point], dt.timedelta] = {}
+        self._drive = organization_travel(organization)
         self._points: dict[Point, tuple[float, float, float]] = {}
         self._date_labels: dict[tuple[dt.date, str], str] = {}
         if not member_ids:
@@ -232,7 +231,8 @@ class _Context:
         return found
 
     def travel(self, a: Point, b: Point) -> dt.timedelta:
-        """``travel_time(a, b)``, each point's radians and cosine worked out once."""
+        """``travel_time(a, b, organization)``, each point's radians and cosine worked out
+        once."""
         needed = self._travel.get((a, b))
         if needed is None:
             lat1, lon1, cos1 = self._radians(a)
@@ -241,7 +241,7 @@ class _Context:
             h = (math.sin((lat2 - lat1) / 2) ** 2
                  + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2)
             km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-            needed = dt.timedelta(hours=km / TRAVEL_SPEED_KMH) + TRAVEL_BUFFER
+            needed = drive_time_km(km, **self._drive)
             self._travel[(a, b)] = needed
         return needed
 

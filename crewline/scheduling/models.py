@@ -92,3 +92,41 @@ class TimeOff(OrgOwned):
         """The last day away: for whole days the day before ``end``, else ``end``'s day."""
         end = timezone.localtime(self.end)
         return end.date() - datetime.timedelta(days=1) if self.is_whole_days else end.date()
+
+
+class RoutePlan(OrgOwned):
+    """A day planned by the route planner (``crewline.scheduling.routes``): the moves it
+    proposes, kept for the office to look at, then applied (and perhaps undone).
+
+    ``moves``: ``[{"job", "visit" (None: a visit to add to "work_order"), "work_order",
+    "sequence" (the visit's when planned), "before" (None, or {"start", "end", "crew"}),
+    "after": {"start", "end", "crew"}}]``, times ISO 8601 with their offset; ``unplaced``:
+    ``[{"job", "work_order", "reason"}]``.
+    """
+
+    day = models.DateField(_("day"))
+    # How many days from ``day`` (one: that day alone).
+    days = models.PositiveSmallIntegerField(default=1)
+    created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    moves = models.JSONField(default=list)
+    unplaced = models.JSONField(default=list)
+    drive_before_seconds = models.PositiveIntegerField(default=0)
+    drive_before_metres = models.PositiveIntegerField(default=0)
+    drive_after_seconds = models.PositiveIntegerField(default=0)
+    drive_after_metres = models.PositiveIntegerField(default=0)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    # The visits the plan added, in the order of its moves that add one.
+    created_visits = models.JSONField(default=list)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("route plan")
+        verbose_name_plural = _("route plans")
+        indexes = [models.Index(fields=["organization", "day"], name="routeplan_org_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({len(self.moves)} moves)"

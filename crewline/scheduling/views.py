@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crewline.core.access import get_for_org_or_404, office_required
 from crewline.core.models import Member, Organization, Skill
 from crewline.scheduling import board as layout
-from crewline.scheduling import selectors
+from crewline.scheduling import routes, selectors
 from crewline.workorders import services
 from crewline.workorders.models import Visit, VisitStatus, WorkOrder
 
@@ -102,6 +102,8 @@ class ScheduleForm(forms.Form):
                                  max_value=MAX_MINUTES,
                                  widget=forms.NumberInput(attrs={"step": 15}))
     override = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    locked = forms.BooleanField(label=gettext_lazy("Keep in place when the day is planned"),
+                                required=False)
 
     def __init__(self, *args, organization: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -316,8 +318,16 @@ def schedule(request: HttpRequest) -> HttpResponse:
         return redirect("scheduling:board")
     state = _filters(request, QueryDict(params.get("state", "")))[1]
     conflicts: list = []
+    suggested: list = []
     if request.method == "POST":
-        form = ScheduleForm(request.POST, organization=org)
+        data = request.POST
+        if data.get("suggested"):
+            # A suggestion's button: its technician, day and time, the form's duration.
+            data = data.copy()
+            member, date, start = (data["suggested"].split(",") + ["", "", ""])[:3]
+            data.setlist("crew", [member])
+            data["date"], data["start"] = date, start
+        form = ScheduleForm(data, organization=org)
         if form.is_valid():
             start, end = form.window()
             crew = list(form.cleaned_data["crew"])
@@ -327,10 +337,15 @@ def schedule(request: HttpRequest) -> HttpResponse:
                     old_ids = set(visit.crew.values_list("pk", flat=True))
                     services.visit_schedule(visit=visit, start=start, end=end, crew=crew,
                                             by=request.member, override=override)
+                    placed = visit
                 else:
                     old_ids = set()
-                    services.visit_add(work_order=work_order, by=request.member, start=start,
-                                       end=end, crew=crew, override=override)
+                    placed = services.visit_add(work_order=work_order, by=request.member,
+                                                start=start, end=end, crew=crew,
+                                                override=override)
+                if form.cleaned_data["locked"] != placed.locked:
+                    services.visit_lock_set(visit=placed, locked=form.cleaned_data["locked"],
+                                            by=request.member)
             except services.ConflictError as exc:
                 conflicts = [str(c.message) for c in exc.conflicts]
             except ValidationError as exc:
@@ -348,13 +363,21 @@ def schedule(request: HttpRequest) -> HttpResponse:
     else:
         form = ScheduleForm(initial=_initial(org, visit, work_order, state),
                             organization=org)
+        # A visit is moved within its own day; work from the queue goes on the board's. A
+        # crew of two or more is left to the office (a suggestion names one technician).
+        if visit is None or visit.crew.count() <= 1:
+            day = (visit.start.astimezone(org.tzinfo).date() if visit and visit.start
+                   else state["day"])
+            suggested = routes.suggestions(organization=org, day=day, work_order=work_order,
+                                           visit=visit)
     if conflicts:
         # Asking again with override set: the dialog's "Schedule anyway".
-        data = request.POST.copy()
+        data = data.copy()
         data["override"] = "1"
         form = ScheduleForm(data, organization=org)
         form.is_valid()
     context = {"form": form, "visit": visit, "work_order": work_order, "conflicts": conflicts,
+               "suggested": suggested,
                "state_query": _query(state), "nav": "schedule",
                "board_url": f"{reverse('scheduling:board')}?{_query(state)}"}
     template = ("scheduling/_board_schedule_form.html" if request.htmx
@@ -377,7 +400,7 @@ def _initial(org: Organization, visit: Visit | None, work_order: WorkOrder,
     tz = org.tzinfo
     if visit is not None and visit.start is not None:
         start = visit.start.astimezone(tz)
-        return {"crew": list(visit.crew.all()), "date": start.date(),
+        return {"crew": list(visit.crew.all()), "date": start.date(), "locked": visit.locked,
                 "start": start.time().replace(second=0, microsecond=0),
                 "minutes": round((visit.end - visit.start).total_seconds() / 60)}
     first_hour, _last = layout.business_span(org)

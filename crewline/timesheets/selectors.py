@@ -14,7 +14,8 @@ from crewline.core.models import Member, Organization, Role
 from crewline.timesheets.hours import Labor, Span, Week, compute_week, local_midnight
 from crewline.timesheets.models import TimeEntry, TimesheetApproval, TimesheetSettings
 from crewline.workorders.models import EntryKind, TimelineEntry
-from crewline.workorders.timeline import entry_data, labor_that_counts
+from crewline.workorders.selectors import labor_that_counts
+from crewline.workorders.timeline import entry_data
 
 
 def settings_for(organization: Organization) -> TimesheetSettings:

@@ -181,6 +181,9 @@ class Visit(OrgOwned):
     status = models.CharField(_("status"), max_length=16, choices=VisitStatus.choices,
                               default=VisitStatus.SCHEDULED)
     notes = models.TextField(_("notes for the crew"), blank=True)
+    # Kept where it is when the office plans the day (a time promised to the customer, a
+    # technician asked for): route planning moves it to nobody else and no other time.
+    locked = models.BooleanField(_("keep in place when planning"), default=False)
     # Raised on every change of time, crew or status: calendar feeds publish it as SEQUENCE.
     sequence = models.PositiveIntegerField(default=0, editable=False)
     arrived_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -24,12 +24,13 @@ from crewline.workorders.models import (
     Status,
     Tag,
     TimelineEntry,
+    Visibility,
     Visit,
     VisitOutcome,
     VisitStatus,
     WorkOrder,
 )
-from crewline.workorders.timeline import entry_data, labor_that_counts
+from crewline.workorders.timeline import entry_data
 
 ALL = "all"
 _NUMBER_RE = re.compile(r"^\s*(?:wo\s*-?\s*)?(\d{1,9})\s*$", re.IGNORECASE)
@@ -388,3 +389,41 @@ def ready_to_close(organization: Organization) -> QuerySet[WorkOrder]:
             .annotate(finished_at=last_finished)
             .select_related("customer", "site")
             .order_by(F("finished_at").asc(nulls_last=True), "number"))
+
+
+# --- The timeline, read --------------------------------------------------------------------
+
+def labor_that_counts(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
+    """Of ``entries``, the labor entries that count, oldest first: a member's latest labor entry
+    on a visit is their labor there (``labor_set`` corrects 60 minutes to 90 with a new entry);
+    an entry on no visit counts on its own. The one rule for the timesheet, the job report, the
+    invoice draft, the work order page and the phone."""
+    latest: dict[tuple, TimelineEntry] = {}
+    for entry in entries:
+        if entry.kind != EntryKind.LABOR:
+            continue
+        key = ((entry_data(entry).member_id, entry.visit_id) if entry.visit_id is not None
+               else ("entry", entry.pk))
+        seen = latest.get(key)
+        if seen is None or (seen.created_at, seen.pk) < (entry.created_at, entry.pk):
+            latest[key] = entry
+    return sorted(latest.values(), key=lambda e: (e.created_at, e.pk))
+
+
+# The kinds of timeline entry a job report reads; notes only when the customer may see them.
+REPORT_KINDS = (EntryKind.NOTE, EntryKind.PHOTO, EntryKind.SIGNATURE, EntryKind.CHECKLIST,
+                EntryKind.PART, EntryKind.LABOR)
+
+
+def report_entries(work_order: WorkOrder) -> QuerySet[TimelineEntry]:
+    """The timeline entries a job report shows, oldest first, with authors and renditions.
+
+    Internal notes and internal photos are left out: the report goes to the customer.
+    """
+    return (TimelineEntry.objects
+            .filter(organization_id=work_order.organization_id, work_order=work_order,
+                    kind__in=REPORT_KINDS)
+            .exclude(kind__in=(EntryKind.NOTE, EntryKind.PHOTO),
+                     visibility=Visibility.INTERNAL)
+            .select_related("author__user", "rendition")
+            .order_by("created_at", "id"))

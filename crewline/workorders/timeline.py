@@ -3,7 +3,8 @@
 This module owns it. For each kind of entry it holds the schema of what ``TimelineEntry.data``
 keeps (checked on every write: an entry that does not fit is never stored) and the one service
 that appends it, which the office's pages, the phone's push and the API call alike. Readers go
-through ``entry_data`` (the typed data of an entry) and, for labor, ``labor_that_counts``.
+through ``entry_data`` (the typed data of an entry); the reads of the timeline, the labor that
+counts among them, are in ``crewline.workorders.selectors``.
 
 Entries are append-only. The one change an entry takes after it is written is who may see it
 (``entry_visibility_set``). A labor entry is corrected by a later one: a member's latest labor
@@ -19,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -201,23 +201,6 @@ def entry_data(entry: TimelineEntry) -> Any:
         parsed = SCHEMAS[entry.kind].model_validate(entry.data)
         entry._typed_data = parsed
     return parsed
-
-
-def labor_that_counts(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
-    """Of ``entries``, the labor entries that count, oldest first: a member's latest labor entry
-    on a visit is their labor there (``labor_set`` corrects 60 minutes to 90 with a new entry);
-    an entry on no visit counts on its own. The one rule for the timesheet, the job report, the
-    invoice draft, the work order page and the phone."""
-    latest: dict[tuple, TimelineEntry] = {}
-    for entry in entries:
-        if entry.kind != EntryKind.LABOR:
-            continue
-        key = ((entry_data(entry).member_id, entry.visit_id) if entry.visit_id is not None
-               else ("entry", entry.pk))
-        seen = latest.get(key)
-        if seen is None or (seen.created_at, seen.pk) < (entry.created_at, entry.pk):
-            latest[key] = entry
-    return sorted(latest.values(), key=lambda e: (e.created_at, e.pk))
 
 
 # --- Writing ------------------------------------------------------------------------------------

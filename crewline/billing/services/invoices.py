@@ -42,7 +42,8 @@ from crewline.billing.services.price_book import labor_item_for
 from crewline.core.audit import audit_record, diff, organization_write_lock, snapshot
 from crewline.core.models import Member
 from crewline.workorders.models import EntryKind, Status, TimelineEntry, WorkOrder
-from crewline.workorders.timeline import entry_data, labor_that_counts
+from crewline.workorders.selectors import labor_that_counts
+from crewline.workorders.timeline import entry_data
 
 FOUR_PLACES = Decimal("0.0001")
 

@@ -60,6 +60,7 @@ class Scene:
     week: str
     invite_token: str
     time_entry: object
+    route_plan: object
 
 
 @pytest.fixture
@@ -123,12 +124,16 @@ def scene(live_server) -> Scene:
     time_entry = time_entry_add(member=technician, by=owner, kind="shift", start=start,
                                 end=start + dt.timedelta(hours=8))
     assert Member.objects.filter(organization=org, role=Role.TECHNICIAN).count() > 3
+    from crewline.scheduling.routes import route_plan_propose
+
+    route_plan = route_plan_propose(organization=org, by=owner, seconds=0.5,
+                                    day=timezone.localtime(visit.start, tz).date())
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
                  week=monday.isoformat(), invite_token=invite_token,
-                 time_entry=time_entry)
+                 time_entry=time_entry, route_plan=route_plan)
 
 
 def office_screens(s: Scene) -> list[tuple[str, str]]:
@@ -143,6 +148,7 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("board day", f"/schedule/?date={s.day}"),
         ("board week", f"/schedule/?date={s.day}&view=week"),
         ("schedule form", f"/schedule/plan/?visit={s.visit.pk}"),
+        ("plan the day", f"/schedule/day-plans/{s.route_plan.pk}/"),
         ("availability", "/schedule/availability/"),
         ("member availability", f"/schedule/availability/{s.technician.pk}/"),
         ("plans", "/plans/"),

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 ORG_FORM = {"org-name": "Northside HVAC", "org-time_zone": "America/Denver",
             "org-currency": "CAD", "org-email": "hello@northside.example",
-            "org-phone": "555-0101", "org-address": "1 Main St", "org-paper": "us-letter"}
+            "org-phone": "555-0101", "org-address": "1 Main St", "org-paper": "us-letter",
+            "org-road_factor": "1.30", "org-travel_speed_kmh": "52"}
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +57,44 @@ def test_it_saves_the_paper_size_of_reports_quotes_and_invoices(owner_client, or
     assert org.paper == Paper.A4
     entry = AuditLog.objects.get(action="organization.update")
     assert entry.changes["paper"] == ["us-letter", "a4"]
+
+
+def test_it_saves_how_drive_times_are_estimated(owner_client, org):
+    page = owner_client.get(reverse("core:settings")).content.decode()
+    assert 'name="org-road_factor"' in page and 'name="org-travel_speed_kmh"' in page
+    response = owner_client.post(reverse("core:settings"),
+                                 {**ORG_FORM, "org-road_factor": "1.45",
+                                  "org-travel_speed_kmh": "35"})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (str(org.road_factor), org.travel_speed_kmh) == ("1.45", 35)
+    entry = AuditLog.objects.get(action="organization.update")
+    assert entry.changes["travel_speed_kmh"] == [52, 35]
+
+
+@pytest.mark.parametrize("field,value", [("road_factor", "0.8"), ("road_factor", "9"),
+                                         ("travel_speed_kmh", "0"),
+                                         ("travel_speed_kmh", "500"),
+                                         ("road_factor", "fast")])
+def test_it_refuses_a_drive_estimate_out_of_bounds(owner_client, org, field, value):
+    response = owner_client.post(reverse("core:settings"), {**ORG_FORM, f"org-{field}": value})
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    org.refresh_from_db()
+    assert (str(org.road_factor), org.travel_speed_kmh, org.name) == ("1.30", 52,
+                                                                      "Northside Heating & Air")
+
+
+def test_the_service_refuses_a_drive_estimate_out_of_bounds(org, owner):
+    from django.core.exceptions import ValidationError
+
+    from crewline.core.services import organization_update
+
+    with pytest.raises(ValidationError) as caught:
+        organization_update(organization=org, by=owner, travel_speed_kmh=900)
+    assert "travel_speed_kmh" in caught.value.message_dict
+    org.refresh_from_db()
+    assert org.travel_speed_kmh == 52
 
 
 def test_it_refuses_a_paper_size_it_does_not_offer(owner_client, org):

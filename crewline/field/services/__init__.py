@@ -6,6 +6,7 @@ wire format."""
 from crewline.field.services.devices import (
     FIELD_SETTINGS,
     SEEN_EVERY,
+    device_check_in,
     device_register,
     device_revoke,
     device_seen,
@@ -28,6 +29,7 @@ from crewline.field.services.push import (
 from crewline.field.services.rejections import rejected_record, rejected_resolve
 
 __all__ = ["FIELD_SETTINGS", "MAX_BATCH", "MAX_PHOTO_BYTES", "MAX_PHOTO_SIDE", "MUTATIONS",
-           "SEEN_EVERY", "PushResult", "device_register", "device_revoke", "device_seen",
+           "SEEN_EVERY", "PushResult", "device_check_in",
+           "device_register", "device_revoke", "device_seen",
            "field_settings_update", "image_to_jpeg", "mutation_client_id", "parse_client_time",
            "push_apply", "rejected_record", "rejected_resolve", "upload_store"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,6 +74,23 @@ def device_seen(*, device: Device, session_key: str | None,
         Device.objects.filter(pk=device.pk).update(**changes)
         for name, value in changes.items():
             setattr(device, name, value)
+
+
+def device_check_in(*, member: Member, device_id: object, session_key: str | None) -> Device:
+    """The phone that calls, as a push or a pull begins: ``member``'s own device, not revoked,
+    recorded as seen (``device_seen``); anything else (another member's, another
+    organization's, unknown, malformed) is a 404."""
+    try:
+        pk = uuid.UUID(str(device_id))
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such device.") from exc
+    device = (Device.objects.select_related("member__user", "member__organization")
+              .filter(pk=pk, organization_id=member.organization_id, member=member,
+                      revoked_at__isnull=True).first())
+    if device is None:
+        raise Http404("No such device.")
+    device_seen(device=device, session_key=session_key)
+    return device
 
 
 def device_revoke(*, device: Device, by: Member, sign_out: bool = False) -> Device:

@@ -21,12 +21,11 @@ PLUMBING = ("core/", "formats/")
 
 # DEVELOPERS.md, "A note's path". The stream's own module (live/views.py) carries the change
 # to the open page and is tried in live/tests/test_stream.py; it is not traced here.
-TO_THE_OFFICE = ["field/views.py", "field/selectors.py", "field/services/devices.py",
+TO_THE_OFFICE = ["field/views.py", "field/services/devices.py",
                  "field/services/push.py", "field/arguments.py", "workorders/timeline.py",
                  "live/services.py", "live/broker.py", "workorders/views.py",
                  "workorders/selectors.py"]
-TO_THE_REPORT = ["documents/reports.py", "documents/selectors.py", "documents/rendering.py",
-                 "workorders/selectors.py", "workorders/timeline.py"]
+TO_THE_REPORT = ["documents/reports.py", "documents/rendering.py", "workorders/selectors.py"]
 
 
 def _modules(run) -> list[str]:

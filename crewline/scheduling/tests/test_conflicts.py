@@ -17,11 +17,11 @@ from crewline.scheduling.conflicts import (
     TRAVEL_TIME,
     check_conflicts,
     check_conflicts_bulk,
-    haversine_km,
     travel_time,
 )
 from crewline.scheduling.models import TimeOff, WorkingHours
 from crewline.scheduling.tests.conftest import EVANSTON, LOOP, at
+from crewline.scheduling.travel import haversine_km
 
 # 2025-06-03 is a Tuesday; 2025-06-07 a Saturday.
 TUE = (2025, 6, 3)

@@ -279,6 +279,26 @@ def visit_schedule(*, visit: Visit, start: dt.datetime, end: dt.datetime,
     return visit
 
 
+def visit_lock_set(*, visit: Visit, locked: bool, by: Member) -> Visit:
+    """Keep an open visit in place when the day is planned (``locked``), or let the planner
+    move it again; the office's, audited. Changing nothing is a no-op."""
+    if by.organization_id != visit.organization_id or not by.is_office:
+        raise PermissionDenied(_("Only the office keeps a visit in place."))
+    with transaction.atomic():
+        locked_visit = _lock_visit(visit)
+        if locked_visit.locked == locked:
+            return locked_visit
+        locked_visit.locked = locked
+        locked_visit.save(update_fields=["locked", "updated_at"])
+        audit_record(organization=locked_visit.work_order.organization, actor=by,
+                     action="visit.lock" if locked else "visit.unlock", obj=locked_visit,
+                     changes={"locked": [not locked, locked]})
+        changes.visit_changed(visit=locked_visit, change="locked", before={}, after={},
+                              tz=locked_visit.work_order.organization.tzinfo)
+    visit.locked = locked
+    return locked_visit
+
+
 def visit_cancel(*, visit: Visit, by: Member | None, reason: str) -> Visit:
     """Cancel an open visit, with a reason; the work order's status is left to the office."""
     reason = _require_reason(reason, _("cancelling the visit"))

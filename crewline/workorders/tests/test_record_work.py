@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from crewline.billing.services import price_item_create
-from crewline.workorders import timeline
+from crewline.workorders import selectors, timeline
 from crewline.workorders.models import EntryKind, TimelineEntry
 from crewline.workorders.services import visit_add
 
@@ -52,7 +52,7 @@ def test_the_office_sets_a_technicians_labor_which_replaces_their_earlier(
         "labor-visit": visit.pk, "labor-member": technician.pk, "labor-minutes": "75",
         "labor-description": "Corrected from the job sheet"})
     assert response.status_code == 302
-    counted = timeline.labor_that_counts(TimelineEntry.objects.filter(kind=EntryKind.LABOR))
+    counted = selectors.labor_that_counts(TimelineEntry.objects.filter(kind=EntryKind.LABOR))
     assert [(timeline.entry_data(e).member_id, timeline.entry_data(e).minutes, e.author)
             for e in counted] == [(technician.pk, 75, office)]
     page = office_client.get(reverse("workorders:detail", args=[visit.work_order.number]))

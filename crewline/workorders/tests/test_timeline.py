@@ -14,7 +14,7 @@ from PIL import Image
 from crewline.billing.services import price_item_create
 from crewline.core.models import Role
 from crewline.factories import MemberFactory
-from crewline.workorders import timeline
+from crewline.workorders import selectors, timeline
 from crewline.workorders.models import EntryKind, TimelineEntry, Visibility
 from crewline.workorders.services import (
     visit_add,
@@ -129,7 +129,7 @@ def test_labor_is_the_members_own_unless_the_office_sets_it(visit, office, techn
     assert (timeline.entry_data(entry).member_id, entry.author) == (mate.pk, office)
     timeline.labor_set(visit=visit, by=technician, minutes=45)
     later = timeline.labor_set(visit=visit, by=office, member=mate, minutes=50)
-    counted = timeline.labor_that_counts(TimelineEntry.objects.filter(kind=EntryKind.LABOR))
+    counted = selectors.labor_that_counts(TimelineEntry.objects.filter(kind=EntryKind.LABOR))
     assert {(timeline.entry_data(e).member_id, timeline.entry_data(e).minutes)
             for e in counted} == {(mate.pk, 50), (technician.pk, 45)}
     assert later in counted

@@ -455,12 +455,12 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       fetch(form.action, {
-        method: "POST", body: new FormData(form), credentials: "same-origin",
+        method: "POST", body: new FormData(form, e.submitter), credentials: "same-origin",
         headers: { "X-CSRFToken": board.dataset.csrf, "HX-Request": "true" }
       }).then(function (response) {
         return response.text().then(function (text) {
           if (response.headers.get("X-Board-Done")) {
-            var data = new FormData(form);
+            var data = new FormData(form, e.submitter);
             dialog.close();
             applyUpdate(text);
             focusMoved({ dataset: data.get("visit") ? { kind: "visit", visit: data.get("visit") }

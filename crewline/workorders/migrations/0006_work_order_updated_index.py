@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0004_organization_paper'),
         ('customers', '0001_initial'),
-        ('workorders', '0004_timeline_entry_schemas'),
+        ('workorders', '0005_visit_locked'),
     ]
 
     operations = [
