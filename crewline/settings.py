@@ -326,6 +326,15 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {feature: [] for feature in (
 # Live updates (crewline.live): how a change reaches pages open on other server processes.
 # memory: one process only; redis: pub/sub on REDIS_URL; postgres: LISTEN/NOTIFY.
 REDIS_URL = env_str("REDIS_URL", "")
+# The API's rate limits (crewline/api/limits.py): requests a minute per key unless the owner
+# sets the key's own; counted in the "api" cache, which Redis shares between processes.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=1)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+            if REDIS_URL else
+            {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}),
+}
 LIVE_BROKER = env_str("LIVE_BROKER", "redis" if REDIS_URL else (
     "postgres" if _db["ENGINE"] == "django.db.backends.postgresql" else "memory"))
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,10 @@ class ApiKeyForm(forms.Form):
         label=_("Scopes"), widget=forms.CheckboxSelectMultiple,
         choices=[(s, f"{s} — {SCOPE_LABELS[s]}") for s in SCOPES],
         help_text=_("A write scope includes reading the same things."))
+    rate_limit = forms.IntegerField(
+        label=_("Requests a minute"), required=False, min_value=1, max_value=100_000,
+        help_text=_("Optional. Without it: %(default)s a minute.")
+        % {"default": settings.API_RATE_LIMIT})
     expires_on = forms.DateField(label=_("Expires on"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("Optional. The key stops working at the end of "
@@ -40,3 +45,8 @@ class ApiKeyForm(forms.Form):
             return None
         # The end of that day in the organization's time zone (the active one).
         return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+class RateLimitForm(forms.Form):
+    rate_limit = forms.IntegerField(label=_("Requests a minute"), required=False, min_value=1,
+                                    max_value=100_000)

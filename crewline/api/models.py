@@ -31,6 +31,8 @@ class ApiKey(OrgOwned):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Requests a minute this key may make (``crewline.api.limits``); None: the default.
+    rate_limit = models.PositiveIntegerField(_("requests a minute"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -55,3 +57,23 @@ class ApiKey(OrgOwned):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class IdempotentRequest(OrgOwned):
+    """A write made with an ``Idempotency-Key``: its answer, replayed for the same key (from
+    the same caller, ``principal``: ``key:<id>`` or ``member:<id>``) for ``KEEP``. ``fingerprint``
+    is the method, path and body the key was first used with; another is refused (422)."""
+
+    principal = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField(null=True)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"],
+                                               name="api_idempotent_unique_key")]

@@ -52,8 +52,10 @@ def next_link(request: HttpRequest, **params: Any) -> str:
 
 
 def keyset_page(request: HttpRequest, qs: QuerySet, *, cursor: str | None, limit: int,
-                by_updated: bool, serialize: Callable[[Any], Any]) -> dict:
-    """One page of ``qs`` after ``cursor`` and the link to the next one (None on the last)."""
+                by_updated: bool, serialize: Callable[[Any], Any],
+                prepare: Callable[[list], None] | None = None) -> dict:
+    """One page of ``qs`` after ``cursor`` and the link to the next one (None on the last).
+    ``prepare`` loads what the page's rows need, for all of them at once."""
     qs = qs.order_by("updated_at", "id") if by_updated else qs.order_by("id")
     if cursor:
         data = decode(cursor)
@@ -73,6 +75,8 @@ def keyset_page(request: HttpRequest, qs: QuerySet, *, cursor: str | None, limit
     rows = list(qs[:limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
+    if prepare is not None:
+        prepare(rows)
     link = None
     if more:
         last = rows[-1]

@@ -13,7 +13,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    HttpError,
+    Throttled,
+    ValidationError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +70,7 @@ def _field(loc: Any) -> str:
     return ".".join(parts)
 
 
-def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [{"field": _field(e.get("loc")), "message": e.get("msg", ""),
                "code": e.get("type", "invalid")} for e in exc.errors]
     return problem_response(422, "The request's parameters or body do not validate.",
@@ -83,11 +89,18 @@ def _django_validation(request: HttpRequest, exc: DjangoValidationError) -> Http
                             slug="validation", title="Invalid input", errors=errors)
 
 
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc, AuthenticationError):
         return problem_response(401, "A valid API key is needed: send "
                                 "'Authorization: Bearer cl_…', or log in.",
                                 slug="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, Throttled):
+        usage = getattr(request, "_rate_usage", None)
+        detail = "Too many requests."
+        if usage is not None:
+            detail = (f"This key may make {usage.limit} requests a minute; wait "
+                      f"{usage.reset} s (Retry-After). Nothing of this request was done.")
+        return problem_response(429, detail, slug="rate-limited", title="Too many requests")
     if isinstance(exc, AuthorizationError):
         return problem_response(403, str(exc.message), slug="forbidden")
     status = exc.status_code
@@ -100,7 +113,7 @@ def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
                             errors=exc.errors, headers=exc.headers, **exc.extra)
 
 
-def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(404, "No such resource in your organization.", slug="not-found")
 
 
@@ -115,11 +128,11 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def install(api) -> None:
     """Answer every error of ``api`` as a problem detail."""
-    api.add_exception_handler(ValidationError, _validation)
+    api.add_exception_handler(ValidationError, validation)
     api.add_exception_handler(DjangoValidationError, _django_validation)
-    api.add_exception_handler(HttpError, _http_error)
+    api.add_exception_handler(HttpError, http_error)
     api.add_exception_handler(Problem, _problem)
-    api.add_exception_handler(Http404, _not_found)
+    api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(PermissionDenied, _forbidden)
     api.add_exception_handler(Exception, _server_error)
 

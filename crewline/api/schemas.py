@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from ninja import Schema
+from pydantic import BaseModel
+
+
+class Schema(BaseModel):
+    """What the API answers: plain pydantic models, validated from the dicts the routes build
+    (faster than Ninja's Schema, which reads attributes through a getter)."""
 
 
 class ContactOut(Schema):
     id: int
+    customer_id: int
     name: str
     role: str
     email: str
     phone: str
     is_primary: bool
     archived_at: dt.datetime | None
+    updated_at: dt.datetime
+    url: str
 
 
 class SiteOut(Schema):
@@ -90,6 +99,8 @@ class WorkOrderOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     visits: list[VisitOut]
+    timeline: str
+    reports: str
     url: str
 
 
@@ -104,6 +115,196 @@ class MemberOut(Schema):
     is_active: bool
     created_at: dt.datetime
     url: str
+
+
+class EquipmentOut(Schema):
+    id: int
+    site_id: int
+    name: str
+    manufacturer: str
+    model: str
+    serial_number: str
+    installed_on: dt.date | None
+    notes: str
+    archived_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    url: str
+
+
+class FileOut(Schema):
+    name: str
+    size: int | None
+    content_type: str
+    url: str
+
+
+class TimelineEntryOut(Schema):
+    id: int
+    work_order_id: int
+    visit_id: int | None
+    kind: str
+    author_id: int | None
+    body: str
+    visibility: str
+    data: dict[str, Any]
+    file: FileOut | None
+    created_at: dt.datetime
+    device_time: dt.datetime | None
+
+
+class JobReportOut(Schema):
+    id: int
+    work_order_id: int
+    version: int
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    pdf: str
+
+
+class TimeEntryOut(Schema):
+    id: int
+    member_id: int
+    kind: str
+    start: dt.datetime
+    end: dt.datetime | None
+    minutes: int | None
+    visit_id: int | None
+    source: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Money(Schema):
+    amount: str
+    currency: str
+
+
+class PriceItemOut(Schema):
+    id: int
+    code: str
+    name: str
+    description: str
+    kind: str
+    unit: str
+    unit_price: Money
+    unit_cost: Money
+    tax_rate: str
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    url: str
+
+
+class LineOut(Schema):
+    id: int
+    position: int
+    item_id: int | None
+    description: str
+    quantity: str
+    unit: str
+    unit_price: Money
+    discount: Money
+    tax_rate: str
+    net_amount: Money
+    tax_amount: Money
+    is_optional: bool | None = None
+    is_selected: bool | None = None
+
+
+class QuoteOut(Schema):
+    id: int
+    number: int
+    reference: str
+    customer_id: int
+    site_id: int | None
+    title: str
+    status: str
+    valid_until: dt.date
+    notes: str
+    currency: str
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    sent_at: dt.datetime | None
+    approved_at: dt.datetime | None
+    approved_by_name: str
+    declined_at: dt.datetime | None
+    work_order_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    lines: list[LineOut]
+    url: str
+
+
+class InvoiceOut(Schema):
+    id: int
+    number: int | None
+    reference: str
+    customer_id: int
+    work_order_id: int | None
+    status: str
+    issue_date: dt.date | None
+    due_date: dt.date | None
+    currency: str
+    notes: str
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    paid_on: dt.date | None
+    payment_method: str
+    payment_reference: str
+    sent_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    lines: list[LineOut]
+    url: str
+
+
+class ContactPage(Schema):
+    data: list[ContactOut]
+    next: str | None
+
+
+class SitePage(Schema):
+    data: list[SiteOut]
+    next: str | None
+
+
+class EquipmentPage(Schema):
+    data: list[EquipmentOut]
+    next: str | None
+
+
+class TimelinePage(Schema):
+    data: list[TimelineEntryOut]
+    next: str | None
+
+
+class JobReportPage(Schema):
+    data: list[JobReportOut]
+    next: str | None
+
+
+class TimeEntryPage(Schema):
+    data: list[TimeEntryOut]
+    next: str | None
+
+
+class PriceItemPage(Schema):
+    data: list[PriceItemOut]
+    next: str | None
+
+
+class QuotePage(Schema):
+    data: list[QuoteOut]
+    next: str | None
+
+
+class InvoicePage(Schema):
+    data: list[InvoiceOut]
+    next: str | None
 
 
 class CustomerPage(Schema):
@@ -131,6 +332,10 @@ class ChangeOut(Schema):
     resource: str
     resource_id: int | None
     url: str | None
+    # The lifecycle event (work_order.completed, ...; a webhook's type), None for other changes.
+    event: str | None = None
+    # "deleted" or "archived" when the resource is gone from the lists; None otherwise.
+    tombstone: str | None = None
     created_at: dt.datetime
 
 

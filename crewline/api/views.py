@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crewline.api import selectors, services
-from crewline.api.forms import ApiKeyForm
+from crewline.api.export import export_filename, organization_export
+from crewline.api.forms import ApiKeyForm, RateLimitForm
 from crewline.core.access import owner_required
 
 
@@ -20,6 +22,7 @@ def _page(request: HttpRequest, form: ApiKeyForm, *, new_key: str = "", status: 
         "form": form, "tab": "api_keys", "new_key": new_key,
         "keys": selectors.api_key_list(organization=request.organization),
         "api_base": request.build_absolute_uri("/api/v1/"),
+        "default_rate_limit": settings.API_RATE_LIMIT,
     }, status=status)
 
 
@@ -31,7 +34,7 @@ def keys(request: HttpRequest) -> HttpResponse:
             _key, full = services.api_key_create(
                 organization=request.organization, by=request.member,
                 name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                expires_at=form.expires_at())
+                expires_at=form.expires_at(), rate_limit=form.cleaned_data["rate_limit"])
         except ValidationError as exc:
             for field, errors in exc.error_dict.items():
                 form.add_error("expires_on" if field == "expires_at" else field, errors)
@@ -50,3 +53,28 @@ def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_key_revoke(api_key=key, by=request.member)
     messages.success(request, _("%(name)s is revoked: it no longer works.") % {"name": key.name})
     return redirect("api:keys")
+
+
+@owner_required
+@require_POST
+def key_limit(request: HttpRequest, pk: int) -> HttpResponse:
+    key = selectors.api_key_for_member(request.member, pk)
+    form = RateLimitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a number of requests a minute between 1 and 100,000, "
+                                  "or leave it empty for the default."))
+        return redirect("api:keys")
+    services.api_key_rate_limit_set(api_key=key, by=request.member,
+                                    rate_limit=form.cleaned_data["rate_limit"])
+    messages.success(request, _("%(name)s may make %(limit)s requests a minute.") % {
+        "name": key.name, "limit": key.rate_limit or settings.API_RATE_LIMIT})
+    return redirect("api:keys")
+
+
+@owner_required
+@require_POST
+def data_export(request: HttpRequest) -> FileResponse:
+    """Everything of the organization in one zip (``crewline.api.export``)."""
+    handle = organization_export(organization=request.organization, by=request.member)
+    return FileResponse(handle, as_attachment=True, content_type="application/zip",
+                        filename=export_filename(request.organization))

@@ -134,6 +134,8 @@ class WorkOrder(OrgOwned):
             models.Index(fields=["organization", "customer", "-number"], name="wo_org_cust_idx"),
             models.Index(fields=["organization", "site", "-number"], name="wo_org_site_idx"),
             models.Index(fields=["organization", "due_date"], name="wo_org_due_idx"),
+            # The API's sync reads: changed since, in (updated_at, id) order.
+            models.Index(fields=["organization", "updated_at", "id"], name="wo_org_updated_idx"),
             models.Index(fields=["organization", "-created_at"], name="wo_org_created_idx"),
         ]
 

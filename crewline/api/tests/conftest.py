@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -29,12 +31,21 @@ class ApiClient:
         self.client = Client()
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
-    def get(self, path: str, data=None, **extra):
-        return self.client.get(path, data, headers=self.headers, **extra)
+    def get(self, path: str, data=None, headers=None, **extra):
+        return self.client.get(path, data, headers={**self.headers, **(headers or {})},
+                               **extra)
 
-    def post(self, path: str, data=None, **extra):
+    def post(self, path: str, data=None, headers=None, **extra):
         return self.client.post(path, data, content_type="application/json",
-                                headers=self.headers, **extra)
+                                headers={**self.headers, **(headers or {})}, **extra)
+
+    def patch(self, path: str, data=None, headers=None, **extra):
+        return self.client.patch(path, json.dumps(data), content_type="application/json",
+                                 headers={**self.headers, **(headers or {})}, **extra)
+
+    def upload(self, path: str, data: dict, headers=None):
+        """A multipart POST (files as ``SimpleUploadedFile``)."""
+        return self.client.post(path, data, headers={**self.headers, **(headers or {})})
 
 
 @pytest.fixture

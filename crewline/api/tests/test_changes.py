@@ -51,6 +51,11 @@ def test_it_gives_every_change_in_order_with_a_link_and_a_cursor(org, owner, api
         resources = [(e["resource"], e["resource_id"]) for e in entries]
         assert ("work_order", wo.pk) in resources and resources[-1] == ("customer", customer.pk)
         assert client.get(entries[-1]["url"]).json()["name"] == "Maple Street Dental"
+        # Each entry over HTTP names its lifecycle event (the webhook's type) and tombstone.
+        events = {(e["resource"], e["resource_id"], e["event"], e["tombstone"])
+                  for e in entries}
+        assert ("work_order", wo.pk, "work_order.created", None) in events
+        assert ("customer", customer.pk, "customer.updated", None) in events
         # Caught up: the same cursor again, nothing new.
         again = client.get("/api/v1/changes", {"after": cursor2}).json()
         assert again["data"] == [] and again["cursor"] == cursor2 and again["next"] is None
@@ -96,8 +101,7 @@ def test_it_needs_a_read_scope(org, api):
 
 def test_each_entry_names_its_event_and_tombstone(org, owner, rf):
     """The feed's entry of a change is the webhook of that change (same id): it names the
-    lifecycle event and says when the resource was archived or deleted. (The response schema
-    gives ``event`` and ``tombstone`` once ``ChangeOut`` has them; the entries already do.)"""
+    lifecycle event and says when the resource was archived or deleted."""
     from crewline.api.auth import Principal
     from crewline.api.feed import changes_page
     from crewline.customers.services import customer_archive, customer_create, site_create

@@ -13,6 +13,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.generation.stateful import run_state_machine_as_test
 
 from crewline.api.services import api_key_create
 from crewline.factories import ContactFactory, SiteFactory
@@ -49,7 +50,10 @@ def full_key(db, org, owner, technician):
               crew=[technician], override=True)
     _key, full = api_key_create(organization=org, by=owner, name="Fuzz",
                                 scopes=["write:customers", "write:work_orders", "read:team",
-                                        "read:billing"])
+                                        "write:billing"])
+    # Hundreds of requests in a few seconds: more than the default limit allows.
+    _key.rate_limit = 100_000
+    _key.save(update_fields=["rate_limit"])
     return full
 
 
@@ -70,3 +74,42 @@ def test_every_operation_keeps_to_its_schema(api_schema, full_key):
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()
+
+
+def test_the_document_links_what_a_write_makes_to_what_reads_and_changes_it(client):
+    document = client.get("/api/v1/openapi.json").json()
+    made = document["paths"]["/api/v1/work-orders"]["post"]["responses"]["201"]["links"]
+    targets = {link["operationId"] for link in made.values()}
+    paths = {op["operationId"]: (method, path) for path, ops in document["paths"].items()
+             for method, op in ops.items()}
+    assert {paths[t] for t in targets} >= {("get", "/api/v1/work-orders/{work_order_id}"),
+                                          ("post", "/api/v1/work-orders/{work_order_id}/visits")}
+    assert all(link["parameters"] == {"work_order_id": "$response.body#/id"}
+               for link in made.values())
+
+
+def test_stateful_sequences_follow_the_links(api_schema, full_key):
+    """schemathesis's state machine: make a customer, a work order, a visit, ... and follow
+    each answer's links to the next call, every default check on every answer."""
+    headers = {"Authorization": f"Bearer {full_key}", "Accept-Encoding": "identity"}
+    machine = api_schema.as_state_machine()
+    called: list[tuple[str, int]] = []
+
+    class Calls(machine):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            called.append((f"{case.method} {case.path}", response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, excluded_checks=[positive_data_acceptance],
+                                   headers=headers)
+
+    run_state_machine_as_test(Calls, settings=examples(
+        max_examples=15, stateful_step_count=6, deadline=None, derandomize=True,
+        database=None, suppress_health_check=list(HealthCheck)))
+    # Sequences of calls ran, every answer checked; which links they follow is the state
+    # machine's draw.
+    assert len(called) > 15, called
