@@ -21,17 +21,38 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 OVERFLOWING = """() => {
   const cut = [];
   const width = document.documentElement.clientWidth;
+  // Text that leaves its box: each text node's extent against the box it is written in
+  // (badges placed outside on purpose, position: absolute, are their own boxes).
+  const spills = (el, box) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.textContent.trim()) continue;
+      let placed = false;
+      for (let p = node.parentElement; p && p !== el; p = p.parentElement)
+        if (["absolute", "fixed"].includes(getComputedStyle(p).position)) placed = true;
+      if (placed) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const r = range.getBoundingClientRect();
+      if (r.width && (r.right > box.right + 1 || r.left < box.left - 1)) return true;
+    }
+    return false;
+  };
   for (const el of document.querySelectorAll(
-      "button, .btn, .badge, .field-badge, label, .nav-link, [data-testid=pending], h1, h2")) {
+      "button, .btn, .badge, .field-badge, label, .nav-link, h1, h2, " +
+      "[data-testid=pending]")) {
     const box = el.getBoundingClientRect();
     if (!box.width || getComputedStyle(el).visibility === "hidden") continue;
     if (el.closest(".visually-hidden, .dropdown-menu:not(.show)")) continue;
-    if (el.scrollWidth > el.clientWidth + 1 || box.right > width + 1 || box.left < -1)
+    const style = getComputedStyle(el);
+    const clips = style.overflowX !== "visible" || style.textOverflow === "ellipsis";
+    if ((clips && el.scrollWidth > el.clientWidth + 1) || spills(el, box) ||
+        box.right > width + 1 || box.left < -1)
       cut.push(`${el.tagName.toLowerCase()}: ${el.textContent.trim().slice(0, 60)}`);
   }
   // A placeholder wider than its empty field is cut too.
   const ctx = document.createElement("canvas").getContext("2d");
-  for (const el of document.querySelectorAll("input[placeholder], textarea[placeholder]")) {
+  for (const el of document.querySelectorAll("input[placeholder]")) {  // textareas wrap
     if (el.value || !el.getBoundingClientRect().width) continue;
     const style = getComputedStyle(el);
     ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;

@@ -23,7 +23,7 @@ def test_a_spanish_technician_is_told_in_spanish(visit, office, technician, seco
     change(visit, by=office, change="moved", start=local(2026, 11, 25, 13),
            end=local(2026, 11, 25, 14, 30))
     note = Notification.objects.get(recipient=technician)
-    assert note.title == "WO-1042 en Maple Dental movida"
+    assert note.title == "Visita movida: WO-1042 en Maple Dental"
     assert note.body.startswith("WO-1042 en Maple Dental pasó de mar 24")
     assert "09:00–10:00" in note.body and "13:00–14:30" in note.body
     # The same change, to someone who reads English, in English.
@@ -31,4 +31,5 @@ def test_a_spanish_technician_is_told_in_spanish(visit, office, technician, seco
     assert Notification.objects.get(recipient=second_tech).title == (
         "New visit: WO-1042 at Maple Dental")
     joined = Notification.objects.filter(recipient=technician).latest("id")
-    assert "entra Sam Spanner" in joined.body and "ahora usted, Sam Spanner" in joined.body
+    assert "incorporación de Sam Spanner" in joined.body
+    assert "ahora usted, Sam Spanner" in joined.body
