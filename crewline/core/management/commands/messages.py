@@ -22,5 +22,10 @@ class Command(BaseCommand):
                                    "apt-get install gettext. --compile needs only Python.")
             os.chdir(translations.ROOT)
             translations.make_messages(verbosity=options["verbosity"])
+        try:
+            import polib  # noqa: F401 - a development package
+        except ImportError as exc:
+            raise CommandError("Compiling needs polib, one of the development packages: "
+                               "pip install -e '.[dev]'.") from exc
         for path in translations.compile_messages():
             self.stdout.write(f"compiled {path.relative_to(translations.ROOT)}")
