@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crewline.billing.money import LineAmounts, line_amounts
@@ -311,7 +312,9 @@ class Invoice(OrgOwned):
 
     @property
     def reference(self) -> str:
-        return f"INV-{self.number}" if self.number else f"Draft {self.pk}"
+        if self.number:
+            return f"INV-{self.number}"
+        return gettext("Draft %(n)s") % {"n": self.pk}
 
     @property
     def total(self) -> Decimal:

@@ -7,6 +7,8 @@ beside it), so no user text is ever part of Typst source.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,27 @@ TEMPLATE = Path(__file__).resolve().parent / "typst" / "document.typ"
 
 
 def money(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(Decimal('0.01')):,.2f}"
+    """``value`` with two decimals, grouped and separated as the active language writes it
+    ("1,234.50"; "1.234,50" in Spanish)."""
+    return formats.number_format(Decimal(value).quantize(Decimal("0.01")), 2,
+                                 force_grouping=True)
 
 
 def rate(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f}%"
+    number = formats.number_format(Decimal(value).normalize())
+    # Spanish puts a (non-breaking) space before the sign: "21 %".
+    return f"{number}\u00a0%" if (translation.get_language() or "").startswith("es") else (
+        f"{number}%")
+
+
+def in_customer_language(render: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """Render a customer's document in the customer's language, whoever asks for it."""
+
+    @functools.wraps(render)
+    def rendered(document):
+        with translation.override(document.customer.language_code):
+            return render(document)
+    return rendered
 
 
 def _labels() -> dict[str, str]:
@@ -84,6 +102,7 @@ def _base(org: Organization) -> dict[str, Any]:
             "labels": _labels()}
 
 
+@in_customer_language
 def quote_pdf(quote: Quote) -> bytes:
     org = quote.organization
     files: dict[str, bytes] = {}
@@ -122,6 +141,7 @@ def quote_pdf(quote: Quote) -> bytes:
     return _render(org, data, files)
 
 
+@in_customer_language
 def invoice_pdf(invoice: Invoice) -> bytes:
     org = invoice.organization
     files: dict[str, bytes] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -30,6 +30,9 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
     # The customer has no account: the page speaks in the company's time zone (the approval
     # time, the day a quote expires), as its emails and PDFs do.
     timezone.activate(quote.organization.tzinfo)
+    # ... and in the customer's language, whatever the browser asks for.
+    translation.activate(quote.customer.language_code)
+    request.LANGUAGE_CODE = translation.get_language()
     if quote.is_expired:
         quote = services.quote_expire(quote=quote)
     approve_form = ApproveForm(prefix="approve")

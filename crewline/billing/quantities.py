@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.translation import ngettext
 
 from crewline.formats.durations import format_duration
@@ -26,8 +27,9 @@ _COUNTED = {
 
 
 def number(value: Decimal) -> str:
-    """``Decimal("2.0000")`` → ``"2"``, ``Decimal("1.5000")`` → ``"1.5"``."""
-    return f"{Decimal(value).normalize():f}"
+    """``Decimal("2.0000")`` → ``"2"``, ``Decimal("1.5000")`` → ``"1.5"`` (``"1,5"`` in
+    Spanish: the active language's decimal separator)."""
+    return formats.number_format(Decimal(f"{Decimal(value).normalize():f}"))
 
 
 def quantity_with_unit(quantity: Decimal, unit: str) -> str:

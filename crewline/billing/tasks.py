@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django_tasks import task
 
 from crewline.billing.models import Invoice, Quote
@@ -51,11 +52,12 @@ def send_invoice_email(invoice_id: int, to: str) -> str:
 def _send_with_pdf(document: Quote | Invoice, to: str, *, subject: str, template: str,
                    pdf: bytes, context: dict[str, Any]) -> None:
     """Email ``document`` as ``<reference>.pdf`` from its organization (replies go to the
-    organization's address)."""
+    organization's address), in the customer's language (the PDF is too)."""
     organization = document.organization
+    with translation.override(document.customer.language_code):
+        body = render_to_string(template, {**context, "organization": organization})
     message = EmailMultiAlternatives(
-        f"[{organization.name}] {subject}",
-        render_to_string(template, {**context, "organization": organization}), None, [to],
+        f"[{organization.name}] {subject}", body, None, [to],
         reply_to=[organization.email] if organization.email else None)
     message.attach(f"{document.reference}.pdf", pdf, "application/pdf")
     message.send()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -11,13 +12,24 @@ from crewline.customers.models import Contact, Customer, Equipment, Site
 
 
 class CustomerForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("Language"), required=False,
+                                 help_text=_("Emails and documents to this customer are "
+                                             "written in it."))
+
     class Meta:
         model = Customer
-        fields = ["name", "kind", "email", "phone", "billing_address", "external_ref", "notes"]
+        fields = ["name", "kind", "email", "phone", "billing_address", "language",
+                  "external_ref", "notes"]
         widgets = {
             "billing_address": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = dict(settings.LANGUAGES).get(settings.LANGUAGE_CODE, settings.LANGUAGE_CODE)
+        self.fields["language"].choices = [
+            ("", _("Default (%(language)s)") % {"language": default}), *settings.LANGUAGES]
 
 
 class ContactForm(forms.ModelForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -40,6 +41,11 @@ class Customer(OrgOwned, Archivable):
     notes = models.TextField(_("notes"), blank=True)
     # An identifier from the system the customer list came from (CSV import, accounting).
     external_ref = models.CharField(_("external reference"), max_length=80, blank=True)
+    # The language of the customer's emails, job reports, quotes, invoices and quote page; empty
+    # is the site's default (LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=8, blank=True,
+                                help_text=_("Emails and documents to this customer are written "
+                                            "in it."))
 
     class Meta:
         ordering = ["name", "id"]
@@ -50,6 +56,12 @@ class Customer(OrgOwned, Archivable):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def language_code(self) -> str:
+        """The language to write to this customer in."""
+        return self.language if self.language in dict(settings.LANGUAGES) else (
+            settings.LANGUAGE_CODE)
 
 
 class Contact(OrgOwned, Archivable):

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -22,7 +23,8 @@ from crewline.customers.models import Contact, Customer, CustomerKind, Equipment
 from crewline.live.models import ChangeKind, Tombstone
 from crewline.live.services import change_record
 
-CUSTOMER_FIELDS = ("name", "kind", "email", "phone", "billing_address", "notes", "external_ref")
+CUSTOMER_FIELDS = ("name", "kind", "email", "phone", "billing_address", "notes", "external_ref",
+                   "language")
 CONTACT_FIELDS = ("name", "role", "email", "phone", "is_primary")
 SITE_FIELDS = ("name", "address_line1", "address_line2", "city", "region", "postal_code",
                "country", "latitude", "longitude", "access_notes")
@@ -139,12 +141,14 @@ def _set_archived(instance: models.Model, *, archived: bool, by: Member | None,
 def customer_create(*, organization: Organization, by: Member | None, name: str,
                     kind: str = CustomerKind.RESIDENTIAL, email: str = "", phone: str = "",
                     billing_address: str = "", notes: str = "",
-                    external_ref: str = "") -> Customer:
-    """Create a customer in ``organization``."""
+                    external_ref: str = "", language: str = "") -> Customer:
+    """Create a customer in ``organization``; ``language`` ("" = the site's default) is the
+    one their emails and documents are written in."""
     _check_same_org(organization.pk, by)
+    _check_language(language)
     values = {"name": name, "kind": kind, "email": email, "phone": phone,
               "billing_address": billing_address, "notes": notes,
-              "external_ref": external_ref}
+              "external_ref": external_ref, "language": language}
     customer = Customer(organization=organization,
                         **{k: _clean_value(k, v) for k, v in values.items()})
     customer.full_clean(exclude=["organization"])
@@ -152,8 +156,15 @@ def customer_create(*, organization: Organization, by: Member | None, name: str,
                    action="customer.create")
 
 
+def _check_language(language: str) -> None:
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose a valid language.")})
+
+
 def customer_update(*, customer: Customer, by: Member | None, **fields: Any) -> Customer:
     """Change any of ``CUSTOMER_FIELDS``; records only what changed."""
+    if "language" in fields:
+        _check_language(fields["language"])
     return _update(customer, CUSTOMER_FIELDS, fields, by=by, action="customer.update")
 
 

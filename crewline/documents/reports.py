@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from crewline.core.models import Member
@@ -68,6 +68,8 @@ def _answer(value: Any) -> str:
         return "—"
     if isinstance(value, str) and value.lower() in ("yes", "no"):
         return _("Yes") if value.lower() == "yes" else _("No")
+    if isinstance(value, int | float):
+        return number_format(value)  # "1,5" in Spanish
     return str(value)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -27,10 +26,6 @@ from crewline.workorders.models import TimelineEntry, WorkOrder
 VERSION_ATTEMPTS = 5
 
 
-def _language(by: Member | None) -> str:
-    return (by.language if by is not None and by.language else settings.LANGUAGE_CODE)
-
-
 def job_report_create(*, work_order: WorkOrder, by: Member | None) -> JobReport:
     """Render the work order's job report and store it as its next version (1, 2, 3, ...).
 
@@ -45,7 +40,8 @@ def job_report_create(*, work_order: WorkOrder, by: Member | None) -> JobReport:
         version = (JobReport.objects.filter(work_order=wo).aggregate(m=Max("version"))["m"]
                    or 0) + 1
         now = timezone.now()
-        with translation.override(_language(by)):
+        # The report is the customer's: in their language, whoever makes it.
+        with translation.override(wo.customer.language_code):
             pdf = render_job_report(wo, version=version, generated_at=now)
         sha256 = hashlib.sha256(pdf).hexdigest()
         report = JobReport(organization_id=wo.organization_id, work_order=wo, version=version,

@@ -134,8 +134,11 @@ def email_job_report(report_id: int, to: str, requested_by: int | None = None,
     if report is None:
         return "gone"
     by = Member.objects.filter(pk=requested_by).first() if requested_by else None
-    with translation.override(settings.LANGUAGE_CODE):
+    # The email is the customer's, in their language; what the office is told of it (the
+    # timeline, the log) stays in the site's.
+    with translation.override(report.work_order.customer.language_code):
         message = job_report_message(report, to)
+    with translation.override(settings.LANGUAGE_CODE):
         try:
             message.send()
         except (smtplib.SMTPException, OSError) as exc:

@@ -155,9 +155,9 @@ class PlanForm(RecurrenceForm):
         label=_("Checklist"), required=False,
         help_text=_("One item a line: label | yes/no, number, text or photo | required or "
                     "optional."),
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder":
-                                     "Filters changed | yes/no | required\n"
-                                     "Supply air temperature | number | optional"}))
+        # The kinds and "required"/"optional" are the words the checklist is read by.
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _(
+            "Filters changed | yes/no | required\nSupply air temperature | number | optional")}))
     required_skills = forms.ModelMultipleChoiceField(
         label=_("Required skills"), queryset=Skill.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple)

@@ -120,14 +120,18 @@ def test_it_updates_the_total_as_optional_lines_are_ticked(browser_page, org, ow
 
 def test_the_ticked_total_is_written_as_the_customers_language_writes_it(
         chromium, live_server, org, owner, site, call_item, filter_item):
+    from crewline.customers.services import customer_update
+
+    # The page speaks the customer's language, whatever the browser's.
+    customer_update(customer=site.customer, by=owner, language="es")
     quote = services.quote_create(organization=org, by=owner, customer=site.customer,
-                                  title="Nouvelle chaudière")
+                                  title="Caldera nueva")
     services.quote_line_add(quote=quote, by=owner, item=call_item)
     filters = services.quote_line_add(quote=quote, by=owner, item=filter_item, quantity=2,
                                       is_optional=True)
     services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
     token = services.quote_link_token(quote=quote)
-    context = chromium.new_context(locale="fr-FR", viewport={"width": 360, "height": 740})
+    context = chromium.new_context(locale="en-US", viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(f"{live_server.url}/q/{token}/")
     assert page.inner_text("#quote-total") == "95,00"

@@ -15,6 +15,7 @@ def test_invoices_quotes_and_pages_write_dates_alike():
         assert formats.date_format(day, "SHORT_DATE_FORMAT") == "3 Dec 2026"
         assert formats.date_format(moment, "DATETIME_FORMAT") == "3 Dec 2026, 14:05"
         assert formats.time_format(moment) == "14:05"
-    with translation.override("fr"):
+    with translation.override("es"):
         assert formats.time_format(moment) == "14:05"
-        assert formats.date_format(day) == "3 Déc 2026"
+        assert formats.date_format(day) == "3 dic 2026"
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "3 dic 2026, 14:05"

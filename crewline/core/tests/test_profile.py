@@ -8,12 +8,12 @@ pytestmark = pytest.mark.django_db
 
 def test_it_saves_name_phone_and_language(tech_client, technician):
     response = tech_client.post(reverse("core:profile"), {
-        "full_name": "Tara T. Tech", "phone": " 555-0199 ", "language": "fr"})
+        "full_name": "Tara T. Tech", "phone": " 555-0199 ", "language": "es"})
     assert response.status_code == 302
     technician.refresh_from_db()
     technician.user.refresh_from_db()
     assert (technician.user.full_name, technician.phone, technician.language) == (
-        "Tara T. Tech", "555-0199", "fr")
+        "Tara T. Tech", "555-0199", "es")
     entry = AuditLog.objects.get(action="profile.update")
     assert entry.changes["full_name"] == ["Tara Tech", "Tara T. Tech"]
 
@@ -23,15 +23,18 @@ def test_it_renders_pages_in_the_chosen_language(office_client, office):
     office_client.post(reverse("core:profile"), {"full_name": "Oscar", "language": "es"})
     page = office_client.get(reverse("core:members")).content.decode()
     assert '<html lang="es">' in page
-    # An empty choice follows the browser again.
+    # The member's choice wins over the browser's; an empty choice follows the browser again.
+    office_client.post(reverse("core:profile"), {"full_name": "Oscar", "language": "en"})
+    page = office_client.get(reverse("core:members"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<html lang="en">' in page
     office_client.post(reverse("core:profile"), {"full_name": "Oscar", "language": ""})
-    page = office_client.get(reverse("core:members"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert '<html lang="fr">' in page
+    page = office_client.get(reverse("core:members"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<html lang="es">' in page
 
 
 def test_it_offers_the_configured_languages_and_the_browser(office_client):
     form = office_client.get(reverse("core:profile")).context["form"]
-    assert [code for code, _ in form.fields["language"].choices] == ["", "en", "es", "fr"]
+    assert [code for code, _ in form.fields["language"].choices] == ["", "en", "es"]
 
 
 def test_it_refuses_an_unknown_language(office_client, office):

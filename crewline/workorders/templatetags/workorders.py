@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from crewline.workorders.models import Status, VisitStatus, WorkOrder
@@ -57,7 +58,8 @@ def change_rows(changes: dict) -> list[tuple[str, object, object]]:
 
 @register.filter
 def quantity_label(value: object) -> str:
-    """A part's quantity as stored ("2", "2.5", "2.50"), without trailing zeros."""
+    """A part's quantity as stored ("2", "2.5", "2.50"), without trailing zeros, written as the
+    language writes numbers."""
     from decimal import Decimal, InvalidOperation
 
     try:
@@ -68,7 +70,8 @@ def quantity_label(value: object) -> str:
         return str(value)
     if number == number.to_integral_value():
         return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
+    # With the active language's decimal separator: "2,5" in Spanish.
+    return number_format(Decimal(format(number.normalize(), "f")))
 
 
 @register.simple_tag

@@ -400,7 +400,7 @@
     if (e.kind === "note") what = h(e.body);
     else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`;
     else if (e.kind === "signature") what = `${h(T.signed_by)} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(T.signature)}" src="${h(e.local_url || e.url)}">`;
-    else if (e.kind === "part") what = `${h(T.part)}: ${h(d.quantity)} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
+    else if (e.kind === "part") what = `${h(T.part)}: ${h(num(d.quantity))} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
     else if (e.kind === "labor") what = `${h(T.labor)}: ${h(duration(d.minutes))}`;
     else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
     else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") +
@@ -411,7 +411,12 @@
 
   const freeText = (d) => d.price_book_item_id ? "" : ` <span class="badge text-bg-warning">${h(T.not_in_price_book)}</span>`;
 
-  const answerText = (a) => a === true ? T.yes : a === false ? T.no : a;
+  // Numbers as the page's language writes them ("1,5" in Spanish).
+  const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 4 });
+  const num = (v) => (v === "" || v === null || v === undefined || isNaN(Number(v)))
+    ? v : numberFormat.format(Number(v));
+  const answerText = (a) => a === true ? T.yes : a === false ? T.no
+    : typeof a === "number" ? num(a) : a;
 
   function latestAnswers(v) {
     const answers = {};
@@ -565,11 +570,11 @@
         <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.take_photo)}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" id="field-camera" data-do="photos"></label>
         <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" id="field-gallery" data-do="photos" data-testid="gallery"></label></div></section>
       <section class="mb-3" data-testid="parts"><h2 class="h5">${h(T.parts)}</h2>
-        <ul class="list-unstyled">${parts.map((e) => `<li>${h(e.data.quantity)} ${h(e.data.unit)} × ${h(e.data.name || e.body)}${freeText(e.data)}</li>`).join("")}</ul>
+        <ul class="list-unstyled">${parts.map((e) => `<li>${h(num(e.data.quantity))} ${h(e.data.unit)} × ${h(e.data.name || e.body)}${freeText(e.data)}</li>`).join("")}</ul>
         <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" list="field-price-book" autocomplete="off" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required>
         <datalist id="field-price-book">${(state.kv.price_book || []).map((i) => `<option value="${h(i.name)}">${h(i.code)}</option>`).join("")}</datalist></div>
-        <div class="col-5"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(T.quantity)}" required></div>
-        <div class="col-3"><input class="form-control form-control-lg" name="unit" placeholder="${h(T.unit)}" aria-label="${h(T.unit)}"></div>
+        <div class="col-4"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(T.quantity)}" required></div>
+        <div class="col-4"><input class="form-control form-control-lg" name="unit" placeholder="${h(T.unit)}" aria-label="${h(T.unit)}"></div>
         <div class="col-4"><button class="btn btn-primary btn-lg w-100">${h(T.add)}</button></div></form></section>
       <section class="mb-3"><h2 class="h5">${h(T.labor)}</h2><form data-form="labor" class="d-flex gap-2">
         <input class="form-control form-control-lg" name="minutes" type="number" min="0" max="1440" inputmode="numeric" value="${h(laborMinutes(v))}" aria-label="${h(T.minutes)}" required>

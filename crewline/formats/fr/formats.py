@@ -1,9 +1,0 @@
-# Crewline's formats (see crewline/formats/__init__.py); the names of days and months follow
-# the language.
-DATE_FORMAT = "j M Y"
-SHORT_DATE_FORMAT = "j M Y"
-TIME_FORMAT = "H:i"
-DATETIME_FORMAT = "j M Y, H:i"
-SHORT_DATETIME_FORMAT = "j M Y, H:i"
-# Units of durations (crewline/formats/durations.py): days, hours, minutes.
-DURATION_UNITS = {"d": "j", "h": "h", "min": "min"}
