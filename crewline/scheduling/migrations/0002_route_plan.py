@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_organization_travel'),
+        ('core', '0006_organization_travel'),
         ('scheduling', '0001_initial'),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_organization_paper'),
+        ('core', '0005_languages_listed'),
     ]
 
     operations = [
