@@ -43,7 +43,11 @@ def _last() -> int:
 def test_a_job_from_raised_to_paid_names_its_events(org, owner, technician,
                                                     django_capture_on_commit_callbacks):
     site = SiteFactory(customer__organization=org)
-    start = timezone.now().replace(microsecond=0) + dt.timedelta(hours=1)
+    # A weekday morning ahead, inside the working hours whatever time the test runs at.
+    day = timezone.localdate(timezone=org.tzinfo) + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(9), tzinfo=org.tzinfo)
     mark = _last()
     wo = work_order_create(organization=org, by=owner, customer=site.customer, site=site,
                            title="Leak")
