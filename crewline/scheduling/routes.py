@@ -175,8 +175,6 @@ def day_problem(*, organization: Organization, day: dt.date, days: int = 1,
             job_id = visit_id if visit_id else -wo.pk
             if job_id in result.jobs:
                 continue
-            if visit_id and visit_id in result.jobs:
-                continue
             site = _point(wo.site.latitude, wo.site.longitude) if wo.site_id else None
             minutes = -(-estimated_minutes(wo) // (STEP // 60)) * (STEP // 60)
             jobs.append(planning.Job(id=job_id, point=index(site), duration=minutes * 60,
@@ -442,12 +440,12 @@ def suggestions(*, organization: Organization, day: dt.date, work_order: WorkOrd
                            duration=round((visit.end - visit.start).total_seconds()))
     # Every other visit of the day stays where it is.
     fixed = list(problem.problem.fixed)
+    points = {j.id: j.point for j in problem.problem.jobs}
     for other, (start, end, crew) in problem.current.items():
         if other == job_id:
             continue
-        point = next(j.point for j in problem.problem.jobs if j.id == other)
-        fixed.extend(planning.Fixed(other, technician=m, point=point, start=start, end=end)
-                     for m in crew)
+        fixed.extend(planning.Fixed(other, technician=m, point=points[other], start=start,
+                                    end=end) for m in crew)
     day_as_it_is = planning.Problem(technicians=problem.problem.technicians, jobs=[],
                                     seconds=problem.problem.seconds, fixed=fixed)
     return [Suggested(member=problem.members[s.technician], start=problem.at(s.start),
