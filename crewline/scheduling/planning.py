@@ -232,6 +232,10 @@ def _reason(job: Job, techs: Sequence[Technician], spans: list[_Span],
     return None
 
 
+# The share of a plan's time kept for finishing it after the search (see ``plan``).
+FINISH_SHARE = 0.02
+
+
 def plan(problem: Problem, *, seconds: float = DEFAULT_SECONDS, seed: int = 1) -> Plan:
     """The plan of ``problem``, searched for ``seconds`` at most."""
     started = time.perf_counter()
@@ -271,7 +275,10 @@ def plan(problem: Problem, *, seconds: float = DEFAULT_SECONDS, seed: int = 1) -
             singles.append(job)
 
     cost = np.asarray(problem.cost, dtype=np.int64) if problem.cost is not None else matrix
-    routed = _solve(singles, spans, techs, matrix, cost, deadline=started + seconds, seed=seed)
+    # The search stops short of the time allowed by what the plan takes to finish after it
+    # (crews kept together, times worked out, the result built): the whole call keeps to it.
+    routed = _solve(singles, spans, techs, matrix, cost,
+                    deadline=started + seconds * (1 - FINISH_SHARE), seed=seed)
     routed = _keep_crews(routed, spans, techs, {j.id: j for j in singles})
     placed = {stop_job for stops in routed.values() for stop_job, _ in stops}
     result.unplaced.extend((j.id, NO_CAPACITY) for j in singles if j.id not in placed)

@@ -426,9 +426,22 @@ class Suggested:
 
 def suggestions(*, organization: Organization, day: dt.date, work_order: WorkOrder,
                 visit: Visit | None = None, now: dt.datetime | None = None,
-                limit: int = 3) -> list[Suggested]:
+                limit: int = 3, days: int = 1) -> list[Suggested]:
     """Where ``work_order`` (or its ``visit``, to move it) fits best into ``day`` as it stands:
-    the ``limit`` best technicians and times, with the drive each adds."""
+    the ``limit`` best technicians and times, with the drive each adds. With ``days`` past
+    one, the first of that many days from ``day`` where it fits (a day that is over or full
+    gives the next one's)."""
+    for offset in range(max(days, 1)):
+        found = _suggestions_on(organization=organization, day=day + dt.timedelta(days=offset),
+                                work_order=work_order, visit=visit, now=now, limit=limit)
+        if found:
+            return found
+    return []
+
+
+def _suggestions_on(*, organization: Organization, day: dt.date, work_order: WorkOrder,
+                    visit: Visit | None, now: dt.datetime | None, limit: int
+                    ) -> list[Suggested]:
     problem = day_problem(organization=organization, day=day, now=now,
                           waiting=[(work_order.pk, visit.pk if visit else None)])
     job_id = visit.pk if visit else -work_order.pk

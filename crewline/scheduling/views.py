@@ -31,6 +31,9 @@ from crewline.workorders import services
 from crewline.workorders.models import Visit, VisitStatus, WorkOrder
 
 MAX_MINUTES = 7 * 24 * 60
+# How many days from the board's the schedule dialog looks for a place for work from the queue
+# (a day that is over or full suggests the next one's).
+SUGGEST_DAYS = 7
 VIEWS = ((selectors.DAY, gettext_lazy("Day")), (selectors.WEEK, gettext_lazy("Week")))
 SORTS = (("priority", gettext_lazy("Priority")), ("due", gettext_lazy("Due")))
 
@@ -319,6 +322,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     state = _filters(request, QueryDict(params.get("state", "")))[1]
     conflicts: list = []
     suggested: list = []
+    suggest_none = False
     if request.method == "POST":
         data = request.POST
         if data.get("suggested"):
@@ -369,7 +373,9 @@ def schedule(request: HttpRequest) -> HttpResponse:
             day = (visit.start.astimezone(org.tzinfo).date() if visit and visit.start
                    else state["day"])
             suggested = routes.suggestions(organization=org, day=day, work_order=work_order,
-                                           visit=visit)
+                                           visit=visit,
+                                           days=1 if visit else SUGGEST_DAYS)
+            suggest_none = not suggested
     if conflicts:
         # Asking again with override set: the dialog's "Schedule anyway".
         data = data.copy()
@@ -377,7 +383,8 @@ def schedule(request: HttpRequest) -> HttpResponse:
         form = ScheduleForm(data, organization=org)
         form.is_valid()
     context = {"form": form, "visit": visit, "work_order": work_order, "conflicts": conflicts,
-               "suggested": suggested,
+               "suggested": suggested, "suggest_none": suggest_none,
+               "suggest_days": SUGGEST_DAYS,
                "state_query": _query(state), "nav": "schedule",
                "board_url": f"{reverse('scheduling:board')}?{_query(state)}"}
     template = ("scheduling/_board_schedule_form.html" if request.htmx

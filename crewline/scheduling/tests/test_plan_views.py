@@ -141,3 +141,33 @@ def test_the_schedule_dialog_keeps_a_visit_in_place(office_client, org, day, tar
                              "start": "09:00", "minutes": "60"})
     day.refresh_from_db()
     assert not day.locked
+
+
+@time_machine.travel(at(*TUE, 18), tick=False)
+def test_work_from_the_queue_after_the_day_is_over_is_suggested_on_the_next_day(
+        office_client, org, day, sam, evanston_site):
+    from crewline.factories import WorkOrderFactory
+
+    waiting = WorkOrderFactory(organization=org, customer=evanston_site.customer,
+                               site=evanston_site, estimated_minutes=60)
+    page = office_client.get(reverse("scheduling:schedule"),
+                             {"work_order": waiting.number,
+                              "state": "date=2025-06-03"}).content.decode()
+    first = page.index('name="suggested"')
+    # 18:00 on Tuesday: the working day is over, so Wednesday morning, Sam first (Evanston).
+    assert f'value="{sam.pk},2025-06-04,08:' in page[first:first + 200]
+    assert "Wed 4 Jun" in page
+
+
+@time_machine.travel(at(*TUE, 7), tick=False)
+def test_work_no_one_can_do_says_so_in_the_dialog(office_client, org, day, evanston_site):
+    from crewline.factories import SkillFactory, WorkOrderFactory
+
+    job = WorkOrderFactory(organization=org, customer=evanston_site.customer,
+                           site=evanston_site, estimated_minutes=60)
+    job.required_skills.add(SkillFactory(organization=org, name="Welding"))
+    page = office_client.get(reverse("scheduling:schedule"),
+                             {"work_order": job.number,
+                              "state": "date=2025-06-03"}).content.decode()
+    assert 'name="suggested"' not in page
+    assert "No technician has room for this job in the next 7 days." in page
