@@ -223,6 +223,15 @@ class _Writer:
         self.link = escape(link)
         self.conflicts_word = escape(_("conflicts"))
         self.crew_word = _("Crew of %(n)d")
+        kept = escape(_("Kept in place: planning the day leaves it where it is"))
+        self.kept_word = escape(_("kept in place"))
+        # A padlock (16 px, currentColor); its meaning is in the title and, for a screen
+        # reader, in the block's hidden text.
+        self.lock = (f'<svg class="vb-lock" width="12" height="12" viewBox="0 0 16 16" '
+                     f'aria-hidden="true" focusable="false"><title>{kept}</title>'
+                     '<path fill="currentColor" d="M8 1a3.5 3.5 0 0 0-3.5 3.5V7H4a1 1 0 0 0-1 '
+                     '1v6a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1V8a1 1 0 0 0-1-1h-.5V4.5A3.5 3.5 0 0 0 '
+                     '8 1Zm-2 6V4.5a2 2 0 1 1 4 0V7H6Z"/></svg>')
         self.labels = _Escaped()
 
     def data(self, b: Block, member_id: int, customer: str) -> str:
@@ -233,9 +242,12 @@ class _Writer:
                 f'data-minutes="{b.minutes}" data-label="{b.reference} · {customer}"')
 
     def unseen(self, b: Block, notes: str) -> str:
-        """What the block says only to a screen reader: its status and conflicts. Its name is
-        its visible text followed by this, so speech input can name it by what it shows."""
+        """What the block says only to a screen reader: its status, whether it is kept in
+        place, and its conflicts. Its name is its visible text followed by this, so speech
+        input can name it by what it shows."""
         extra = f", {self.labels[b.status_label]}"
+        if b.locked:
+            extra += f", {self.kept_word}"
         if notes:
             extra += f", {self.conflicts_word}: {notes}"
         return f' <span class="visually-hidden">{extra}</span>'
@@ -266,7 +278,8 @@ class _Writer:
             f'{window}<a class="{classes}" href="{self.link}{b.visit_id}" '
             f'{self.data(b, member_id, customer)}{title}>'
             f'<span class="vb-top"><span class="vb-ref"><span class="vb-wo">WO-</span>'
-            f'{b.number}</span> <span class="vb-time">{b.label}</span>{crew}</span> '
+            f'{b.number}</span> <span class="vb-time">{b.label}</span>{crew}'
+            f'{self.lock if b.locked else ""}</span> '
             f'<span class="vb-cust">{customer}</span> '
             f'<span class="vb-addr">{address}</span>'
             + self.unseen(b, notes)
@@ -285,6 +298,7 @@ class _Writer:
             f'href="{self.link}{b.visit_id}" {self.data(b, member_id, customer)} '
             f'title="{b.reference} · {customer} · {b.label}{" — " + notes if notes else ""}">'
             f'<span class="chip-time">{"…" if b.starts_before else b.time}</span> '
+            f'{self.lock if b.locked else ""}'
             f'<span class="chip-ref">{b.reference}</span> '
             f'<span class="chip-cust">{customer}</span>'
             + self.unseen(b, notes)

@@ -71,7 +71,7 @@ BOARD_VISIT_FIELDS = (
     "pk", "start", "end", "status", "work_order__number", "work_order__title",
     "work_order__customer__name", "work_order__site__address_line1", "work_order__site__city",
     "work_order__requested_start", "work_order__requested_end", "work_order_id",
-    "work_order__site_id",
+    "work_order__site_id", "locked",
 )
 
 
@@ -92,6 +92,7 @@ class BoardVisit(NamedTuple):
     requested_end: dt.datetime | None
     work_order_id: int
     site_id: int | None
+    locked: bool  # kept in place when the day is planned
     latitude: float | None  # the site's, for the conflict rules' drive times
     longitude: float | None
 
@@ -173,6 +174,7 @@ class Block:
     minutes: int
     label: str  # "09:00–10:30"
     crew_size: int
+    locked: bool = False  # kept in place when the day is planned
     left: float = 0.0  # percent of the grid
     width: float = 0.0
     window_left: float | None = None  # the customer's requested window, percent of the grid
@@ -390,7 +392,7 @@ def board(*, organization: Organization, day: dt.date, view: str = DAY,
             "customer": visit.customer, "address": visit.address,
             "date": start_local.date().isoformat(), "time": time, "minutes": minutes,
             "label": f"{time}–{end_local.hour:02d}:{end_local.minute:02d}",
-            "crew_size": len(crew),
+            "crew_size": len(crew), "locked": visit.locked,
         }
         notes = conflicts.get(visit.pk, [])
         for member_id in crew:

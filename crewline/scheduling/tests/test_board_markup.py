@@ -72,3 +72,23 @@ def test_a_live_refresh_of_the_board_carries_no_style_and_no_nonce(office_client
     assert "nonce" not in again["Content-Security-Policy"]
     abe = scene.members[1]
     assert (f'class="avatar mc-{abe.pk}" data-mc="#aa3300" data-mc-text="#ffffff"') in html
+
+
+def test_a_visit_kept_in_place_shows_a_padlock_on_the_day_and_the_week(org, office, technician,
+                                                                       office_client):
+    site = SiteFactory(customer__organization=org, customer__name="Hollis Bakery")
+    wo = work_order_create(organization=org, by=office, customer=site.customer, site=site,
+                           title="Oven hood vent")
+    start = dt.datetime.combine(DAY, dt.time(9), tzinfo=org.tzinfo)
+    kept = visit_add(work_order=wo, by=office, start=start,
+                     end=start + dt.timedelta(hours=1), crew=[technician])
+    kept.locked = True
+    kept.save(update_fields=["locked"])
+    other = visit_add(work_order=wo, by=office, start=start + dt.timedelta(hours=2),
+                      end=start + dt.timedelta(hours=3), crew=[technician])
+    for view, tag in (("day", 'class="vb '), ("week", 'class="chip ')):
+        html = office_client.get(f"/schedule/?date={DAY}&view={view}").content.decode()
+        blocks = {pk: re.search(rf'<a {tag}[^"]*"[^>]*data-visit="{pk}".*?</a>', html,
+                                re.S).group(0) for pk in (kept.pk, other.pk)}
+        assert 'class="vb-lock"' in blocks[kept.pk] and "kept in place" in blocks[kept.pk]
+        assert "vb-lock" not in blocks[other.pk] and "kept in place" not in blocks[other.pk]
