@@ -112,15 +112,11 @@ def push(request: HttpRequest) -> JsonResponse:
         body = _json_body(request)
     except ValueError as exc:
         return _error(400, str(exc))
-    device = services.device_check_in(member=request.member, device_id=body.get("device_id"),
-                                      session_key=request.session.session_key)
     mutations = _check_mutations(body.get("mutations"))
     if isinstance(mutations, str):
         return _error(400, mutations)
-    try:
-        result = services.push_apply(device=device, mutations=mutations)
-    except PermissionDenied as exc:
-        raise Http404("No such device.") from exc
+    result = services.push_apply(member=request.member, device_id=body.get("device_id"),
+                                 session_key=request.session.session_key, mutations=mutations)
     payload = {"last_seq": result.last_seq, "results": result.results}
     if result.expected_seq is not None:
         return _error(409, _("Changes are missing before these; send from %(seq)d.")

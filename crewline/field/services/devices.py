@@ -13,9 +13,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crewline.core import storable
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member
-from crewline.field import arguments
 from crewline.field.models import (
     Device,
     FieldSettings,
@@ -30,7 +30,7 @@ def device_register(*, member: Member, device_id: uuid.UUID, name: str = "") -> 
     updates its name. A device id already registered to someone else raises
     ``PermissionDenied`` (the caller answers 404, so ids of other people's devices stay hidden).
     """
-    name = arguments.clean_text((name or "").strip()[:200])
+    name = storable.clean_text((name or "").strip()[:200])
     with transaction.atomic():
         existing = Device.objects.select_for_update(no_key=True).filter(pk=device_id).first()
         if existing is not None:
@@ -77,7 +77,8 @@ def device_seen(*, device: Device, session_key: str | None,
 
 
 def device_check_in(*, member: Member, device_id: object, session_key: str | None) -> Device:
-    """The phone that calls, as a push or a pull begins: ``member``'s own device, not revoked,
+    """The phone that calls, as a pull begins (a push checks its phone in under the lock it
+    takes: see ``push_apply``): ``member``'s own device, not revoked,
     recorded as seen (``device_seen``); anything else (another member's, another
     organization's, unknown, malformed) is a 404."""
     try:

@@ -28,20 +28,21 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crewline.core import storable
 from crewline.core.audit import organization_write_lock
 from crewline.core.db import caller_savepoint
 from crewline.core.models import Member
-from crewline.field import arguments
-from crewline.field.arguments import BadArguments
 from crewline.field.models import (
     Device,
     SettledMutation,
     Upload,
 )
 from crewline.field.selectors import field_settings_for
+from crewline.field.services.devices import SEEN_EVERY
 from crewline.field.services.photos import check_sha256, image_to_jpeg
 from crewline.field.services.rejections import rejected_record
 from crewline.live.services import changes_batched
@@ -57,6 +58,20 @@ from crewline.workorders.models import (
 )
 
 MAX_BATCH = 500
+# How far a phone's clock may be off: ahead (a wrong time zone is less than a day), behind (an
+# outbox kept offline for a long time).
+CLIENT_TIME_AHEAD = dt.timedelta(days=1)
+CLIENT_TIME_BEHIND = dt.timedelta(days=400)
+
+
+class BadArguments(Exception):
+    """A mutation whose arguments are malformed: rejected with this message as the reason.
+
+    A mutation comes from a phone's outbox and is sent again until it is settled: an argument
+    the database cannot store or read back (an id past 64 bits, a NUL character in a note, a
+    time in the year 10000) must come back as a rejected mutation with its reason, never as an
+    error that fails the push, or the phone would send it first in every push and nothing
+    after it would be applied."""
 
 
 # --- Push -------------------------------------------------------------------------------------
@@ -115,6 +130,16 @@ def _arg_b64(args: dict, name: str) -> bytes:
         raise BadArguments(_("“%(name)s” must be base64 data.") % {"name": name}) from exc
 
 
+def _arg_id(args: dict, name: str) -> int:
+    """``args[name]`` as an id: a whole number from 1 to ``storable.MAX_ID``."""
+    value = args.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadArguments(_("“%(name)s” must be a number.") % {"name": name})
+    if not storable.is_id(value):
+        raise BadArguments(_("“%(name)s” is not a valid id.") % {"name": name})
+    return value
+
+
 def _visits_query(member: Member):
     return (Visit.objects.select_related("work_order__organization")
             .annotate(on_crew=Exists(Visit.crew.through.objects.filter(
@@ -123,7 +148,7 @@ def _visits_query(member: Member):
 
 
 def _visit_id(args: dict) -> int:
-    return arguments.arg_id(args, "visit_id")
+    return _arg_id(args, "visit_id")
 
 
 def _visit(ctx: Context, args: dict) -> Visit:
@@ -260,7 +285,7 @@ def _part(ctx: Context, args: dict) -> Any:
         raise BadArguments(_("“quantity” must be a number."))
     item = args.get("price_book_item_id")
     if item is not None:
-        item = arguments.arg_id(args, "price_book_item_id")
+        item = _arg_id(args, "price_book_item_id")
     return timeline.part_add(visit=_visit(ctx, args), by=ctx.member, client_id=_arg_uuid(args),
                              name=_arg_str(args, "name", max_length=200), quantity=quantity,
                              unit=_arg_str(args, "unit", max_length=20),
@@ -334,7 +359,16 @@ def parse_client_time(value: Any) -> dt.datetime | None:
         raise BadArguments(_("“client_time” must be an ISO 8601 time.")) from exc
     if timezone.is_naive(parsed):
         raise BadArguments(_("“client_time” needs a time zone offset."))
-    return arguments.check_client_time(parsed)
+    # Further off than this, the phone's clock is wrong (and the extremes cannot even be
+    # stored and read back).
+    now = timezone.now()
+    if parsed > now + CLIENT_TIME_AHEAD:
+        raise BadArguments(_("“client_time” is more than a day ahead of the server's clock: "
+                             "check the phone's date and time."))
+    if parsed < now - CLIENT_TIME_BEHIND:
+        raise BadArguments(_("“client_time” is more than %(days)d days ago: check the phone's "
+                             "date and time.") % {"days": CLIENT_TIME_BEHIND.days})
+    return parsed
 
 
 def _reason(exc: Exception) -> str:
@@ -394,10 +428,10 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
         handler = MUTATIONS.get(name) if isinstance(name, str) else None
         if handler is None:
             raise BadArguments(_("Unknown change “%(name)s”.")
-                               % {"name": arguments.clean_text(str(name)[:40])})
+                               % {"name": storable.clean_text(str(name)[:40])})
         if sent_args is not None and not isinstance(sent_args, dict):
             raise BadArguments(_("“args” must be an object."))
-        arguments.check_args(args)
+        storable.check_fields(args)
         ctx.device_time = parse_client_time(mutation.get("client_time"))
         client_id = mutation_client_id(mutation)
         if args.get("client_id") is not None and client_id is None:
@@ -414,12 +448,13 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
             ctx.visits.clear()
             with transaction.atomic():
                 handler(ctx, args)
-    except (BadArguments, ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
+    except (BadArguments, storable.Unstorable, ValidationError, PermissionDenied,
+            ObjectDoesNotExist) as exc:
         ctx.visits.clear()
         reason = _reason(exc)
         visit_id = args.get("visit_id")
         device = ctx.device
-        if ctx.work_order_id is None and arguments.is_id(visit_id):
+        if ctx.work_order_id is None and storable.is_id(visit_id):
             ctx.work_order_id = (Visit.objects.filter(organization_id=device.organization_id,
                                                       pk=visit_id)
                                  .values_list("work_order_id", flat=True).first())
@@ -433,33 +468,43 @@ def _apply_one(ctx: Context, mutation: dict) -> tuple[str, str]:
     return "applied", ""
 
 
-def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
-    """Apply ``mutations`` (each ``{seq, name, args, client_time}``, in seq order) in order.
+def push_apply(*, member: Member, device_id: object, session_key: str | None,
+               mutations: list[dict]) -> PushResult:
+    """Apply ``mutations`` (each ``{seq, name, args, client_time}``, in seq order) from
+    ``member``'s phone ``device_id``, in order.
 
-    One transaction for the whole batch, holding the device row's lock: a seq at or below
-    ``last_seq`` is a duplicate and skipped; a seq past ``last_seq + 1`` stops the push with
-    ``expected_seq`` set (what came before it is kept); otherwise the mutation is applied in a
-    savepoint of its own, or rolled back to it and recorded as rejected. ``last_seq`` is
-    written once, at the end, in the same transaction: an error that interrupts the batch rolls
-    all of it back and leaves ``last_seq`` alone, and the phone sends it again. Precondition:
-    every ``seq`` is a positive integer (the view checks the shape).
+    One transaction for the whole batch, holding the device row's lock: the phone is checked in
+    under it (``member``'s own, not revoked: anything else is a 404) and recorded as seen at
+    the end. A seq at or below ``last_seq`` is a duplicate and skipped; a seq past
+    ``last_seq + 1`` stops the push with ``expected_seq`` set (what came before it is kept);
+    otherwise the mutation is applied in a savepoint of its own, or rolled back to it and
+    recorded as rejected. ``last_seq`` is written once, at the end, in the same transaction: an
+    error that interrupts the batch rolls all of it back and leaves ``last_seq`` alone, and the
+    phone sends it again. Precondition: every ``seq`` is a positive integer (the view checks
+    the shape).
     """
-    result = PushResult(last_seq=device.last_seq)
-    ctx = Context(member=device.member, device=device, device_time=None)
+    try:
+        pk = uuid.UUID(str(device_id))
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such device.") from exc
     with transaction.atomic():
         # The row lock serialises pushes of one device (two tabs, a resend racing the
-        # original): the second waits here and then sees the first's last_seq.
-        last_seq, revoked_at = (Device.objects.select_for_update(no_key=True)
-                                .filter(pk=device.pk)
-                                .values_list("last_seq", "revoked_at").get())
-        if revoked_at is not None:
-            raise PermissionDenied("This device was revoked.")
+        # original): the second waits here and then sees the first's last_seq. A revoke takes
+        # it too, so a phone revoked meanwhile is refused here.
+        device = (Device.objects.select_for_update(no_key=True)
+                  .filter(pk=pk, organization_id=member.organization_id, member=member,
+                          revoked_at__isnull=True).first())
+        if device is None:
+            raise Http404("No such device.")
+        Device.member.field.set_cached_value(device, member)
+        result = PushResult(last_seq=device.last_seq)
+        ctx = Context(member=member, device=device, device_time=None)
         # Before any of the rows the mutations lock: see organization_write_lock.
         organization_write_lock(device.organization_id)
-        first_seq = last_seq
+        first_seq = last_seq = device.last_seq
         visit_ids = {m["args"]["visit_id"] for m in mutations if m["seq"] > last_seq
                      and isinstance(m.get("args"), dict)
-                     and arguments.is_id(m["args"].get("visit_id"))}
+                     and storable.is_id(m["args"].get("visit_id"))}
         if visit_ids:
             ctx.visits = {v.pk: v for v in _visits_query(ctx.member).filter(pk__in=visit_ids)}
             ctx.in_organization = {pk: v.work_order_id for pk, v in ctx.visits.items()}
@@ -486,9 +531,21 @@ def push_apply(*, device: Device, mutations: list[dict]) -> PushResult:
                                        **({"reason": reason} if reason else {})})
         if ctx.receipts:
             SettledMutation.objects.bulk_create(ctx.receipts)
+        # Seen: the sequence it reached, when (at once after changes, else at most once a
+        # SEEN_EVERY, as a pull records it) and with which login session, so that revoking the
+        # phone can end that session. One query, or none when nothing changed.
+        now = timezone.now()
+        seen: dict[str, Any] = {}
         if last_seq != first_seq:
-            device.last_seen_at = timezone.now()
-            Device.objects.filter(pk=device.pk).update(last_seq=last_seq,
-                                                       last_seen_at=device.last_seen_at)
-        device.last_seq = result.last_seq = last_seq
+            seen["last_seq"] = last_seq
+        if (last_seq != first_seq or device.last_seen_at is None
+                or now - device.last_seen_at >= SEEN_EVERY):
+            seen["last_seen_at"] = now
+        if session_key and device.session_key != session_key:
+            seen["session_key"] = session_key
+        if seen:
+            Device.objects.filter(pk=device.pk).update(**seen)
+            for name, value in seen.items():
+                setattr(device, name, value)
+        result.last_seq = last_seq
     return result

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crewline.core import storable
 from crewline.core.audit import audit_record, organization_write_lock
 from crewline.core.models import Member
-from crewline.field import arguments
 from crewline.field.models import (
     Device,
     RejectedMutation,
@@ -29,11 +29,11 @@ def rejected_record(*, device: Device, seq: int, name: str, args: Any,
     """Keep a refused mutation and tell the office (in-app notifications to owners and office
     staff), in the push's transaction."""
     # Kept as sent, less what the database cannot store (the reason says what was wrong).
-    reason = arguments.clean_text(reason)
+    reason = storable.clean_text(reason)
     rejected = RejectedMutation.objects.create(
         organization_id=device.organization_id, device=device, seq=seq,
-        name=arguments.clean_text(name[:40]),
-        args=arguments.storable(args if isinstance(args, dict) else {"value": args}),
+        name=storable.clean_text(name[:40]),
+        args=storable.storable(args if isinstance(args, dict) else {"value": args}),
         client_time=client_time, reason=reason, work_order_id=work_order_id,
     )
     member = device.member

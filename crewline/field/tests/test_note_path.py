@@ -21,8 +21,7 @@ PLUMBING = ("core/", "formats/")
 
 # DEVELOPERS.md, "A note's path". The stream's own module (live/views.py) carries the change
 # to the open page and is tried in live/tests/test_stream.py; it is not traced here.
-TO_THE_OFFICE = ["field/views.py", "field/services/devices.py",
-                 "field/services/push.py", "field/arguments.py", "workorders/timeline.py",
+TO_THE_OFFICE = ["field/views.py", "field/services/push.py", "workorders/timeline.py",
                  "live/services.py", "webhooks/outbox.py", "live/broker.py",
                  "workorders/views.py", "workorders/selectors.py"]
 TO_THE_REPORT = ["documents/reports.py", "documents/rendering.py", "workorders/selectors.py"]

@@ -53,7 +53,8 @@ def test_it_lets_an_office_change_wait_for_a_push_instead_of_deadlocking(
 
     def push() -> None:
         try:
-            result = services.push_apply(device=device, mutations=[
+            result = services.push_apply(member=device.member, device_id=device.pk,
+                                         session_key=None, mutations=[
                 mutation(1, "visit_en_route", visit_id=first.pk),
                 mutation(2, "visit_en_route", visit_id=second.pk)])
             assert [r["status"] for r in result.results] == ["applied", "applied"], result
