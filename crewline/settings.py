@@ -243,8 +243,46 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: files go through views that check access
+# Uploaded and generated files (photos, signatures, job reports, attachments, logos): on this
+# machine's disk under MEDIA_ROOT, or with MEDIA_STORAGE=s3 in an S3-compatible bucket, which
+# every web and worker process shares. The bucket stays private: a download is answered by a
+# view that checks access first, then either streams the file or redirects to a signed URL
+# that expires after MEDIA_SIGNED_URL_SECONDS (crewline.core.files).
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip()
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 120, minimum=1)
+if MEDIA_STORAGE == "local":
+    _media_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    _addressing = env_str("AWS_S3_ADDRESSING_STYLE", "") or None
+    if _addressing not in (None, "auto", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE={_addressing!r}: use auto, path or virtual.")
+    _media_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+        # Empty: Amazon S3 itself; else MinIO, Ceph, Garage, R2, ... (https://host:port).
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+        # Empty: boto3 finds credentials itself (an instance role, ~/.aws, ...).
+        "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+        "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+        "addressing_style": _addressing,
+        "signature_version": "s3v4",
+        # A prefix inside the bucket, for a bucket shared with something else.
+        "location": env_str("AWS_LOCATION", "").strip("/"),
+        # The bucket's own (private) setting; objects are never made public-read.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+        # Two processes saving one name keep both files, as on disk.
+        "file_overwrite": False,
+    }}
+elif "." in MEDIA_STORAGE:
+    _media_storage = {"BACKEND": MEDIA_STORAGE}  # a storage class of one's own
+else:
+    raise ImproperlyConfigured(
+        f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use local, s3 or the dotted path of a storage class.")
 STORAGES = {
-    "default": {"BACKEND": env_str("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
