@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from crewline.env import env_bool, env_int, env_list, env_str
+from crewline.storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("CREWLINE_VAR_DIR", str(BASE_DIR.parent / "var"))).resolve()
@@ -250,39 +251,8 @@ MEDIA_URL = "/media/"  # never served directly: files go through views that chec
 # that expires after MEDIA_SIGNED_URL_SECONDS (crewline.core.files).
 MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip()
 MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 120, minimum=1)
-if MEDIA_STORAGE == "local":
-    _media_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-elif MEDIA_STORAGE == "s3":
-    _addressing = env_str("AWS_S3_ADDRESSING_STYLE", "") or None
-    if _addressing not in (None, "auto", "path", "virtual"):
-        raise ImproperlyConfigured(
-            f"AWS_S3_ADDRESSING_STYLE={_addressing!r}: use auto, path or virtual.")
-    _media_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
-        # Empty: Amazon S3 itself; else MinIO, Ceph, Garage, R2, ... (https://host:port).
-        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
-        "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
-        # Empty: boto3 finds credentials itself (an instance role, ~/.aws, ...).
-        "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
-        "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
-        "addressing_style": _addressing,
-        "signature_version": "s3v4",
-        # A prefix inside the bucket, for a bucket shared with something else.
-        "location": env_str("AWS_LOCATION", "").strip("/"),
-        # The bucket's own (private) setting; objects are never made public-read.
-        "default_acl": None,
-        "querystring_auth": True,
-        "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
-        # Two processes saving one name keep both files, as on disk.
-        "file_overwrite": False,
-    }}
-elif "." in MEDIA_STORAGE:
-    _media_storage = {"BACKEND": MEDIA_STORAGE}  # a storage class of one's own
-else:
-    raise ImproperlyConfigured(
-        f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use local, s3 or the dotted path of a storage class.")
 STORAGES = {
-    "default": _media_storage,
+    "default": media_storage(MEDIA_STORAGE, signed_url_seconds=MEDIA_SIGNED_URL_SECONDS),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
