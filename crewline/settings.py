@@ -251,6 +251,9 @@ MEDIA_URL = "/media/"  # never served directly: files go through views that chec
 # that expires after MEDIA_SIGNED_URL_SECONDS (crewline.core.files).
 MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip()
 MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 120, minimum=1)
+# false: downloads from the bucket are streamed too, for a bucket browsers cannot reach (an
+# S3 server on a private network); signed URLs carry the endpoint's address as it is set.
+MEDIA_SIGNED_URLS = env_bool("MEDIA_SIGNED_URLS", True)
 STORAGES = {
     "default": media_storage(MEDIA_STORAGE, signed_url_seconds=MEDIA_SIGNED_URL_SECONDS),
     "staticfiles": {

@@ -10,7 +10,7 @@ the organization's scoping and its role checks, then calls one of these:
 - ``file_download``: a file the browser saves or opens in a tab of its own (job reports,
   attachments). From a bucket it is a redirect to a signed URL of that one object that expires
   after ``MEDIA_SIGNED_URL_SECONDS``, so the web process does not carry the bytes; from the
-  disk it is streamed as ``file_stream`` does.
+  disk, or with ``MEDIA_SIGNED_URLS=false``, it is streamed as ``file_stream`` does.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def file_download(field_file: FieldFile, *, filename: str | None, content_type: 
     The signed URL asks the bucket to answer with this name, type and disposition, so the
     browser saves or shows it as it would the streamed file."""
     storage = field_file.storage
-    if not signs_urls(storage):
+    if not (settings.MEDIA_SIGNED_URLS and signs_urls(storage)):
         return file_stream(field_file, filename=filename, content_type=content_type,
                            as_attachment=as_attachment, cache_control=cache_control)
     url = storage.url(field_file.name, parameters={

@@ -146,6 +146,22 @@ def test_a_file_the_office_attaches_is_in_the_bucket_and_downloads_through_a_sig
         assert archive.read(f"files/{entry.attachment.name}") == content
 
 
+def test_without_signed_urls_the_download_is_streamed_from_the_bucket(
+        s3_media, settings, visit, office_client, outsider_client):
+    settings.MEDIA_SIGNED_URLS = False
+    wo = visit.work_order
+    office_client.post(reverse("workorders:attachment_add", args=[wo.number]), {
+        "file": SimpleUploadedFile("notes.txt", b"Filter size 16x25", content_type="text/plain"),
+        "visibility": "internal"})
+    entry = TimelineEntry.objects.exclude(attachment="").get(work_order=wo)
+    url = reverse("workorders:attachment", args=[entry.pk])
+    answer = office_client.get(url)
+    assert answer.status_code == 200
+    assert answer["Content-Disposition"] == 'attachment; filename="notes.txt"'
+    assert streamed(answer) == body(s3_media, entry.attachment.name) == b"Filter size 16x25"
+    assert outsider_client.get(url).status_code == 404
+
+
 def test_a_missing_object_is_a_404_not_an_error(s3_media, visit, office_client, tech_client):
     wo = visit.work_order
     office_client.post(reverse("workorders:attachment_add", args=[wo.number]), {
