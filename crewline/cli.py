@@ -3,6 +3,8 @@
     crewline run            migrate, collect static files and serve on http://127.0.0.1:8000
     crewline demo           seed (or refresh) the demo company and print its logins
     crewline audit-verify   check every organization's audit chain
+    crewline db-worker      a background worker on its own (several may run at once)
+    crewline media-to-s3    copy the files under MEDIA_ROOT to the bucket of MEDIA_STORAGE=s3
     crewline <command>      any other manage.py command
 """
 

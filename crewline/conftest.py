@@ -191,3 +191,53 @@ def login(browser_page):
         return browser_page
 
     return do_login
+
+
+# Files in an S3-compatible bucket ------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3 server (moto's, in server mode) on a free port, for the whole run: its
+    address. It keeps objects in memory and checks nothing but that a request is signed."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+S3_ENV = {"AWS_ACCESS_KEY_ID": "crewline-test", "AWS_SECRET_ACCESS_KEY": "crewline-test-secret",
+          "AWS_S3_REGION_NAME": "us-east-1", "AWS_S3_ADDRESSING_STYLE": "path"}
+
+
+@pytest.fixture
+def s3_media(s3_server, settings, monkeypatch, tmp_path):
+    """``MEDIA_STORAGE=s3`` for one test, on a new empty bucket of the local S3 server: the
+    storage settings built from the environment as at start-up; a boto3 client of that bucket
+    (``.bucket`` names it). MEDIA_ROOT is an empty folder, so a file that went to the disk
+    instead shows."""
+    import uuid
+
+    import boto3
+
+    from crewline.storage import media_storage
+
+    bucket = f"crewline-{uuid.uuid4().hex[:12]}"
+    for name, value in {**S3_ENV, "AWS_S3_ENDPOINT_URL": s3_server,
+                        "AWS_STORAGE_BUCKET_NAME": bucket}.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
+                          aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"])
+    client.create_bucket(Bucket=bucket)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_STORAGE = "s3"
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage(
+        "s3", signed_url_seconds=settings.MEDIA_SIGNED_URL_SECONDS)}
+    client.bucket = bucket
+    return client

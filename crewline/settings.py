@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from crewline.env import env_bool, env_int, env_list, env_str
+from crewline.storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("CREWLINE_VAR_DIR", str(BASE_DIR.parent / "var"))).resolve()
@@ -243,8 +244,18 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: files go through views that check access
+# Uploaded and generated files (photos, signatures, job reports, attachments, logos): on this
+# machine's disk under MEDIA_ROOT, or with MEDIA_STORAGE=s3 in an S3-compatible bucket, which
+# every web and worker process shares. The bucket stays private: a download is answered by a
+# view that checks access first, then either streams the file or redirects to a signed URL
+# that expires after MEDIA_SIGNED_URL_SECONDS (crewline.core.files).
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip()
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 120, minimum=1)
+# false: downloads from the bucket are streamed too, for a bucket browsers cannot reach (an
+# S3 server on a private network); signed URLs carry the endpoint's address as it is set.
+MEDIA_SIGNED_URLS = env_bool("MEDIA_SIGNED_URLS", True)
 STORAGES = {
-    "default": {"BACKEND": env_str("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "default": media_storage(MEDIA_STORAGE, signed_url_seconds=MEDIA_SIGNED_URL_SECONDS),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -11,7 +11,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from crewline.core.access import (
     office_required,
     owner_required,
 )
+from crewline.core.files import file_stream
 from crewline.core.forms import (
     AuditFilterForm,
     BusinessHoursForm,
@@ -347,14 +348,9 @@ def logo(request: HttpRequest) -> HttpResponse:
     org = request.organization
     if not org.logo:
         raise Http404("No logo.")
-    try:
-        handle = org.logo.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("No logo.") from exc
     content_type = mimetypes.guess_type(org.logo.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return file_stream(org.logo, filename=None, content_type=content_type,
+                       cache_control="private, max-age=3600")
 
 
 @owner_required

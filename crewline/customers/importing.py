@@ -13,22 +13,24 @@ the valid rows are imported.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -436,37 +438,53 @@ PENDING_MAX_AGE_SECONDS = 24 * 60 * 60
 _TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _pending_dir(organization: Organization) -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / f"org-{organization.pk}"
+def _pending_folder(organization: Organization) -> str:
+    # In the files' storage, not on this machine's disk: the preview and the confirmation may
+    # be answered by two web processes on two machines.
+    return f"imports/org-{organization.pk}"
+
+
+def _pending_name(organization: Organization, token: str) -> str:
+    return f"{_pending_folder(organization)}/{token}.json"
+
+
+def pending_tokens(*, organization: Organization) -> list[str]:
+    """The tokens of the organization's uploads kept for confirmation."""
+    try:
+        _folders, files = default_storage.listdir(_pending_folder(organization))
+    except FileNotFoundError:
+        return []
+    return sorted(name.removesuffix(".json") for name in files if name.endswith(".json"))
 
 
 def pending_save(*, organization: Organization, result: ParseResult) -> str:
     """Store a parsed upload under the organization's folder; returns its token."""
     token = uuid.uuid4().hex
-    folder = _pending_dir(organization)
-    folder.mkdir(parents=True, exist_ok=True)
     # Previews that were never confirmed or cancelled are dropped after a day.
-    cutoff = time.time() - PENDING_MAX_AGE_SECONDS
-    for old in folder.glob("*.json"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    (folder / f"{token}.json").write_text(json.dumps(result.to_json()), encoding="utf-8")
+    cutoff = timezone.now() - dt.timedelta(seconds=PENDING_MAX_AGE_SECONDS)
+    for old in pending_tokens(organization=organization):
+        name = _pending_name(organization, old)
+        with contextlib.suppress(OSError):
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+    default_storage.save(_pending_name(organization, token),
+                         ContentFile(json.dumps(result.to_json()).encode()))
     return token
 
 
 def pending_load(*, organization: Organization, token: str | None) -> ParseResult | None:
     if not token or not _TOKEN_RE.match(token):
         return None
-    path = _pending_dir(organization) / f"{token}.json"
     try:
-        return ParseResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+        with default_storage.open(_pending_name(organization, token), "rb") as handle:
+            return ParseResult.from_json(json.loads(handle.read().decode("utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def pending_discard(*, organization: Organization, token: str | None) -> None:
     if token and _TOKEN_RE.match(token):
-        (_pending_dir(organization) / f"{token}.json").unlink(missing_ok=True)
+        default_storage.delete(_pending_name(organization, token))
 
 
 # Export ------------------------------------------------------------------------------------

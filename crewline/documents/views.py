@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crewline.core.access import get_for_org_or_404, office_required
+from crewline.core.files import file_download
 from crewline.core.forms import errors_to_form
 from crewline.documents import selectors, services
 from crewline.documents.forms import ReportEmailForm
@@ -52,19 +53,14 @@ def report_generate(request: HttpRequest, number: int) -> HttpResponse:
 
 @office_required
 @require_GET
-def report_download(request: HttpRequest, pk: int) -> FileResponse:
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_for_org_or_404(JobReport.objects.select_related("work_order"),
                                 request.organization, pk=pk)
-    try:
-        handle = report.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The file is missing.") from exc
     # Inline: browsers open the PDF in a tab; the file name still comes with it when saved.
-    response = FileResponse(handle, as_attachment=request.GET.get("inline") != "1",
-                            filename=report.filename, content_type="application/pdf")
     # No Cache-Control of its own: PrivatePagesMiddleware makes it "private, no-store", so a
     # customer's report is not kept on a shared computer after the office member logs out.
-    return response
+    return file_download(report.file, filename=report.filename, content_type="application/pdf",
+                         as_attachment=request.GET.get("inline") != "1")
 
 
 @office_required

@@ -28,6 +28,7 @@ from crewline.core.access import (
     office_required,
     owner_required,
 )
+from crewline.core.files import file_stream
 from crewline.field import selectors, services
 from crewline.field.forms import FieldSettingsForm
 from crewline.field.models import RejectedMutation
@@ -186,10 +187,10 @@ def file(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("No such file.")
     content_type = (entry.attachment_type or mimetypes.guess_type(entry.attachment_name)[0]
                     or "application/octet-stream")
-    response = FileResponse(entry.attachment.open("rb"), content_type=content_type,
-                            filename=entry.attachment_name or None)
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    # Streamed, never a redirect to the bucket: the app's service worker keeps it for offline
+    # use, which it can only do for an answer from this site.
+    return file_stream(entry.attachment, filename=entry.attachment_name, content_type=content_type,
+                       cache_control="private, max-age=86400")
 
 
 @office_required

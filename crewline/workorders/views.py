@@ -10,7 +10,7 @@ import mimetypes
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from crewline.core.access import get_for_org_or_404, member_required, office_required
+from crewline.core.files import file_download, file_stream
 from crewline.core.forms import errors_to_form
 from crewline.customers.models import Customer, Site
 from crewline.customers.services import customer_create, site_create
@@ -541,23 +542,20 @@ def entry_visibility(request: HttpRequest, pk: int) -> HttpResponse:
 
 @office_required
 @require_GET
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     """A job's file, checked against the organization and role; never a public media URL."""
     entry = get_for_org_or_404(TimelineEntry.objects.exclude(attachment=""),
                                request.organization, pk=pk)
     content_type = (entry.attachment_type
                     or mimetypes.guess_type(entry.attachment_name)[0]
                     or "application/octet-stream")
-    inline = content_type in INLINE_TYPES
-    try:
-        handle = entry.attachment.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The file is missing.") from exc
-    response = FileResponse(handle, as_attachment=not inline,
-                            filename=entry.attachment_name or "file",
-                            content_type=content_type if inline else "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    if content_type in INLINE_TYPES:
+        # Shown in the page (<img>): from this site, as its Content-Security-Policy wants.
+        return file_stream(entry.attachment, filename=entry.attachment_name or "file",
+                           content_type=content_type, cache_control="private, max-age=3600")
+    return file_download(entry.attachment, filename=entry.attachment_name or "file",
+                         content_type="application/octet-stream",
+                         cache_control="private, max-age=3600")
 
 
 @member_required

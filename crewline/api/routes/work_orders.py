@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Schema
 from ninja import Status as Answer
 from ninja.files import UploadedFile
@@ -50,6 +50,7 @@ from crewline.api.schemas import (
     WorkOrderOut,
     WorkOrderPage,
 )
+from crewline.core.files import file_stream
 from crewline.core.models import Member
 from crewline.customers.models import Customer, Site
 from crewline.documents.models import JobReport
@@ -535,14 +536,10 @@ def timeline_file(request: HttpRequest, entry_id: int):
     entry = _get(TimelineEntry.objects.all(), principal.organization, entry_id)
     if not entry.attachment:
         raise Http404
-    try:
-        handle = entry.attachment.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=entry.attachment_name or None,
-                            content_type=entry.attachment_type or "application/octet-stream")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # Streamed from a bucket too: the API answers 200 with the bytes, whatever the storage.
+    return file_stream(entry.attachment, filename=entry.attachment_name, as_attachment=True,
+                       content_type=entry.attachment_type or "application/octet-stream",
+                       cache_control="private, no-store")
 
 
 # Job reports -------------------------------------------------------------------------------
@@ -575,12 +572,6 @@ def job_report_pdf(request: HttpRequest, report_id: int):
     principal = need(request, "read:work_orders")
     report = _get(JobReport.objects.select_related("work_order"), principal.organization,
                   report_id)
-    try:
-        handle = report.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=report.filename,
-                            content_type="application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_stream(report.file, filename=report.filename, as_attachment=True,
+                       content_type="application/pdf", cache_control="private, no-store")
 

@@ -1,9 +1,12 @@
 import csv
+import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from crewline.customers import importing
 from crewline.customers.models import Contact, Customer, Site
@@ -176,13 +179,12 @@ def test_it_refuses_a_file_over_5_mb(office_client):
 def test_it_keeps_the_upload_on_the_server_not_in_the_form(office_client, org, settings):
     upload(office_client, GOOD)
     token = office_client.session["customers_import_token"]
-    stored = list((importing._pending_dir(org)).glob("*.json"))
-    assert [p.stem for p in stored] == [token]
+    assert importing.pending_tokens(organization=org) == [token]
     # A forged field is ignored: only the upload kept for this session is applied.
     office_client.post(reverse("customers:import_confirm"),
                        {"action": "import", "rows": "Evil Corp"})
     assert not Customer.objects.filter(name="Evil Corp").exists()
-    assert not list(importing._pending_dir(org).glob("*.json"))
+    assert importing.pending_tokens(organization=org) == []
     response = confirm(office_client)
     assert response["Location"] == reverse("customers:import")
 
@@ -191,7 +193,33 @@ def test_it_cancels_without_writing(office_client, org):
     upload(office_client, GOOD)
     office_client.post(reverse("customers:import_confirm"), {"action": "cancel"})
     assert not Customer.objects.exists()
-    assert not list(importing._pending_dir(org).glob("*.json"))
+    assert importing.pending_tokens(organization=org) == []
+
+
+def test_it_keeps_the_upload_in_the_bucket_so_any_web_process_can_confirm_it(
+        s3_media, office_client, org, settings):
+    upload(office_client, GOOD)
+    token = office_client.session["customers_import_token"]
+    listed = s3_media.list_objects_v2(Bucket=s3_media.bucket)["Contents"]
+    assert [item["Key"] for item in listed] == [f"imports/org-{org.pk}/{token}.json"]
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.json"))
+    assert confirm(office_client).status_code == 302
+    assert Customer.objects.filter(organization=org, name="Maple Dental").exists()
+    assert s3_media.list_objects_v2(Bucket=s3_media.bucket).get("Contents", []) == []
+
+
+def test_it_drops_previews_left_for_a_day(org, time_machine):
+    parsed = importing.parse_csv(GOOD.encode())
+    old = importing.pending_save(organization=org, result=parsed)
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=23))
+    kept = importing.pending_save(organization=org, result=parsed)
+    assert sorted(importing.pending_tokens(organization=org)) == sorted([old, kept])
+    # Both files were written (by the disk's clock, which the test does not move) more than a
+    # day before the time it is now.
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=2))
+    recent = importing.pending_save(organization=org, result=parsed)
+    assert importing.pending_tokens(organization=org) == [recent]
+    assert importing.pending_load(organization=org, token=old) is None
 
 
 def test_it_scopes_a_pending_import_to_its_organization(office, outsider, org, other_org):
