@@ -1,8 +1,8 @@
 """The message catalogues in ``crewline/locale/<lang>/LC_MESSAGES/``, ``django.po`` (Python and
 templates) and ``djangojs.po`` (the technician app's JavaScript, served by Django's
 ``JavaScriptCatalog``), and their compiled ``.mo`` files, which are committed: installing
-Crewline (``pip``, ``dev.py``) needs nothing but Python, and ``core/tests/test_translations.py`` fails when a ``.mo`` is not the
-compiled form of its ``.po``.
+Crewline (``pip``, ``dev.py``) needs nothing but Python, and
+``core/tests/test_translations.py`` fails when a ``.mo`` is not the compiled form of its ``.po``.
 
 ``crewline messages`` (after adding or changing a string) brings every catalogue up to date
 with the code through Django's ``makemessages`` (which needs GNU gettext's ``xgettext`` and
