@@ -70,8 +70,21 @@
   const dayKey = (iso) => iso ? new Date(iso).toLocaleDateString("en-CA", { timeZone: tz() }) : "";
   const dayLabel = (iso) => formatDate(iso, formats().day);
   const dateTime = (iso) => formatDate(iso, formats().date) + " " + time(iso);
+  const STATUS = {
+    scheduled: gettext("Scheduled"), en_route: gettext("On the way"), on_site: gettext("On site"),
+    done: gettext("Done"), incomplete: gettext("Could not complete"),
+    cancelled: gettext("Cancelled"),
+  };
+  const EVENT = {
+    en_route: gettext("On my way"), arrive: gettext("Arrived"), pause: gettext("Paused"),
+    resume: gettext("Resumed"), complete: gettext("Completed"),
+    incomplete: gettext("Could not complete"),
+  };
+  const OUTCOME = {
+    job_complete: gettext("job complete"), another_visit: gettext("needs another visit"),
+  };
   const statusLabel = (v) => v.paused && v.status === "on_site" ? gettext("Paused")
-    : (T["status_" + v.status] || v.status);
+    : (STATUS[v.status] || v.status);
   const mapsUrl = (q) => "https://www.google.com/maps/search/?api=1&query=" + encodeURIComponent(q);
 
   /* Redraw from the store; a background sync leaves a half-filled form alone. */
@@ -403,8 +416,8 @@
     else if (e.kind === "part") what = `${h(gettext("Part"))}: ${h(num(d.quantity))} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
     else if (e.kind === "labor") what = `${h(gettext("Labor"))}: ${h(duration(d.minutes))}`;
     else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
-    else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") +
-      (d.outcome ? " · " + h(T["outcome_" + d.outcome] || d.outcome) : "") + (e.body ? ": " + h(e.body) : "");
+    else if (e.kind === "visit_status") what = h(EVENT[d.event] || d.event || "") +
+      (d.outcome ? " · " + h(OUTCOME[d.outcome] || d.outcome) : "") + (e.body ? ": " + h(e.body) : "");
     else what = h(e.body || e.kind);
     return `<li class="list-group-item" data-kind="${h(e.kind)}">${when} ${what}${pending}</li>`;
   }
