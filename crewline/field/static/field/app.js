@@ -378,7 +378,7 @@
       <a class="field-visit-link" href="#visit/${v.id}">
         <div class="d-flex justify-content-between"><span class="field-window">${h(time(v.start))}–${h(time(v.end))}</span>
         <span class="badge field-badge">${h(statusLabel(v))}</span></div>
-        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted">${h(wo.reference || wo.number || "")}</span></div>
+        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted text-nowrap">${h(wo.reference || wo.number || "")}</span></div>
       </a>
       <div class="d-flex gap-2 px-3 pb-3">
         ${site && site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
@@ -559,7 +559,7 @@
     return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(gettext("My day"))}</a>
       <div class="d-flex justify-content-between align-items-start"><h1 class="h3 mb-1">${h(cust.name)}</h1>
       <span class="badge field-badge fv-${h(v.status)}" data-testid="visit-status">${h(statusLabel(v))}</span></div>
-      <p class="mb-2">${h(wo.title)} · ${h(wo.reference || wo.number || "")}<br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
+      <p class="mb-2">${h(wo.title)} · <span class="text-nowrap">${h(wo.reference || wo.number || "")}</span><br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
       <div class="d-flex gap-2 mb-3">
         ${site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
         ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}">${h(gettext("Call"))}</a>` : ""}
