@@ -22,7 +22,10 @@ LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 # Not Crewline's strings: the virtual environment, data, benchmarks and tools.
 IGNORE = [".venv/*", "var/*", "bench/*", "tools/*", "build/*", "dist/*", "*/tests/*",
           "crewline/conftest.py", "crewline/factories.py", "crewline/testing_env.py",
-          "*/static/vendor/*", "staticfiles/*"]
+          "*/static/vendor/*", "staticfiles/*",
+          # makemessages would write to a locale folder it walks past instead of
+          # LOCALE_PATHS[0] (a copy, in the tests).
+          "crewline/locale"]
 DOMAINS = ("django", "djangojs")
 
 

@@ -84,6 +84,15 @@ def test_the_service_worker_keeps_the_words_of_the_members_language(tech_client,
     assert spanish["version"] != english["version"]
 
 
+def test_a_member_who_follows_the_browser_gets_the_words_of_the_browsers_language(
+        tech_client, technician):
+    assert technician.language == ""
+    html = tech_client.get(reverse("field:app"), HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content
+    assert b'<script src="/field/words/es.js"></script>' in html
+    html = tech_client.get(reverse("field:app"), HTTP_ACCEPT_LANGUAGE="en-GB").content
+    assert b'<script src="/field/words/en.js"></script>' in html
+
+
 def test_it_serves_the_words_of_each_offered_language_to_anyone(client):
     response = client.get("/field/words/es.js")
     assert response.status_code == 200
