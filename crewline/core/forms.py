@@ -187,11 +187,13 @@ class ProfileForm(forms.Form):
 class OrganizationForm(forms.ModelForm):
     time_zone = time_zone_field()
     currency = forms.ChoiceField(label=_("Currency"))
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES,
+                                 help_text=Organization._meta.get_field("language").help_text)
 
     class Meta:
         model = Organization
         fields = ["name", "time_zone", "currency", "email", "phone", "address", "paper",
-                  "road_factor", "travel_speed_kmh"]
+                  "language", "road_factor", "travel_speed_kmh"]
         labels = {"email": _("Reply-to email"), "phone": _("Phone")}
         help_texts = {
             "email": _("Printed on quotes, invoices and reports; customers' replies to the "

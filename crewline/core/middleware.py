@@ -9,6 +9,7 @@ from django.utils.cache import patch_cache_control
 
 from crewline.core.audit import RequestInfo, reset_request_info, set_request_info
 from crewline.core.models import Member
+from crewline.core.services import member_last_language_record
 
 SESSION_ORG_KEY = "crewline_org_id"
 
@@ -45,6 +46,10 @@ class MemberMiddleware:
                 if member.language:
                     translation.activate(member.language)
                     request.LANGUAGE_CODE = member.language
+                else:
+                    # LocaleMiddleware chose it from the browser: what their emails follow.
+                    member_last_language_record(member=member,
+                                                language=translation.get_language())
         token = set_request_info(RequestInfo(
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],

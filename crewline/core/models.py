@@ -8,6 +8,7 @@ import zoneinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -93,6 +94,10 @@ class Organization(models.Model):
     paper = models.CharField(_("paper size"), max_length=10, choices=Paper.choices,
                              default=Paper.LETTER,
                              help_text=_("Of job reports, quotes and invoices."))
+    # What members who follow the browser are written to in before they have used Crewline.
+    language = models.CharField(_("language"), max_length=8, default=settings.LANGUAGE_CODE,
+                                help_text=_("Of emails and alerts to members who follow the "
+                                            "browser, until they have signed in."))
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     # Drive times between sites, estimated from the straight line (crewline.scheduling.travel):
     # roads are this much longer, driven at this average speed.
@@ -227,6 +232,9 @@ class Member(OrgOwned):
     home_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True,
                                 help_text=_("Leave empty to follow the browser."))
+    # The language of the member's last request, for what reaches them without one (emails,
+    # notifications, Web Push) while ``language`` follows the browser.
+    last_language = models.CharField(max_length=8, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     notify_by_email = models.BooleanField(_("email me about changes to my work"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -244,6 +252,15 @@ class Member(OrgOwned):
     @property
     def name(self) -> str:
         return self.user.full_name or self.user.email
+
+    @property
+    def messages_language(self) -> str:
+        """The language of what reaches the member outside a page: their own, else the one
+        their browser asked for when they last used Crewline, else the organization's."""
+        for code in (self.language, self.last_language, self.organization.language):
+            if code in dict(settings.LANGUAGES):
+                return code
+        return settings.LANGUAGE_CODE
 
     @property
     def is_owner(self) -> bool:

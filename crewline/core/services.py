@@ -42,7 +42,7 @@ from crewline.workorders.models import JobType
 
 INVITATION_DAYS = 7
 ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "email", "phone", "address",
-                       "paper", "road_factor", "travel_speed_kmh")
+                       "paper", "language", "road_factor", "travel_speed_kmh")
 MEMBER_FIELDS = ("role", "skills", "colour", "phone", "home_base")
 JOB_TYPE_FIELDS = ("name", "default_kind", "default_duration_minutes", "is_active")
 
@@ -122,6 +122,8 @@ def organization_update(*, organization: Organization, by: Member, **changes) ->
             raise ValidationError({"time_zone": exc.messages}) from exc
     if "paper" in changes and changes["paper"] not in Paper.values:
         raise ValidationError({"paper": _("Choose Letter or A4.")})
+    if "language" in changes and changes["language"] not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose a valid language.")})
     for name in ("road_factor", "travel_speed_kmh"):
         if name in changes:
             field = Organization._meta.get_field(name)
@@ -391,6 +393,16 @@ def member_set_active(*, member: Member, by: Member, active: bool) -> Member:
                      action="member.reactivate" if active else "member.deactivate",
                      obj=member, changes={"is_active": [not active, active]})
     return member
+
+
+def member_last_language_record(*, member: Member, language: str) -> None:
+    """Remember the language of the member's request (a listed one), for the emails and alerts
+    they get while their own setting follows the browser. Not audited: the member chose
+    nothing; a row is written only when the language changes."""
+    if language not in dict(settings.LANGUAGES) or language == member.last_language:
+        return
+    Member.objects.filter(pk=member.pk).update(last_language=language)
+    member.last_language = language
 
 
 def profile_update(*, member: Member, full_name: str, phone: str, language: str,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", app_views.app, name="app"),
     path("manifest.webmanifest", app_views.manifest, name="manifest"),
     path("sw.js", app_views.service_worker, name="sw"),
+    path("words/<str:language>.js", app_views.catalogue, name="catalogue"),
     path("api/me", views.me, name="me"),
     path("api/devices/", views.device_register, name="device_register"),
     path("api/push", views.push, name="push"),

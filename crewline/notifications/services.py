@@ -81,7 +81,7 @@ def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
     if not affected:
         return []
     now = timezone.now()
-    members = {m.pk: m for m in Member.objects.select_related("user").filter(
+    members = {m.pk: m for m in Member.objects.select_related("user", "organization").filter(
         organization_id=visit.organization_id,
         pk__in=affected | set(before_state.get("crew", [])) | set(after_state["crew"]))}
     names = {pk: m.name for pk, m in members.items()}
@@ -106,7 +106,7 @@ def notify_visit_changed(*, visit: Visit, by: Member | None, change: str,
             continue
         existing = pending.get(member_id)
         first_before = existing.data.get("before", {}) if existing else before_state
-        with translation.override(member.language or settings.LANGUAGE_CODE):
+        with translation.override(member.messages_language):
             message = describe_visit_change(member_id=member_id, before=first_before,
                                             after=after_state, label=label, tz=tz,
                                             names=names)
@@ -189,7 +189,7 @@ def notify_office(*, organization_id: int, kind: str, title: str = "", body: str
     (once per language) instead of ``title`` and ``body``: for messages made without a request,
     by a background task. Call inside the transaction of the event; emails (for those who want
     this kind) are queued once it commits."""
-    recipients = (Member.objects.select_related("user")
+    recipients = (Member.objects.select_related("user", "organization")
                   .filter(organization_id=organization_id, is_active=True,
                           role__in=[Role.OWNER, Role.OFFICE]))
     if exclude is not None:
@@ -199,7 +199,7 @@ def notify_office(*, organization_id: int, kind: str, title: str = "", body: str
     by_language: dict[str, tuple[str, str]] = {}
     for member in recipients:
         if words is not None:
-            language = member.language or settings.LANGUAGE_CODE
+            language = member.messages_language
             if language not in by_language:
                 with translation.override(language):
                     by_language[language] = words()

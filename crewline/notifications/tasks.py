@@ -42,7 +42,8 @@ def send_notification_email(notification_id: int) -> str:
 
     with transaction.atomic():
         notification = (Notification.objects.select_for_update(of=("self",))
-                        .select_related("recipient__user", "organization")
+                        .select_related("recipient__user", "recipient__organization",
+                                        "organization")
                         .filter(pk=notification_id).first())
         if notification is None:
             return "gone"
@@ -63,7 +64,7 @@ def send_notification_email(notification_id: int) -> str:
             "list_link": site + reverse("notifications:list"),
             "profile_link": site + reverse("core:profile"),
         }
-        with translation.override(member.language or settings.LANGUAGE_CODE):
+        with translation.override(member.messages_language):
             subject = f"[{notification.organization.name}] {notification.title}"
             text = render_to_string("notifications/email/notification.txt", context)
             html = render_to_string("notifications/email/notification.html", context)

@@ -182,7 +182,7 @@ def owners_email_disabled(*, endpoint: WebhookEndpoint) -> int:
     sent = 0
     link = settings.SITE_URL + reverse("webhooks:detail", args=[endpoint.pk])
     for owner in owners:
-        with translation.override(owner.language or settings.LANGUAGE_CODE):
+        with translation.override(owner.messages_language):
             subject = _("[%(org)s] A webhook endpoint was turned off") % {
                 "org": owner.organization.name}
             text = render_to_string("webhooks/email/disabled.txt", {

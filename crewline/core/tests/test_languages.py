@@ -37,12 +37,16 @@ def test_the_technician_app_gets_its_words_in_the_members_language(tech_client, 
     technician.language = "es"
     technician.save(update_fields=["language"])
     html = tech_client.get(reverse("field:app"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    strings = json.loads(re.search(
-        r'<script id="field-strings" type="application/json">(.*?)</script>', html, re.S)[1])
-    assert strings["my_day"] == "Mi día" and strings["clock_in"] == "Marcar entrada"
-    assert strings["job_complete"] == "Trabajo terminado"
+    # The app's JavaScript gets its words from the Spanish catalogue, whatever the browser.
+    assert '<script src="/field/words/es.js"></script>' in html
+    words = tech_client.get("/field/words/es.js").content.decode()
+    catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});\n", words, re.S)[1])
+    assert catalog["My day"] == "Mi día" and catalog["Clock in"] == "Marcar entrada"
+    assert catalog["Job complete"] == "Trabajo terminado"
+    assert "django.interpolate" in words
     config = json.loads(re.search(
         r'<script id="field-config" type="application/json">(.*?)</script>', html, re.S)[1])
-    assert config["organization"]["formats"]["date"] == "j b Y"
+    # The phone writes "M" with the browser's Intl, which writes "dic" in Spanish.
+    assert config["organization"]["formats"]["date"] == "j M Y"
     manifest = tech_client.get(reverse("field:manifest")).json()
     assert manifest["name"] == "Crewline en campo"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 ORG_FORM = {"org-name": "Northside HVAC", "org-time_zone": "America/Denver",
             "org-currency": "CAD", "org-email": "hello@northside.example",
             "org-phone": "555-0101", "org-address": "1 Main St", "org-paper": "us-letter",
-            "org-road_factor": "1.30", "org-travel_speed_kmh": "52"}
+            "org-language": "en", "org-road_factor": "1.30", "org-travel_speed_kmh": "52"}
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +57,19 @@ def test_it_saves_the_paper_size_of_reports_quotes_and_invoices(owner_client, or
     assert org.paper == Paper.A4
     entry = AuditLog.objects.get(action="organization.update")
     assert entry.changes["paper"] == ["us-letter", "a4"]
+
+
+def test_it_saves_the_language_of_members_who_follow_the_browser(owner_client, org):
+    page = owner_client.get(reverse("core:settings")).content.decode()
+    assert 'name="org-language"' in page and ">Spanish<" in page
+    response = owner_client.post(reverse("core:settings"), {**ORG_FORM, "org-language": "es"})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.language == "es"
+    entry = AuditLog.objects.get(action="organization.update")
+    assert entry.changes["language"] == ["en", "es"]
+    response = owner_client.post(reverse("core:settings"), {**ORG_FORM, "org-language": "fr"})
+    assert response.status_code == 200 and response.context["form"].errors["language"]
 
 
 def test_it_saves_how_drive_times_are_estimated(owner_client, org):

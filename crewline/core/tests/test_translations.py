@@ -1,4 +1,5 @@
-"""Every string a member or customer sees is in Spanish, and the catalogue is the code's.
+"""Every string a member or customer sees is in Spanish, and the catalogues are the code's:
+``django.po`` (Python and templates) and ``djangojs.po`` (the technician app's JavaScript).
 
 A string counts when one of its occurrences (the catalogue's ``#:`` lines) is in one of the
 ``FINISHED`` parts, less those in ``LATER`` (none now: an app being written may go there until
@@ -18,6 +19,8 @@ from django.test import override_settings
 from crewline.core import translations
 
 CATALOGUE = translations.LOCALE_DIR / "es" / "LC_MESSAGES" / "django.po"
+JS_CATALOGUE = CATALOGUE.with_name("djangojs.po")
+CATALOGUES = pytest.mark.parametrize("path", [CATALOGUE, JS_CATALOGUE], ids=["django", "djangojs"])
 
 # Every app's strings: its Python (messages, form errors, model names), templates (pages,
 # emails), the technician app's words (field/app_views.py), Web Push texts (notifications),
@@ -41,14 +44,27 @@ def missing(catalogue: polib.POFile) -> list[str]:
             if not entry.obsolete and finished(entry) and not entry.translated()]
 
 
-def test_every_finished_string_is_in_spanish():
-    catalogue = polib.pofile(str(CATALOGUE))
+@CATALOGUES
+def test_every_finished_string_is_in_spanish(path):
+    catalogue = polib.pofile(str(path))
     assert catalogue.metadata["Language"] == "es"
     assert catalogue.metadata["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
     untranslated = missing(catalogue)
     assert not untranslated, (f"{len(untranslated)} strings are not translated into Spanish "
-                              f"(crewline/locale/es/LC_MESSAGES/django.po): "
+                              f"(crewline/locale/es/LC_MESSAGES/{path.name}): "
                               + "; ".join(untranslated[:20]))
+
+
+def test_the_technician_apps_words_are_in_the_javascript_catalogue():
+    """The app draws its pages in JavaScript with ``gettext()``: its words are in
+    ``djangojs.po``, and no page of it is left to words sent some other way."""
+    catalogue = polib.pofile(str(JS_CATALOGUE))
+    paths = {path for entry in catalogue for path, _line in entry.occurrences}
+    assert "crewline/field/static/field/app.js" in paths
+    for msgid, spanish in (("My day", "Mi día"), ("%(n)s not yet sent", "%(n)s sin enviar"),
+                           ("Job complete", "Trabajo terminado")):
+        entry = catalogue.find(msgid)
+        assert entry is not None and entry.msgstr == spanish, msgid
 
 
 def test_the_finished_parts_are_named_by_their_strings():
@@ -58,7 +74,7 @@ def test_the_finished_parts_are_named_by_their_strings():
     paths = [path for entry in catalogue for path, _line in entry.occurrences]
     for part in FINISHED:
         assert any(path.startswith(part) for path in paths), part
-    for part in ("crewline/field/app_views.py", "crewline/notifications/wording.py",
+    for part in ("crewline/field/templates/field/app.html", "crewline/notifications/wording.py",
                  "crewline/documents/reports.py", "crewline/billing/pdf.py",
                  "crewline/billing/templates/billing/email/",
                  "crewline/documents/templates/documents/email/",
@@ -97,13 +113,16 @@ def regenerated(tmp_path, monkeypatch):
     monkeypatch.chdir(translations.ROOT)
     with override_settings(LOCALE_PATHS=[locale_dir]):
         translations.make_messages()
-    return polib.pofile(str(locale_dir / "es" / "LC_MESSAGES" / "django.po"))
+    return {name: polib.pofile(str(locale_dir / "es" / "LC_MESSAGES" / name))
+            for name in (CATALOGUE.name, JS_CATALOGUE.name)}
 
 
-def test_the_catalogue_is_up_to_date_with_the_code(regenerated):
+@CATALOGUES
+def test_the_catalogue_is_up_to_date_with_the_code(regenerated, path):
     """``makemessages`` adds no string to the finished parts and removes none: the catalogue
     holds what the code says (run ``crewline messages`` after changing a string)."""
-    committed = polib.pofile(str(CATALOGUE))
+    committed = polib.pofile(str(path))
+    regenerated = regenerated[path.name]
     before = {key(entry) for entry in committed if finished(entry)}
     after = {key(entry) for entry in regenerated if finished(entry)}
     assert not sorted(after - before, key=str), "strings not in the catalogue yet"
@@ -120,6 +139,7 @@ def test_the_command_compiles_every_catalogue(tmp_path, monkeypatch):
     shutil.copytree(translations.LOCALE_DIR, locale_dir)
     mo_path = locale_dir / "es" / "LC_MESSAGES" / "django.mo"
     mo_path.unlink()
+    mo_path.with_name("djangojs.mo").unlink()
     monkeypatch.setattr(translations, "LOCALE_DIR", locale_dir)
     monkeypatch.setattr(translations, "ROOT", tmp_path)
     call_command("messages", "--compile", stdout=io.StringIO())
@@ -127,3 +147,5 @@ def test_the_command_compiles_every_catalogue(tmp_path, monkeypatch):
     # What Django reads from it: the Spanish words, fuzzy ones left out.
     catalogue = polib.mofile(str(mo_path))
     assert catalogue.find("My day").msgstr == "Mi día"
+    js_mo = mo_path.with_name("djangojs.mo")
+    assert js_mo.read_bytes() == JS_CATALOGUE.with_suffix(".mo").read_bytes()

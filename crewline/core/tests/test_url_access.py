@@ -21,7 +21,9 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           # (crewline/calendars/tests cover unknown and revoked tokens).
           "calendars:feed",
           # The customer's quote page; the link's token is the key (crewline/billing/tests).
-          "billing_public:quote", "billing_public:quote_pdf"}
+          "billing_public:quote", "billing_public:quote_pdf",
+          # The technician app's words: the same for everyone (crewline/field/tests/test_app.py).
+          "field:catalogue"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 # The API (/api/v1/) answers a missing key with 401, not a login page, and checks scopes

@@ -20,7 +20,9 @@ def test_it_serves_the_app_shell_with_config_and_words(tech_client, technician):
     assert config["api"] == "/field/api/"
     assert config["sw"] == "/field/sw.js" and config["scope"] == "/field/"
     assert config["member"]["id"] == technician.pk
-    assert "%(n)s" in response.context["field_strings"]["not_sent"]
+    # Its words: Django's JavaScript catalogue for the page's language, before the app.
+    assert html.index('src="/field/words/en.js"') < html.index("field/app.js")
+    assert config["units"] == {"d": "d", "h": "h", "min": "min"}
 
 
 def test_it_lets_office_staff_open_the_app_too(office_client):
@@ -61,8 +63,45 @@ def test_it_serves_the_service_worker_for_the_whole_app(tech_client):
     config = json.loads(body.split("const CONFIG = ", 1)[1].split(";\n", 1)[0])
     assert "/static/field/app.js" in config["assets"]
     assert "/static/field/sync.js" in config["assets"]
+    assert "/field/words/en.js" in config["assets"]  # the words, offline too
     assert config["shell"] == "/field/" and config["api"] == "/field/api/"
     assert "addEventListener(\"sync\"" in body
+
+
+def test_the_service_worker_keeps_the_words_of_the_members_language(tech_client, technician):
+    """A member who reads Spanish: the worker keeps the Spanish catalogue, and a change of
+    language is a new version (the phone fetches the words again)."""
+    def config():
+        body = tech_client.get(reverse("field:sw")).content.decode()
+        return json.loads(body.split("const CONFIG = ", 1)[1].split(";\n", 1)[0])
+
+    english = config()
+    technician.language = "es"
+    technician.save(update_fields=["language"])
+    spanish = config()
+    assert "/field/words/es.js" in spanish["assets"]
+    assert "/field/words/en.js" not in spanish["assets"]
+    assert spanish["version"] != english["version"]
+
+
+def test_a_member_who_follows_the_browser_gets_the_words_of_the_browsers_language(
+        tech_client, technician):
+    assert technician.language == ""
+    html = tech_client.get(reverse("field:app"), HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content
+    assert b'<script src="/field/words/es.js"></script>' in html
+    html = tech_client.get(reverse("field:app"), HTTP_ACCEPT_LANGUAGE="en-GB").content
+    assert b'<script src="/field/words/en.js"></script>' in html
+
+
+def test_it_serves_the_words_of_each_offered_language_to_anyone(client):
+    response = client.get("/field/words/es.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    body = response.content.decode()
+    assert '"Mi d\\u00eda"' in body or '"Mi día"' in body
+    english = client.get("/field/words/en.js").content.decode()
+    assert "Mi d" not in english and "django.interpolate" in english
+    assert client.get("/field/words/fr.js").status_code == 404
 
 
 def test_it_changes_the_service_worker_version_when_the_shell_changes(tech_client, monkeypatch):

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from crewline.conftest import PASSWORD
+from crewline.core.tests.test_focus_browser import small_targets
 from crewline.field.tests.test_app_browser import CHECKLIST, PHONE, SHOTS, jpeg, pending
 from crewline.workorders.models import EntryKind, TimelineEntry, VisitStatus
 
@@ -60,15 +61,43 @@ OVERFLOWING = """() => {
     if (ctx.measureText(el.placeholder).width > room + 1)
       cut.push(`placeholder: ${el.placeholder}`);
   }
+  // A button's words wider than the button, whether it clips them or lets them out.
+  for (const el of document.querySelectorAll("button, .btn")) {
+    if (!el.getBoundingClientRect().width || el.closest(".visually-hidden")) continue;
+    if (el.scrollWidth > el.clientWidth + 1)
+      cut.push(`button wider inside: ${el.textContent.trim().slice(0, 60)}`);
+  }
   if (document.documentElement.scrollWidth > width + 1) cut.push("the page scrolls sideways");
   return cut;
 }"""
 
+# Words of the app's English that would show a screen was not translated: each is a button,
+# badge or label of one of the screens below, written in Spanish there.
+ENGLISH = ("My day", "Clock in", "Clock out", "On my way", "Arrived", "Add note", "Save signature",
+           "not yet sent", "All sent", "Offline", "Online", "Scheduled", "On site", "Done",
+           "Parts and materials", "Checklist", "Camera", "Gallery", "Sync", "Log out", "Labor",
+           "Job complete", "What happened")
+# Spanish words the screens show (one of them at least on each).
+SPANISH = ("Mi día", "Marcar entrada", "Marcar salida", "Voy en camino", "Llegué", "Hecha",
+           "Todo enviado", "sin enviar", "Iniciar sesión", "En el sitio")
+
+
+def english_left(page) -> list[str]:
+    """The English words of ``ENGLISH`` on the screen's visible text (whole words)."""
+    text = page.inner_text("body")
+    return [word for word in ENGLISH if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text)]
+
 
 def check(page, name: str) -> None:
+    """The screen photographed, in Spanish, nothing cut, every target 44 x 44 px at least."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"field-es-{name}.png"), full_page=True)
     assert page.evaluate(OVERFLOWING) == [], name
+    assert english_left(page) == [], name
+    text = page.inner_text("body")
+    assert any(word in text for word in SPANISH), name
+    if name != "login":
+        assert small_targets(page) == [], name
 
 
 @pytest.fixture

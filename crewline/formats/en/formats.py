@@ -1,5 +1,6 @@
 # Crewline's formats (see crewline/formats/__init__.py); the names of days and months follow
-# the language.
+# the language. English titles month abbreviations: "3 Dec 2026".
+MONTH_ABBREVIATION_LOWER = False
 DATE_FORMAT = "j M Y"
 SHORT_DATE_FORMAT = "j M Y"
 TIME_FORMAT = "H:i"

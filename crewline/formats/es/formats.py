@@ -1,9 +1,11 @@
 # Crewline's formats (see crewline/formats/__init__.py); the names of days and months follow
-# the language. Spanish writes months in lower case: "3 dic 2026".
-DATE_FORMAT = "j b Y"
-SHORT_DATE_FORMAT = "j b Y"
+# the language. Spanish writes months in lower case: "3 dic 2026", "jue 3 dic" ("M" writes
+# them so in every format, see crewline/formats/__init__.py).
+MONTH_ABBREVIATION_LOWER = True
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = "j M Y"
 TIME_FORMAT = "H:i"
-DATETIME_FORMAT = "j b Y, H:i"
-SHORT_DATETIME_FORMAT = "j b Y, H:i"
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATETIME_FORMAT = "j M Y, H:i"
 # Units of durations (crewline/formats/durations.py): days, hours, minutes.
 DURATION_UNITS = {"d": "d", "h": "h", "min": "min"}

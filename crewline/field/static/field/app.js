@@ -3,7 +3,8 @@
   "use strict";
   const CS = window.CrewlineSync;
   const CFG = JSON.parse(document.getElementById("field-config").textContent);
-  const T = JSON.parse(document.getElementById("field-strings").textContent);
+  /* Its words: Django's JavaScript catalogue (gettext, interpolate) for the page's language,
+   * loaded before this file and kept by the service worker for offline use. */
   const client = new CS.Client(CFG.api, CFG.login);
   const app = document.getElementById("field-app");
   const bar = document.getElementById("field-status");
@@ -14,7 +15,6 @@
 
   const h = (v) => String(v == null ? "" : v).replace(/[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  const fmt = (s, vars) => s.replace(/%\((\w+)\)s/g, (_, k) => vars[k]);
   const org = () => state.kv.organization || CFG.organization || {};
   const tz = () => org().time_zone || undefined;
   const formats = () => org().formats || CFG.organization.formats;
@@ -23,9 +23,9 @@
   function duration(minutes) {
     const total = Math.max(parseInt(minutes, 10) || 0, 0);
     const hours = Math.floor(total / 60), mins = total % 60;
-    if (hours && mins) return `${hours} ${T.unit_h} ${String(mins).padStart(2, "0")} ${T.min}`;
-    if (hours) return `${hours} ${T.unit_h}`;
-    return `${mins} ${T.min}`;
+    if (hours && mins) return `${hours} ${CFG.units.h} ${String(mins).padStart(2, "0")} ${CFG.units.min}`;
+    if (hours) return `${hours} ${CFG.units.h}`;
+    return `${mins} ${CFG.units.min}`;
   }
 
   /* Django's date format letters (those Crewline's formats use), in the organization's time
@@ -70,8 +70,21 @@
   const dayKey = (iso) => iso ? new Date(iso).toLocaleDateString("en-CA", { timeZone: tz() }) : "";
   const dayLabel = (iso) => formatDate(iso, formats().day);
   const dateTime = (iso) => formatDate(iso, formats().date) + " " + time(iso);
-  const statusLabel = (v) => v.paused && v.status === "on_site" ? T.status_paused
-    : (T["status_" + v.status] || v.status);
+  const STATUS = {
+    scheduled: gettext("Scheduled"), en_route: gettext("On the way"), on_site: gettext("On site"),
+    done: gettext("Done"), incomplete: gettext("Could not complete"),
+    cancelled: gettext("Cancelled"),
+  };
+  const EVENT = {
+    en_route: gettext("On my way"), arrive: gettext("Arrived"), pause: gettext("Paused"),
+    resume: gettext("Resumed"), complete: gettext("Completed"),
+    incomplete: gettext("Could not complete"),
+  };
+  const OUTCOME = {
+    job_complete: gettext("job complete"), another_visit: gettext("needs another visit"),
+  };
+  const statusLabel = (v) => v.paused && v.status === "on_site" ? gettext("Paused")
+    : (STATUS[v.status] || v.status);
   const mapsUrl = (q) => "https://www.google.com/maps/search/?api=1&query=" + encodeURIComponent(q);
 
   /* Redraw from the store; a background sync leaves a half-filled form alone. */
@@ -133,14 +146,14 @@
   function renderStatus() {
     const n = state.outbox.length;
     const online = navigator.onLine && syncState !== "error";
-    let text = online ? T.online : (navigator.onLine ? T.unreachable : T.offline);
-    if (syncState === "syncing") text = T.syncing;
-    if (syncState === "login") text = T.login_again;
+    let text = online ? gettext("Online") : (navigator.onLine ? gettext("Cannot reach the office") : gettext("Offline"));
+    if (syncState === "syncing") text = gettext("Sending…");
+    if (syncState === "login") text = gettext("Log in again to send your changes");
     bar.className = "field-status " + (n ? "pending" : (online ? "ok" : "off"));
     bar.innerHTML = `<span class="field-dot"></span><span data-testid="net">${h(text)}</span>` +
-      `<span class="ms-auto" data-testid="pending">${n ? h(fmt(T.not_sent, { n })) : h(T.all_sent)}</span>` +
-      (syncState === "login" ? ` <a class="btn btn-sm btn-light ms-2" href="${h(CFG.login)}?next=${h(CFG.scope)}">${h(T.log_in)}</a>`
-        : ` <button type="button" class="btn btn-sm btn-light ms-2" data-do="sync">${h(T.sync_now)}</button>`);
+      `<span class="ms-auto" data-testid="pending">${n ? h(interpolate(gettext("%(n)s not yet sent"), { n }, true)) : h(gettext("All sent"))}</span>` +
+      (syncState === "login" ? ` <a class="btn btn-sm btn-light ms-2" href="${h(CFG.login)}?next=${h(CFG.scope)}">${h(gettext("Log in"))}</a>`
+        : ` <button type="button" class="btn btn-sm btn-light ms-2" data-do="sync">${h(gettext("Sync"))}</button>`);
   }
 
   /* ---- Actions ---- */
@@ -255,9 +268,9 @@
   function pushCard() {
     if (pushState !== "off" && pushState !== "failed") return "";
     return `<section class="card field-card mb-3" data-testid="push"><div class="card-body">
-      <p class="mb-2">${h(pushState === "failed" ? T.push_failed : T.push_offer)}</p>
-      <div class="d-flex gap-2 align-items-center"><button type="button" class="btn btn-primary btn-lg flex-fill text-nowrap" data-do="push_on">${h(T.push_on)}</button>
-      <button type="button" class="btn btn-link text-nowrap" data-do="push_dismiss">${h(T.not_now)}</button></div>
+      <p class="mb-2">${h(pushState === "failed" ? gettext("Alerts could not be turned on. Try again when you have signal.") : gettext("Get an alert on this phone when the office changes your visits."))}</p>
+      <div class="d-flex gap-2 align-items-center"><button type="button" class="btn btn-primary btn-lg flex-fill text-nowrap" data-do="push_on">${h(gettext("Turn on alerts"))}</button>
+      <button type="button" class="btn btn-link text-nowrap" data-do="push_dismiss">${h(gettext("Not now"))}</button></div>
       </div></section>`;
   }
 
@@ -300,13 +313,13 @@
   function clockCard() {
     const c = state.kv.clock || {};
     let body;
-    if (!c.shift) body = `<button class="btn btn-success btn-lg w-100" data-do="clock_in">${h(T.clock_in)}</button>`;
+    if (!c.shift) body = `<button class="btn btn-success btn-lg w-100" data-do="clock_in">${h(gettext("Clock in"))}</button>`;
     else {
-      body = `<div class="mb-2">${h(fmt(T.clocked_in_since, { time: time(c.shift.start) }))}` +
-        (c.break ? ` · <strong>${h(T.on_break)}</strong>` : "") + `</div><div class="d-flex gap-2">` +
-        (c.break ? `<button class="btn btn-outline-dark btn-lg flex-fill" data-do="break_end">${h(T.break_end)}</button>`
-          : `<button class="btn btn-outline-dark btn-lg flex-fill" data-do="break_start">${h(T.break_start)}</button>`) +
-        `<button class="btn btn-dark btn-lg flex-fill" data-do="clock_out">${h(T.clock_out)}</button></div>`;
+      body = `<div class="mb-2">${h(interpolate(gettext("Clocked in since %(time)s"), { time: time(c.shift.start) }, true))}` +
+        (c.break ? ` · <strong>${h(gettext("On a break"))}</strong>` : "") + `</div><div class="d-flex gap-2">` +
+        (c.break ? `<button class="btn btn-outline-dark btn-lg flex-fill" data-do="break_end">${h(gettext("End break"))}</button>`
+          : `<button class="btn btn-outline-dark btn-lg flex-fill" data-do="break_start">${h(gettext("Start break"))}</button>`) +
+        `<button class="btn btn-dark btn-lg flex-fill" data-do="clock_out">${h(gettext("Clock out"))}</button></div>`;
     }
     return `<section class="card field-card mb-3" data-testid="clock"><div class="card-body">${body}</div></section>`;
   }
@@ -315,17 +328,17 @@
     let out = "";
     const rejected = state.kv.rejected || [];
     if (rejected.length) {
-      out += `<section class="alert alert-danger" data-testid="rejected"><h2 class="h6">${h(T.rejected_title)}</h2><ul class="mb-0">` +
+      out += `<section class="alert alert-danger" data-testid="rejected"><h2 class="h6">${h(gettext("Not accepted by the office system"))}</h2><ul class="mb-0">` +
         rejected.map((r) => `<li>${h(r.reason)}</li>`).join("") + "</ul></section>";
     }
     const all = state.kv.notifications || [];
     const unread = all.filter((n) => !n.read);
     if (unread.length) {
-      out += `<section class="field-notices mb-3" data-testid="notifications"><h2 class="visually-hidden">${h(T.notices)}</h2>` +
+      out += `<section class="field-notices mb-3" data-testid="notifications"><h2 class="visually-hidden">${h(gettext("Notices"))}</h2>` +
         unread.slice(0, 3).map((n) =>
           `<div class="field-notice" data-notice="${+n.id}"><a href="#notice/${+n.id}"><strong>${h(n.title)}</strong>` +
           (n.body ? `<div class="small">${h(n.body)}</div>` : "") + "</a></div>").join("") +
-        `<a class="btn btn-link px-0" href="#notices">${h(fmt(T.all_notices, { n: all.length }))}</a></section>`;
+        `<a class="btn btn-link px-0" href="#notices">${h(interpolate(gettext("All notices (%(n)s)"), { n: all.length }, true))}</a></section>`;
     }
     return out;
   }
@@ -337,11 +350,11 @@
   function noticeView(n) {
     const actions = [];
     if (visitOnPhone(n.visit)) {
-      actions.push(`<a class="btn btn-primary btn-lg flex-fill" href="#visit/${+n.visit}" data-do="notice_open" data-notice="${+n.id}">${h(T.open_visit)}</a>`);
+      actions.push(`<a class="btn btn-primary btn-lg flex-fill" href="#visit/${+n.visit}" data-do="notice_open" data-notice="${+n.id}">${h(gettext("Open the visit"))}</a>`);
     }
-    actions.push(n.read ? `<span class="btn btn-lg btn-outline-secondary flex-fill disabled" aria-disabled="true">${h(T.notice_read)}</span>`
-      : `<button type="button" class="btn btn-outline-primary btn-lg flex-fill" data-do="notice_read" data-notice="${+n.id}">${h(T.mark_read)}</button>`);
-    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a>
+    actions.push(n.read ? `<span class="btn btn-lg btn-outline-secondary flex-fill disabled" aria-disabled="true">${h(gettext("Read"))}</span>`
+      : `<button type="button" class="btn btn-outline-primary btn-lg flex-fill" data-do="notice_read" data-notice="${+n.id}">${h(gettext("Mark read"))}</button>`);
+    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(gettext("My day"))}</a>
       <article data-testid="notice"><h1 class="h4 mb-1">${h(n.title)}</h1>
       <p class="text-muted small mb-2">${h(n.at ? dayLabel(n.at) + ", " + time(n.at) : "")}</p>
       ${n.body ? `<p class="field-pre">${h(n.body)}</p>` : ""}
@@ -350,11 +363,11 @@
 
   function noticesView() {
     const all = state.kv.notifications || [];
-    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a><h1 class="h4">${h(T.notices)}</h1>` +
+    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(gettext("My day"))}</a><h1 class="h4">${h(gettext("Notices"))}</h1>` +
       (all.length ? `<ul class="list-group" data-testid="notices">` + all.map((n) =>
         `<li class="list-group-item${n.read ? "" : " fw-semibold"}"><a class="d-block text-reset text-decoration-none py-1" href="#notice/${+n.id}">${h(n.title)}` +
-        `<span class="d-block small text-muted fw-normal">${h(n.at ? dayLabel(n.at) + ", " + time(n.at) : "")}${n.read ? "" : " · " + h(T.unread)}</span></a></li>`).join("") + "</ul>"
-        : `<p class="text-muted">${h(T.no_notices)}</p>`);
+        `<span class="d-block small text-muted fw-normal">${h(n.at ? dayLabel(n.at) + ", " + time(n.at) : "")}${n.read ? "" : " · " + h(gettext("new"))}</span></a></li>`).join("") + "</ul>"
+        : `<p class="text-muted">${h(gettext("No notices."))}</p>`);
   }
 
   function visitCard(v) {
@@ -365,11 +378,11 @@
       <a class="field-visit-link" href="#visit/${v.id}">
         <div class="d-flex justify-content-between"><span class="field-window">${h(time(v.start))}–${h(time(v.end))}</span>
         <span class="badge field-badge">${h(statusLabel(v))}</span></div>
-        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted">${h(wo.reference || wo.number || "")}</span></div>
+        <div class="field-title">${h(cust.name)}</div><div>${h(wo.title)} <span class="text-muted text-nowrap">${h(wo.reference || wo.number || "")}</span></div>
       </a>
       <div class="d-flex gap-2 px-3 pb-3">
         ${site && site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
-        ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}" aria-label="${h(T.call)}">${h(T.call)}</a>` : ""}
+        ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}" aria-label="${h(gettext("Call"))}">${h(gettext("Call"))}</a>` : ""}
       </div></article>`;
   }
 
@@ -384,38 +397,38 @@
       if (!groups.has(k)) groups.set(k, []);
       groups.get(k).push(v);
     });
-    let out = `<h1 class="visually-hidden">${h(T.my_day)}</h1>` + noticesCard() + pushCard() + clockCard();
-    if (!groups.has(today)) out += `<h2 class="field-day">${h(T.today)}</h2><p class="text-muted">${h(state.kv.last_sync ? T.no_visits : T.first_sync)}</p>`;
+    let out = `<h1 class="visually-hidden">${h(gettext("My day"))}</h1>` + noticesCard() + pushCard() + clockCard();
+    if (!groups.has(today)) out += `<h2 class="field-day">${h(gettext("Today"))}</h2><p class="text-muted">${h(state.kv.last_sync ? gettext("No visits today.") : gettext("Getting your visits…"))}</p>`;
     for (const [k, list] of groups) {
-      out += `<h2 class="field-day">${h(k === today ? T.today : dayLabel(list[0].start))}</h2>` + list.map(visitCard).join("");
+      out += `<h2 class="field-day">${h(k === today ? gettext("Today") : dayLabel(list[0].start))}</h2>` + list.map(visitCard).join("");
     }
     return out;
   }
 
   function entryView(e) {
-    const pending = e.pending ? ` <span class="badge text-bg-warning">${h(T.not_yet_sent)}</span>` : "";
+    const pending = e.pending ? ` <span class="badge text-bg-warning">${h(gettext("not yet sent"))}</span>` : "";
     const when = `<span class="text-muted small">${h(time(e.device_time || e.at))}</span>`;
     let what = "";
     const d = e.data || {};
     if (e.kind === "note") what = h(e.body);
-    else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">`;
-    else if (e.kind === "signature") what = `${h(T.signed_by)} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(T.signature)}" src="${h(e.local_url || e.url)}">`;
-    else if (e.kind === "part") what = `${h(T.part)}: ${h(num(d.quantity))} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
-    else if (e.kind === "labor") what = `${h(T.labor)}: ${h(duration(d.minutes))}`;
+    else if (e.kind === "photo") what = `<img class="field-thumb" alt="${h(gettext("Photo"))}" src="${h(e.local_url || e.url)}">`;
+    else if (e.kind === "signature") what = `${h(gettext("Signed by"))} ${h(d.signer_name)}<br><img class="field-sig" alt="${h(gettext("Customer's signature"))}" src="${h(e.local_url || e.url)}">`;
+    else if (e.kind === "part") what = `${h(gettext("Part"))}: ${h(num(d.quantity))} ${h(d.unit)} × ${h(d.name || e.body)}${freeText(d)}`;
+    else if (e.kind === "labor") what = `${h(gettext("Labor"))}: ${h(duration(d.minutes))}`;
     else if (e.kind === "checklist") what = `${h(d.label)}: ${h(answerText(d.answer))}`;
-    else if (e.kind === "visit_status") what = h(T["event_" + d.event] || d.event || "") +
-      (d.outcome ? " · " + h(T["outcome_" + d.outcome] || d.outcome) : "") + (e.body ? ": " + h(e.body) : "");
+    else if (e.kind === "visit_status") what = h(EVENT[d.event] || d.event || "") +
+      (d.outcome ? " · " + h(OUTCOME[d.outcome] || d.outcome) : "") + (e.body ? ": " + h(e.body) : "");
     else what = h(e.body || e.kind);
     return `<li class="list-group-item" data-kind="${h(e.kind)}">${when} ${what}${pending}</li>`;
   }
 
-  const freeText = (d) => d.price_book_item_id ? "" : ` <span class="badge text-bg-warning">${h(T.not_in_price_book)}</span>`;
+  const freeText = (d) => d.price_book_item_id ? "" : ` <span class="badge text-bg-warning">${h(gettext("not in the price book"))}</span>`;
 
   // Numbers as the page's language writes them ("1,5" in Spanish).
   const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 4 });
   const num = (v) => (v === "" || v === null || v === undefined || isNaN(Number(v)))
     ? v : numberFormat.format(Number(v));
-  const answerText = (a) => a === true ? T.yes : a === false ? T.no
+  const answerText = (a) => a === true ? gettext("Yes") : a === false ? gettext("No")
     : typeof a === "number" ? num(a) : a;
 
   function latestAnswers(v) {
@@ -430,21 +443,21 @@
     const items = (v.work_order || {}).checklist || [];
     if (!items.length) return "";
     const answers = latestAnswers(v);
-    return `<section class="mb-3" data-testid="checklist"><h2 class="h5">${h(T.checklist)}</h2><ul class="list-group">` +
+    return `<section class="mb-3" data-testid="checklist"><h2 class="h5">${h(gettext("Checklist"))}</h2><ul class="list-group">` +
       items.map((item, i) => {
         const kind = item.kind || "yes_no";
         const has = Object.prototype.hasOwnProperty.call(answers, i);
         let input;
         if (kind === "yes_no") {
           input = `<div class="btn-group w-100" role="group">
-            <button type="button" class="btn btn-lg ${answers[i] === true ? "btn-success" : "btn-outline-success"}" data-do="answer" data-index="${i}" data-value="true">${h(T.yes)}</button>
-            <button type="button" class="btn btn-lg ${answers[i] === false ? "btn-danger" : "btn-outline-danger"}" data-do="answer" data-index="${i}" data-value="false">${h(T.no)}</button></div>`;
+            <button type="button" class="btn btn-lg ${answers[i] === true ? "btn-success" : "btn-outline-success"}" data-do="answer" data-index="${i}" data-value="true">${h(gettext("Yes"))}</button>
+            <button type="button" class="btn btn-lg ${answers[i] === false ? "btn-danger" : "btn-outline-danger"}" data-do="answer" data-index="${i}" data-value="false">${h(gettext("No"))}</button></div>`;
         } else if (kind === "photo") {
           input = `<input class="form-control" type="file" accept="image/*" data-do="answer-photo" data-index="${i}">`;
         } else {
           input = `<form class="d-flex gap-2" data-form="answer" data-index="${i}" data-kind="${h(kind)}">
             <input class="form-control form-control-lg" name="answer" ${kind === "number" ? 'type="number" step="any" inputmode="decimal"' : 'type="text"'} value="${has ? h(answers[i]) : ""}" aria-label="${h(item.label)}" required>
-            <button class="btn btn-primary">${h(T.save)}</button></form>`;
+            <button class="btn btn-primary">${h(gettext("Save"))}</button></form>`;
         }
         return `<li class="list-group-item" data-item="${i}"><div class="mb-2"><strong>${h(item.label)}</strong>${item.required ? ` <span class="text-danger">*</span>` : ""}` +
           (has ? ` <span class="badge text-bg-light" data-testid="answered">${h(answerText(answers[i]))}</span>` : "") + `</div>${input}</li>`;
@@ -469,27 +482,27 @@
     const b = (name, label, cls, extra) => `<button type="button" class="btn btn-lg ${cls} flex-fill" data-do="${name}"${extra || ""}>${h(label)}</button>`;
     const out = [];
     const last = v.status === "on_site" && lastVisit(v);
-    if (v.status === "scheduled") out.push(b("visit_en_route", T.on_my_way, "btn-primary"), b("visit_arrive", T.arrived, "btn-outline-primary"));
-    if (v.status === "en_route") out.push(b("visit_arrive", T.arrived, "btn-primary"));
+    if (v.status === "scheduled") out.push(b("visit_en_route", gettext("On my way"), "btn-primary"), b("visit_arrive", gettext("Arrived"), "btn-outline-primary"));
+    if (v.status === "en_route") out.push(b("visit_arrive", gettext("Arrived"), "btn-primary"));
     if (v.status === "on_site") {
-      out.push(v.paused ? b("visit_resume", T.resume, "btn-warning") : b("visit_pause", T.pause, "btn-outline-dark"));
-      out.push(last ? b("visit_complete", T.job_complete, "btn-success", ' data-outcome="job_complete"')
-        : b("visit_complete", T.completed, "btn-success"));
+      out.push(v.paused ? b("visit_resume", gettext("Resume"), "btn-warning") : b("visit_pause", gettext("Pause"), "btn-outline-dark"));
+      out.push(last ? b("visit_complete", gettext("Job complete"), "btn-success", ' data-outcome="job_complete"')
+        : b("visit_complete", gettext("Completed"), "btn-success"));
     }
     let html = out.length ? `<div class="d-flex flex-wrap gap-2 mb-2">${out.join("")}</div>` : "";
     if (last) {
       const office = (state.kv.settings || {}).jobs_closed_by === "office";
-      html += `<p class="small text-muted mb-2">${h(office ? T.office_closes : T.job_complete_hint)}</p>
-        <details class="mb-2"><summary class="btn btn-outline-primary w-100">${h(T.another_visit)}</summary>
-        <form data-form="another" class="mt-2"><label class="form-label" for="another-reason">${h(T.left_to_do)}</label>
+      html += `<p class="small text-muted mb-2">${h(office ? gettext("The office completes the job after your “Job complete”.") : gettext("“Job complete” completes the job for the office; it can reopen it."))}</p>
+        <details class="mb-2"><summary class="btn btn-outline-primary w-100">${h(gettext("Needs another visit"))}</summary>
+        <form data-form="another" class="mt-2"><label class="form-label" for="another-reason">${h(gettext("What is left to do?"))}</label>
         <textarea id="another-reason" class="form-control" name="reason" maxlength="500" required></textarea>
-        <button class="btn btn-primary btn-lg w-100 mt-2">${h(T.another_visit)}</button></form></details>`;
+        <button class="btn btn-primary btn-lg w-100 mt-2">${h(gettext("Needs another visit"))}</button></form></details>`;
     }
     if (v.status === "en_route" || v.status === "on_site") {
-      html += `<details class="mb-2"><summary class="btn btn-outline-danger w-100">${h(T.could_not_complete)}</summary>
-        <form data-form="incomplete" class="mt-2"><label class="form-label" for="reason">${h(T.reason)}</label>
+      html += `<details class="mb-2"><summary class="btn btn-outline-danger w-100">${h(gettext("Could not complete"))}</summary>
+        <form data-form="incomplete" class="mt-2"><label class="form-label" for="reason">${h(gettext("Why not?"))}</label>
         <textarea id="reason" class="form-control" name="reason" maxlength="500" required></textarea>
-        <button class="btn btn-danger btn-lg w-100 mt-2">${h(T.could_not_complete)}</button></form></details>`;
+        <button class="btn btn-danger btn-lg w-100 mt-2">${h(gettext("Could not complete"))}</button></form></details>`;
     }
     return html;
   }
@@ -499,9 +512,9 @@
     if (v.status !== "done") return "";
     const done = (v.entries || []).filter((e) => e.kind === "visit_status" && (e.data || {}).event === "complete").pop();
     const outcome = done && (done.data || {}).outcome;
-    if (outcome === "job_complete") return `<div class="alert alert-success" data-testid="outcome">${h(T.job_complete)}</div>`;
+    if (outcome === "job_complete") return `<div class="alert alert-success" data-testid="outcome">${h(gettext("Job complete"))}</div>`;
     if (outcome === "another_visit") {
-      return `<div class="alert alert-warning" data-testid="outcome"><strong>${h(T.another_visit)}</strong>${done.body ? `<div class="field-pre">${h(done.body)}</div>` : ""}</div>`;
+      return `<div class="alert alert-warning" data-testid="outcome"><strong>${h(gettext("Needs another visit"))}</strong>${done.body ? `<div class="field-pre">${h(done.body)}</div>` : ""}</div>`;
     }
     return "";
   }
@@ -510,10 +523,10 @@
     const problems = [];
     const answers = latestAnswers(v);
     ((v.work_order || {}).checklist || []).forEach((item, i) => {
-      if (item.required && !Object.prototype.hasOwnProperty.call(answers, i)) problems.push(fmt(T.needs_answer, { label: item.label }));
+      if (item.required && !Object.prototype.hasOwnProperty.call(answers, i)) problems.push(interpolate(gettext("Answer “%(label)s” first."), { label: item.label }, true));
     });
     if ((state.kv.settings || {}).require_signature && !(v.entries || []).some((e) => e.kind === "signature")) {
-      problems.push(T.needs_signature);
+      problems.push(gettext("The customer's signature is required first."));
     }
     return problems;
   }
@@ -543,54 +556,54 @@
     const parts = entries.filter((e) => e.kind === "part");
     const sig = entries.filter((e) => e.kind === "signature").pop();
     const section = (title, body, id) => body ? `<section class="mb-3"${id ? ` data-testid="${id}"` : ""}><h2 class="h5">${h(title)}</h2>${body}</section>` : "";
-    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(T.my_day)}</a>
+    return `<a class="btn btn-link px-0 mb-1" href="#">← ${h(gettext("My day"))}</a>
       <div class="d-flex justify-content-between align-items-start"><h1 class="h3 mb-1">${h(cust.name)}</h1>
       <span class="badge field-badge fv-${h(v.status)}" data-testid="visit-status">${h(statusLabel(v))}</span></div>
-      <p class="mb-2">${h(wo.title)} · ${h(wo.reference || wo.number || "")}<br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
+      <p class="mb-2">${h(wo.title)} · <span class="text-nowrap">${h(wo.reference || wo.number || "")}</span><br><strong>${h(time(v.start))}–${h(time(v.end))}</strong></p>
       <div class="d-flex gap-2 mb-3">
         ${site.address ? `<a class="btn btn-outline-primary flex-fill" href="${h(mapsUrl(site.address))}" target="_blank" rel="noopener">${h(site.address)}</a>` : ""}
-        ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}">${h(T.call)}</a>` : ""}
+        ${cust.phone ? `<a class="btn btn-outline-primary" href="tel:${h(cust.phone.replace(/[^\d+]/g, ""))}">${h(gettext("Call"))}</a>` : ""}
       </div>
       <div id="field-flash">${flash ? `<div class="alert alert-warning">${flash}</div>` : ""}</div>
-      ${open ? actionsView(v) + outcomeView(v) : `<div class="alert alert-secondary">${h(T.status_cancelled)}</div>`}
-      ${section(T.instructions, wo.instructions ? `<p class="field-pre">${h(wo.instructions)}</p>` : "")}
-      ${section(T.visit_notes, v.notes ? `<p class="field-pre">${h(v.notes)}</p>` : "")}
-      ${section(T.access_notes, site.access_notes ? `<p class="field-pre">${h(site.access_notes)}</p>` : "")}
-      ${section(T.equipment, (wo.equipment || []).map((e) => `<li>${h(e.name)} ${h([e.manufacturer, e.model].filter(Boolean).join(" "))}${e.serial_number ? ` · ${h(T.serial)} ${h(e.serial_number)}` : ""}</li>`).join("") ? `<ul>${(wo.equipment || []).map((e) => `<li>${h(e.name)} ${h([e.manufacturer, e.model].filter(Boolean).join(" "))}${e.serial_number ? ` · ${h(T.serial)} ${h(e.serial_number)}` : ""}</li>`).join("")}</ul>` : "")}
-      ${section(T.attachments, (wo.attachments || []).length ? `<ul>${wo.attachments.map((a) => `<li><a href="${h(a.url)}">${h(a.name)}</a></li>`).join("")}</ul>` : "")}
+      ${open ? actionsView(v) + outcomeView(v) : `<div class="alert alert-secondary">${h(gettext("Cancelled"))}</div>`}
+      ${section(gettext("Instructions"), wo.instructions ? `<p class="field-pre">${h(wo.instructions)}</p>` : "")}
+      ${section(gettext("Notes for the crew"), v.notes ? `<p class="field-pre">${h(v.notes)}</p>` : "")}
+      ${section(gettext("Site access"), site.access_notes ? `<p class="field-pre">${h(site.access_notes)}</p>` : "")}
+      ${section(gettext("Equipment"), (wo.equipment || []).map((e) => `<li>${h(e.name)} ${h([e.manufacturer, e.model].filter(Boolean).join(" "))}${e.serial_number ? ` · ${h(gettext("serial"))} ${h(e.serial_number)}` : ""}</li>`).join("") ? `<ul>${(wo.equipment || []).map((e) => `<li>${h(e.name)} ${h([e.manufacturer, e.model].filter(Boolean).join(" "))}${e.serial_number ? ` · ${h(gettext("serial"))} ${h(e.serial_number)}` : ""}</li>`).join("")}</ul>` : "")}
+      ${section(gettext("Attachments"), (wo.attachments || []).length ? `<ul>${wo.attachments.map((a) => `<li><a href="${h(a.url)}">${h(a.name)}</a></li>`).join("")}</ul>` : "")}
       ${open ? checklistView(v) : ""}
-      ${open ? `<section class="mb-3"><h2 class="h5">${h(T.note)}</h2><form data-form="note">
-        <textarea class="form-control" name="body" rows="3" aria-label="${h(T.note)}" required></textarea>
-        <div class="form-check my-2"><input class="form-check-input" type="checkbox" name="customer" id="note-customer"><label class="form-check-label" for="note-customer">${h(T.customer_visible)}</label></div>
-        <button class="btn btn-primary btn-lg w-100">${h(T.add_note)}</button></form></section>
-      <section class="mb-3" data-testid="photos"><h2 class="h5">${h(T.photos)}</h2>
-        <div class="field-thumbs mb-2">${photos.map((e) => `<span class="d-inline-flex flex-column align-items-center" data-visibility="${h(e.visibility || "internal")}"><img class="field-thumb" alt="${h(T.photo)}" src="${h(e.local_url || e.url)}">` +
-          `<span class="small ${e.visibility === "customer" ? "" : "text-muted"}">${h(e.visibility === "customer" ? T.photo_shared : T.photo_internal)}</span></span>`).join("")}</div>
-        <div class="form-check my-2"><input class="form-check-input" type="checkbox" id="photo-customer" data-testid="photo-customer"${photoDefault() === "customer" ? " checked" : ""}><label class="form-check-label" for="photo-customer">${h(T.photos_customer)}</label></div>
-        <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.take_photo)}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" id="field-camera" data-do="photos"></label>
-        <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(T.from_gallery)}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" id="field-gallery" data-do="photos" data-testid="gallery"></label></div></section>
-      <section class="mb-3" data-testid="parts"><h2 class="h5">${h(T.parts)}</h2>
+      ${open ? `<section class="mb-3"><h2 class="h5">${h(gettext("Note"))}</h2><form data-form="note">
+        <textarea class="form-control" name="body" rows="3" aria-label="${h(gettext("Note"))}" required></textarea>
+        <div class="form-check my-2"><input class="form-check-input" type="checkbox" name="customer" id="note-customer"><label class="form-check-label" for="note-customer">${h(gettext("The customer may see this note"))}</label></div>
+        <button class="btn btn-primary btn-lg w-100">${h(gettext("Add note"))}</button></form></section>
+      <section class="mb-3" data-testid="photos"><h2 class="h5">${h(gettext("Photos"))}</h2>
+        <div class="field-thumbs mb-2">${photos.map((e) => `<span class="d-inline-flex flex-column align-items-center" data-visibility="${h(e.visibility || "internal")}"><img class="field-thumb" alt="${h(gettext("Photo"))}" src="${h(e.local_url || e.url)}">` +
+          `<span class="small ${e.visibility === "customer" ? "" : "text-muted"}">${h(e.visibility === "customer" ? gettext("Customer sees") : gettext("Internal"))}</span></span>`).join("")}</div>
+        <div class="form-check my-2"><input class="form-check-input" type="checkbox" id="photo-customer" data-testid="photo-customer"${photoDefault() === "customer" ? " checked" : ""}><label class="form-check-label" for="photo-customer">${h(gettext("The customer may see these photos"))}</label></div>
+        <div class="d-flex gap-2"><label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(gettext("Camera"))}<input type="file" accept="image/*,.heic,.heif" capture="environment" class="visually-hidden" id="field-camera" data-do="photos"></label>
+        <label class="btn btn-outline-primary btn-lg flex-fill mb-0">${h(gettext("Gallery"))}<input type="file" accept="image/*,.heic,.heif" multiple class="visually-hidden" id="field-gallery" data-do="photos" data-testid="gallery"></label></div></section>
+      <section class="mb-3" data-testid="parts"><h2 class="h5">${h(gettext("Parts and materials"))}</h2>
         <ul class="list-unstyled">${parts.map((e) => `<li>${h(num(e.data.quantity))} ${h(e.data.unit)} × ${h(e.data.name || e.body)}${freeText(e.data)}</li>`).join("")}</ul>
-        <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" list="field-price-book" autocomplete="off" placeholder="${h(T.part_name)}" aria-label="${h(T.part_name)}" required>
+        <form data-form="part" class="row g-2"><div class="col-12"><input class="form-control form-control-lg" name="name" list="field-price-book" autocomplete="off" placeholder="${h(gettext("Part or material"))}" aria-label="${h(gettext("Part or material"))}" required>
         <datalist id="field-price-book">${(state.kv.price_book || []).map((i) => `<option value="${h(i.name)}">${h(i.code)}</option>`).join("")}</datalist></div>
-        <div class="col-4"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(T.quantity)}" required></div>
-        <div class="col-4"><input class="form-control form-control-lg" name="unit" placeholder="${h(T.unit)}" aria-label="${h(T.unit)}"></div>
-        <div class="col-4"><button class="btn btn-primary btn-lg w-100">${h(T.add)}</button></div></form></section>
-      <section class="mb-3"><h2 class="h5">${h(T.labor)}</h2><form data-form="labor" class="d-flex gap-2">
-        <input class="form-control form-control-lg" name="minutes" type="number" min="0" max="1440" inputmode="numeric" value="${h(laborMinutes(v))}" aria-label="${h(T.minutes)}" required>
-        <span class="align-self-center">${h(T.min)}</span><button class="btn btn-primary btn-lg">${h(T.save)}</button></form></section>
-      <section class="mb-3" data-testid="signature"><h2 class="h5">${h(T.signature)}</h2>
-        ${sig ? `<p>${h(T.signed_by)} ${h(sig.data.signer_name)}</p><img class="field-sig" alt="${h(T.signature)}" src="${h(sig.local_url || sig.url)}">` : ""}
-        <form data-form="signature"><p id="field-sig-help" class="small text-muted mb-1" aria-live="polite">${h(T.sign_keyboard)}</p>
-        <canvas id="field-sig-pad" class="field-sig-pad" width="640" height="280" tabindex="0" aria-label="${h(T.sign_here)}" aria-describedby="field-sig-help"></canvas>
-        <input class="form-control form-control-lg my-2" name="signer_name" placeholder="${h(T.signer_name)}" aria-label="${h(T.signer_name)}" required>
-        <div class="d-flex gap-2"><button type="button" class="btn btn-outline-secondary btn-lg" data-do="sig-clear">${h(T.clear)}</button>
-        <button class="btn btn-primary btn-lg flex-fill">${h(T.save_signature)}</button></div></form></section>` : ""}
-      <section class="mb-3" data-testid="timeline"><h2 class="h5">${h(T.timeline)}</h2><ul class="list-group">${entries.map(entryView).join("") || `<li class="list-group-item text-muted">—</li>`}</ul></section>
-      ${section(T.history, (site.history || []).map((j) => `<div class="card mb-2"><div class="card-body py-2"><strong>${h(j.number)} ${h(j.title)}</strong>
+        <div class="col-4"><input class="form-control form-control-lg" name="quantity" type="number" min="0.01" step="any" value="1" inputmode="decimal" aria-label="${h(gettext("Quantity"))}" required></div>
+        <div class="col-4"><input class="form-control form-control-lg" name="unit" placeholder="${h(gettext("Unit"))}" aria-label="${h(gettext("Unit"))}"></div>
+        <div class="col-4"><button class="btn btn-primary btn-lg w-100">${h(gettext("Add"))}</button></div></form></section>
+      <section class="mb-3"><h2 class="h5">${h(gettext("Labor"))}</h2><form data-form="labor" class="d-flex gap-2">
+        <input class="form-control form-control-lg" name="minutes" type="number" min="0" max="1440" inputmode="numeric" value="${h(laborMinutes(v))}" aria-label="${h(gettext("Minutes"))}" required>
+        <span class="align-self-center">${h(CFG.units.min)}</span><button class="btn btn-primary btn-lg">${h(gettext("Save"))}</button></form></section>
+      <section class="mb-3" data-testid="signature"><h2 class="h5">${h(gettext("Customer's signature"))}</h2>
+        ${sig ? `<p>${h(gettext("Signed by"))} ${h(sig.data.signer_name)}</p><img class="field-sig" alt="${h(gettext("Customer's signature"))}" src="${h(sig.local_url || sig.url)}">` : ""}
+        <form data-form="signature"><p id="field-sig-help" class="small text-muted mb-1" aria-live="polite">${h(gettext("With a keyboard: type the signer's name below, then press Enter in the signature box to sign with it."))}</p>
+        <canvas id="field-sig-pad" class="field-sig-pad" width="640" height="280" tabindex="0" aria-label="${h(gettext("Sign here"))}" aria-describedby="field-sig-help"></canvas>
+        <input class="form-control form-control-lg my-2" name="signer_name" placeholder="${h(gettext("Signer's name"))}" aria-label="${h(gettext("Signer's name"))}" required>
+        <div class="d-flex gap-2"><button type="button" class="btn btn-outline-secondary btn-lg" data-do="sig-clear">${h(gettext("Clear"))}</button>
+        <button class="btn btn-primary btn-lg flex-fill">${h(gettext("Save signature"))}</button></div></form></section>` : ""}
+      <section class="mb-3" data-testid="timeline"><h2 class="h5">${h(gettext("What happened"))}</h2><ul class="list-group">${entries.map(entryView).join("") || `<li class="list-group-item text-muted">—</li>`}</ul></section>
+      ${section(gettext("Earlier jobs at this site"), (site.history || []).map((j) => `<div class="card mb-2"><div class="card-body py-2"><strong>${h(j.number)} ${h(j.title)}</strong>
         <div class="small text-muted">${j.completed_at ? h(dayLabel(j.completed_at)) : ""}</div>
         ${(j.notes || []).map((n) => `<p class="small mb-1">${h(n)}</p>`).join("")}
-        <div class="field-thumbs">${(j.photos || []).map((u) => `<img class="field-thumb" loading="lazy" alt="${h(T.photo)}" src="${h(u)}">`).join("")}</div></div></div>`).join(""))}`;
+        <div class="field-thumbs">${(j.photos || []).map((u) => `<img class="field-thumb" loading="lazy" alt="${h(gettext("Photo"))}" src="${h(u)}">`).join("")}</div></div></div>`).join(""))}`;
   }
 
   let sigDrawn = false;
@@ -628,7 +641,7 @@
       do { ctx.font = `italic ${size}px cursive`; size -= 4; } while (size > 20 && ctx.measureText(name).width > canvas.width - 40);
       ctx.fillText(name, canvas.width / 2, canvas.height / 2);
       sigDrawn = true;
-      document.getElementById("field-sig-help").textContent = fmt(T.sign_typed, { name });
+      document.getElementById("field-sig-help").textContent = interpolate(gettext("Signed with the typed name %(name)s."), { name }, true);
     });
   }
 
@@ -740,7 +753,7 @@
       await act("labor_set", { visit_id: v.id, client_id: CS.uuid(), minutes: parseInt(f.get("minutes"), 10),
         description: "" });
     } else if (kind === "signature") {
-      if (!sigDrawn) { setFlash(T.sign_first); render(); return; }
+      if (!sigDrawn) { setFlash(gettext("Ask the customer to sign in the box first.")); render(); return; }
       const png = document.getElementById("field-sig-pad").toDataURL("image/png").split(",")[1];
       await act("signature_add", { visit_id: v.id, client_id: CS.uuid(),
         signer_name: f.get("signer_name").trim(), png });

@@ -38,7 +38,9 @@ async function networkFirst(request) {
 
 async function cacheFirst(request, cacheName) {
   const cache = await caches.open(cacheName);
-  const cached = await cache.match(request);
+  // Each file's address names all it depends on (the words' their language): the server's
+  // Vary (Cookie, Accept-Language) would only miss the copy when offline.
+  const cached = await cache.match(request, { ignoreVary: true });
   if (cached) return cached;
   const response = await fetch(request);
   if (response.ok) cache.put(request, response.clone());
