@@ -323,17 +323,28 @@ def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
             depots.append(Depot(location=len(points) - 1))
         return depot_of[point]
 
+    # Spans alike (the same places, hours, skills and capacity: a team that starts from one
+    # yard) are one vehicle type with as many vehicles: the search does not try swapping the
+    # same day between identical vehicles, and each route goes to one of the type's spans.
     span_profiles: list[frozenset[int]] = []
-    for span in spans:
+    type_spans: list[list[int]] = []
+    type_of: dict[tuple, int] = {}
+    for index, span in enumerate(spans):
         tech = techs[span.technician]
         start, end = depot(span.origin), depot(span.finish)
         profile = profiles.setdefault(tech.skills, len(profiles))
-        span_profiles.append(tech.skills)
-        capacity = [tech.capacity] if tech.capacity is not None else [0]
-        vehicle_types.append(VehicleType(num_available=1, capacity=capacity, start_depot=start,
-                                         end_depot=end, tw_early=span.start,
-                                         tw_late=span.end, profile=profile,
-                                         unit_distance_cost=1))
+        key = (start, end, span.start, span.end, profile, tech.capacity)
+        if key not in type_of:
+            type_of[key] = len(type_spans)
+            type_spans.append([])
+            span_profiles.append(tech.skills)
+        type_spans[type_of[key]].append(index)
+    for (start, end, early, late, profile, capacity), k in type_of.items():
+        vehicle_types.append(VehicleType(
+            num_available=len(type_spans[k]),
+            capacity=[capacity] if capacity is not None else [0], start_depot=start,
+            end_depot=end, tw_early=early, tw_late=late, profile=profile,
+            unit_distance_cost=1))
     first_client = len(points)
     clients = []
     for job in jobs:
@@ -379,8 +390,9 @@ def _solve(jobs: list[Job], spans: list[_Span], techs: dict[int, Technician],
             # Late somewhere (or over capacity): none of its visits is placed, rather than a
             # day that cannot be kept; they come back as NO_CAPACITY.
             continue
-        span = route.vehicle_type()
-        skills = span_profiles[span]
+        kind = route.vehicle_type()
+        skills = span_profiles[kind]
+        span = type_spans[kind].pop(0)
         stops = []
         for activity in route.schedule():
             if activity.is_client():
