@@ -1,0 +1,129 @@
+"""The customer's portal in Chromium at phone (360x740) and desktop size: axe-core's WCAG 2.1
+A/AA rules find no serious or critical violation, the Content-Security-Policy blocks nothing,
+every target is at least 44 x 44 px on the phone, and a quote is approved from the portal
+with the keyboard alone. Screenshots go to /tmp/portal-shots/ (PORTAL_SHOTS to change)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from crewline.core.tests.test_accessibility_browser import VIEWPORTS, Audit, new_page
+from crewline.portal.tests.conftest import make_records
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(os.environ.get("PORTAL_SHOTS", "/tmp/portal-shots"))
+
+# Every target a finger may hit; a check box counts with its label (the .form-check around
+# both); the skip link only while it is shown.
+TARGETS = """() => Array.from(document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, canvas, [tabindex]"))
+  .map((el) => (el.matches(".form-check-input") && el.closest(".form-check")) || el)
+  .filter((el, i, all) => all.indexOf(el) === i && el.getClientRects().length
+          && getComputedStyle(el).visibility !== "hidden"
+          && !el.matches(".visually-hidden-focusable:not(:focus)"))
+  .map((el) => { const r = el.getBoundingClientRect();
+    return { what: el.outerHTML.slice(0, 100), width: r.width, height: r.height }; })"""
+
+
+def small_targets(page) -> list[str]:
+    return [f"{t['what']}: {t['width']:.0f}x{t['height']:.0f}" for t in page.evaluate(TARGETS)
+            if t["width"] < 44 or t["height"] < 44]
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def no_overflow(page) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture
+def records(org, owner, technician, live_server):
+    from decimal import Decimal
+
+    from crewline.billing import services as billing
+
+    org.phone = "(312) 555-0100"
+    org.save(update_fields=["phone"])
+    records = make_records(org, owner, technician, name="Maple Dental",
+                           email="billing@maple.example")
+    # A second quote with an optional line, still to answer.
+    quote = billing.quote_create(organization=org, by=owner, customer=records.customer,
+                                 site=records.site, title="Service plan, two years")
+    billing.quote_line_add(quote=quote, by=owner, description="Two visits a year",
+                           unit_price=Decimal("380"), quantity=2)
+    billing.quote_line_add(quote=quote, by=owner, description="Filters included",
+                           unit_price=Decimal("45"), quantity=1, is_optional=True)
+    billing.quote_send(quote=quote, by=owner, to="billing@maple.example")
+    records.open_quote = quote
+    return records
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_the_portal_is_accessible_with_44_px_targets(chromium, live_server, records, size):
+    audit = Audit(size)
+    context, page = new_page(chromium, live_server.url, VIEWPORTS[size])
+    token = records.token
+    screens = [
+        ("portal", reverse("portal_public:home", args=[token]), 200),
+        ("portal quote", reverse("portal_public:quote", args=[token, records.open_quote.pk]),
+         200),
+        ("portal dead link", reverse("portal_public:home", args=["expired-or-wrong"]), 404),
+        ("portal new link", reverse("portal_public:request_link"), 200),
+    ]
+    small: list[str] = []
+    for name, path, status in screens:
+        response = page.goto(page.base + path)
+        assert response.status == status, (name, response.status)
+        audit.check(page, name)
+        shoot(page, f"{name.replace(' ', '-')}-{size}")
+        if size == "phone":
+            small += [f"{name}: {t}" for t in small_targets(page)]
+            assert no_overflow(page), f"{name} scrolls sideways at 360 px"
+    context.close()
+    assert not audit.blocking(), "\n".join(audit.blocking())
+    assert not audit.csp(), "\n".join(audit.csp())
+    assert not small, "\n".join(small)
+
+
+def test_the_customer_approves_a_quote_from_the_portal(chromium, live_server, records):
+    context, page = new_page(chromium, live_server.url, VIEWPORTS["phone"])
+    page.goto(page.base + reverse("portal_public:home", args=[records.token]))
+    assert "Your technician: Tara" in page.inner_text("#visits")
+    page.click(f"#quotes a[href$='/quotes/{records.open_quote.pk}/']")
+    page.check("input[name=optional]")
+    page.wait_for_function("() => document.querySelector('#quote-without-optional').hidden")
+    page.fill("input[name=approve-name]", "Rosa Diaz")
+    page.focus("#signature-pad")
+    page.keyboard.press("Enter")
+    page.click("button[value=approve]")
+    page.wait_for_selector("#quote-state")
+    assert "Approved by Rosa Diaz" in page.inner_text("#quote-state")
+    shoot(page, "portal-quote-approved-phone")
+    page.click("text=Back to your page")
+    page.wait_for_selector("#quotes")
+    row = page.locator("#quotes li", has_text=records.open_quote.reference)
+    assert "Approved" in row.inner_text()
+    records.open_quote.refresh_from_db()
+    assert records.open_quote.status == "approved"
+    assert records.open_quote.lines.filter(is_optional=True, is_selected=True).count() == 1
+    context.close()
+
+
+def test_the_portal_in_spanish_on_a_phone(chromium, live_server, records):
+    records.customer.language = "es"
+    records.customer.save(update_fields=["language"])
+    context, page = new_page(chromium, live_server.url, VIEWPORTS["phone"])
+    page.goto(page.base + reverse("portal_public:home", args=[records.token]))
+    assert page.get_attribute("html", "lang") == "es"
+    assert "Próximas visitas" in page.inner_text("main")
+    assert "Su técnico: Tara" in page.inner_text("#visits")
+    shoot(page, "portal-es-phone")
+    context.close()
