@@ -1,7 +1,7 @@
 """The customer's portal in Chromium at phone (360x740) and desktop size: axe-core's WCAG 2.1
 A/AA rules find no serious or critical violation, the Content-Security-Policy blocks nothing,
 every target is at least 44 x 44 px on the phone, and a quote is approved from the portal
-with the keyboard alone. Screenshots go to /tmp/portal-shots/ (PORTAL_SHOTS to change)."""
+with the keyboard alone. Screenshots go to var/shots/portal/ (PORTAL_SHOTS to change)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from crewline.portal.tests.conftest import make_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(os.environ.get("PORTAL_SHOTS", "/tmp/portal-shots"))
+SHOTS = Path(os.environ.get("PORTAL_SHOTS")
+             or Path(__file__).resolve().parents[3] / "var" / "shots" / "portal")
 
 # Every target a finger may hit; a check box counts with its label (the .form-check around
 # both); the skip link only while it is shown.
