@@ -41,3 +41,13 @@ def link_request_allowed(*, address: str, ip: str | None) -> bool:
     by_ip = _hit("ip", ip or "unknown", settings.PORTAL_REQUESTS_PER_IP)
     by_address = _hit("address", address.strip().lower(), settings.PORTAL_REQUESTS_PER_ADDRESS)
     return by_ip and by_address
+
+
+def work_request_allowed(*, email: str, phone: str, ip: str | None) -> bool:
+    """Count a request for work; False once the IP, the email or the phone sent too many."""
+    allowed = _hit("form-ip", ip or "unknown", settings.WORK_REQUESTS_PER_IP)
+    for kind, value in (("form-email", email.strip().lower()),
+                        ("form-phone", "".join(c for c in phone if c.isdigit()))):
+        if value:
+            allowed = _hit(kind, value, settings.WORK_REQUESTS_PER_ADDRESS) and allowed
+    return allowed

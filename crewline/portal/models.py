@@ -47,3 +47,43 @@ class PortalLink(OrgOwned):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class MatchedBy(models.TextChoices):
+    NONE = "", _("New customer")
+    EMAIL = "email", _("Email address")
+    PHONE = "phone", _("Phone number")
+
+
+class WorkRequest(OrgOwned):
+    """A request for work sent through the organization's public form: what the person typed,
+    and the customer, site and work order (status new) it became. A request matched to an
+    existing customer by email or phone waits for the office to confirm it is them."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("customer"))
+    work_order = models.OneToOneField("workorders.WorkOrder", on_delete=models.CASCADE,
+                                      related_name="work_request",
+                                      verbose_name=_("work order"))
+    matched_by = models.CharField(_("matched by"), max_length=8, choices=MatchedBy.choices,
+                                  blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=400)
+    description = models.TextField(_("what is wrong"))
+    preferred_times = models.CharField(_("preferred times"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Request {self.pk} from {self.name}"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.matched_by) and self.confirmed_at is None

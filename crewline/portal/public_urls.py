@@ -8,6 +8,8 @@ app_name = "portal_public"
 
 urlpatterns = [
     path("new-link/", public_views.request_link, name="request_link"),
+    path("request/<slug:slug>/", public_views.request_form, name="request_form"),
+    path("request/<slug:slug>/embed/", public_views.request_embed, name="request_embed"),
     path("<str:token>/", public_views.home, name="home"),
     path("<str:token>/quotes/<int:pk>/", public_views.quote, name="quote"),
     path("<str:token>/quotes/<int:pk>/pdf/", public_views.quote_pdf, name="quote_pdf"),

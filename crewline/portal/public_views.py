@@ -6,18 +6,23 @@ answering a quote is a POST.
 
 from __future__ import annotations
 
+from csp.decorators import csp_replace
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crewline.core.forms import errors_to_form
 from crewline.core.middleware import client_ip
+from crewline.core.models import Organization
 from crewline.portal import selectors, services
-from crewline.portal.forms import LinkRequestForm
-from crewline.portal.limits import link_request_allowed
+from crewline.portal.forms import LinkRequestForm, WorkRequestForm
+from crewline.portal.limits import link_request_allowed, work_request_allowed
 from crewline.portal.models import PortalLink
 
 
@@ -139,3 +144,56 @@ def request_link(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/request_link.html", {"form": None, "asked": True})
     return render(request, "portal/request_link.html", {"form": form},
                   status=400 if form.is_bound else 200)
+
+
+# The public request form ------------------------------------------------------------------
+
+def _request_page(request: HttpRequest, slug: str, *, embedded: bool) -> HttpResponse:
+    organization = get_object_or_404(Organization, slug=slug)
+    timezone.activate(organization.tzinfo)
+    template = "portal/request_embed.html" if embedded else "portal/request_form.html"
+    form = WorkRequestForm(request.POST or None, request.FILES or None)
+    context = {"organization_public": organization, "form": form, "embedded": embedded}
+    if request.method != "POST":
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+    data = form.cleaned_data
+    if data["website"]:
+        # A bot filled in the field people cannot see: thank it, keep nothing.
+        return render(request, template, {**context, "sent": True})
+    if not work_request_allowed(email=data["email"], phone=data["phone"],
+                                ip=client_ip(request)):
+        return render(request, template, {**context, "limited": True}, status=429)
+    try:
+        services.work_request_submit(
+            organization=organization, name=data["name"], email=data["email"],
+            phone=data["phone"], address_line1=data["address_line1"], city=data["city"],
+            postal_code=data["postal_code"], description=data["description"],
+            preferred_times=data["preferred_times"], photos=data["photos"])
+    except ValidationError as exc:
+        errors_to_form(form, exc)
+        return render(request, template, context, status=400)
+    return render(request, template, {**context, "sent": True})
+
+
+# No CSRF token: the form is meant to be embedded on the company's own website, where the
+# browser keeps this site's cookies out of the frame; it acts for nobody (no session), and
+# the honeypot and the rate limits hold spam back.
+@never_cache
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def request_form(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organization's public request form, at its own address."""
+    return _request_page(request, slug, embedded=False)
+
+
+@never_cache
+@csrf_exempt
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+@require_http_methods(["GET", "POST"])
+def request_embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same form without the page around it, for an iframe on the company's website: the
+    one page any site may frame."""
+    return _request_page(request, slug, embedded=True)

@@ -10,18 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crewline.core.audit import audit_record
-from crewline.core.models import Member
-from crewline.customers.models import Contact, Customer
-from crewline.portal.models import PortalLink
+from crewline.core.models import Member, Organization
+from crewline.customers.models import Contact, Customer, Site
+from crewline.portal.models import MatchedBy, PortalLink, WorkRequest
+from crewline.portal.signals import work_requested
 
 # Opening a page marks the link used at most this often, not on every page.
 TOUCH_EVERY = dt.timedelta(minutes=5)
@@ -153,3 +156,113 @@ def customers_for_address(address: str) -> list[tuple[Customer, str]]:
             if _digits(contact.phone) == digits:
                 found.setdefault(contact.customer_id, (contact.customer, contact.email))
     return list(found.values())[:MAX_MATCHES]
+
+
+# Requests for work from the public form --------------------------------------------------
+
+def _match_customer(organization_id: int, *, email: str, phone: str) -> tuple[
+        Customer | None, str]:
+    """The organization's current customer with this email (theirs or a contact's) or, failing
+    that, this phone number; and which one matched."""
+    live = Q(organization_id=organization_id, archived_at__isnull=True)
+    if email:
+        customer = (Customer.objects.filter(live, email__iexact=email).order_by("id").first()
+                    or Customer.objects.filter(
+                        live, contacts__email__iexact=email,
+                        contacts__archived_at__isnull=True).order_by("id").first())
+        if customer is not None:
+            return customer, MatchedBy.EMAIL
+    digits = _digits(phone)
+    if len(digits) >= 7:
+        for customer in (Customer.objects.filter(live, phone__contains=digits[-4:])
+                         .order_by("id")[:200]):
+            if _digits(customer.phone) == digits:
+                return customer, MatchedBy.PHONE
+    return None, MatchedBy.NONE
+
+
+def work_request_submit(*, organization: Organization, name: str, email: str, phone: str,
+                        address_line1: str, city: str, postal_code: str = "",
+                        description: str, preferred_times: str = "",
+                        photos: Iterable[UploadedFile] = ()) -> WorkRequest:
+    """A request from the organization's public form becomes a work order in status new.
+
+    The customer is matched by email or phone (and the request flagged for the office to
+    confirm it is them) or created; the site is one of theirs at the same address or a new
+    one; the request is the job's first note, with its photos; the office is told
+    (``work_requested``). Everything through the customers' and work orders' own services.
+    """
+    from crewline.customers.services import customer_create, site_create
+    from crewline.workorders.services import attachment_add, note_add, work_order_create
+
+    name, email, phone = name.strip(), email.strip(), phone.strip()
+    description = description.strip()
+    if not email and not phone:
+        raise ValidationError({"email": _("Give an email address or a phone number so that we "
+                                          "can answer you.")})
+    with transaction.atomic():
+        customer, matched_by = _match_customer(organization.pk, email=email, phone=phone)
+        if customer is None:
+            customer = customer_create(organization=organization, by=None, name=name,
+                                       email=email, phone=phone,
+                                       language=translation.get_language() or "")
+        site = (Site.objects.filter(organization_id=organization.pk, customer=customer,
+                                    archived_at__isnull=True,
+                                    address_line1__iexact=address_line1.strip(),
+                                    city__iexact=city.strip()).order_by("id").first()
+                or site_create(customer=customer, by=None, address_line1=address_line1.strip(),
+                               city=city.strip(), postal_code=postal_code.strip()))
+        title = description.splitlines()[0][:80] if description else _("Request for work")
+        work_order = work_order_create(
+            organization=organization, by=None, customer=customer, site=site, title=title,
+            instructions=description)
+        request = WorkRequest.objects.create(
+            organization=organization, customer=customer, work_order=work_order,
+            matched_by=matched_by, name=name, email=email, phone=phone,
+            address=", ".join(p for p in (address_line1.strip(), city.strip(),
+                                          postal_code.strip()) if p),
+            description=description, preferred_times=preferred_times.strip())
+        with translation.override(settings.LANGUAGE_CODE):
+            note_add(work_order=work_order, by=None, body=_request_note(request))
+            for photo in photos:
+                attachment_add(work_order=work_order, by=None, file=photo,
+                               caption=_("Sent with the request"))
+        audit_record(organization=organization, actor=None, action="work_request.submit",
+                     obj=request, changes={"work_order": [None, work_order.number],
+                                           "customer": [None, customer.pk],
+                                           "matched_by": [None, matched_by]})
+        work_requested.send(sender=WorkRequest, request=request)
+    return request
+
+
+def _request_note(request: WorkRequest) -> str:
+    """The request as the office reads it on the job's timeline (in the site's language)."""
+    lines = [_("Request from the website by %(name)s.") % {"name": request.name}]
+    contact = " · ".join(p for p in (request.email, request.phone) if p)
+    if contact:
+        lines.append(contact)
+    lines.append(_("Address: %(address)s") % {"address": request.address})
+    if request.preferred_times:
+        lines.append(_("Preferred times: %(times)s") % {"times": request.preferred_times})
+    if request.matched_by == MatchedBy.EMAIL:
+        lines.append(_("Matched to the existing customer by email address: confirm it is "
+                       "them."))
+    elif request.matched_by == MatchedBy.PHONE:
+        lines.append(_("Matched to the existing customer by phone number: confirm it is "
+                       "them."))
+    lines += ["", request.description]
+    return "\n".join(lines)
+
+
+def work_request_confirm(*, request: WorkRequest, by: Member) -> WorkRequest:
+    """The office confirms that a matched request is from that customer."""
+    with transaction.atomic():
+        locked = WorkRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.confirmed_at is None:
+            locked.confirmed_at = timezone.now()
+            locked.confirmed_by = by
+            locked.save(update_fields=["confirmed_at", "confirmed_by"])
+            audit_record(organization=locked.organization, actor=by,
+                         action="work_request.confirm", obj=locked,
+                         changes={"confirmed": [False, True]})
+    return locked

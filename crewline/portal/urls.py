@@ -7,4 +7,5 @@ app_name = "portal"
 urlpatterns = [
     path("customers/<int:pk>/send/", views.link_send, name="link_send"),
     path("customers/<int:pk>/revoke/", views.links_revoke, name="links_revoke"),
+    path("requests/<int:pk>/confirm/", views.request_confirm, name="request_confirm"),
 ]

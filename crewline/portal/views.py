@@ -1,5 +1,6 @@
-"""The office's side of the portal, on the customer's page: send the customer a link to their
-portal, and revoke every link in one click."""
+"""The office's side of the portal: on the customer's page, send the customer a link to their
+portal and revoke every link in one click; on a work order from the request form, confirm the
+customer it was matched to."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crewline.core.access import office_required
+from crewline.core.access import get_for_org_or_404, office_required
 from crewline.customers.selectors import customer_for_member
 from crewline.portal import services
+from crewline.portal.models import WorkRequest
 
 
 def _back(pk: int) -> HttpResponse:
@@ -47,3 +49,14 @@ def links_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("No link to the portal was working."))
     return _back(customer.pk)
+
+
+@office_required
+@require_POST
+def request_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    work_request = get_for_org_or_404(WorkRequest.objects.select_related("work_order"),
+                                      request.organization, pk=pk)
+    services.work_request_confirm(request=work_request, by=request.member)
+    messages.success(request, _("Customer confirmed."))
+    return redirect(reverse("workorders:detail", args=[work_request.work_order.number])
+                    + "#work-request")

@@ -10,3 +10,14 @@ def portal_card(context, customer):
     """The customer's page's card: links to their portal, send one, revoke them."""
     return {"customer": customer, "state": customer_link_state(customer),
             "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("portal/_work_request_card.html", takes_context=True)
+def work_request_card(context, wo):
+    """On a work order raised from the public form: who asked, and the office's confirmation
+    of a customer matched by email or phone."""
+    from crewline.portal.models import WorkRequest
+
+    request = WorkRequest.objects.filter(organization_id=wo.organization_id,
+                                         work_order_id=wo.pk).first()
+    return {"work_request": request, "wo": wo, "csrf_token": context.get("csrf_token")}
