@@ -18,6 +18,9 @@ def work_request_card(context, wo):
     of a customer matched by email or phone."""
     from crewline.portal.models import WorkRequest
 
-    request = WorkRequest.objects.filter(organization_id=wo.organization_id,
-                                         work_order_id=wo.pk).first()
+    # A work order from the form has no author (the form acts for nobody): the office's own
+    # work orders cost the page no query.
+    request = None if wo.created_by_id is not None else (
+        WorkRequest.objects.filter(organization_id=wo.organization_id, work_order_id=wo.pk)
+        .select_related("customer").first())
     return {"work_request": request, "wo": wo, "csrf_token": context.get("csrf_token")}
