@@ -20,13 +20,15 @@ SHOTS = Path(os.environ.get("PORTAL_SHOTS")
              or Path(__file__).resolve().parents[3] / "var" / "shots" / "portal")
 
 # Every target a finger may hit; a check box counts with its label (the .form-check around
-# both); the skip link only while it is shown.
+# both); the skip link only while it is shown; nothing hidden from people (the request form's
+# honeypot).
 TARGETS = """() => Array.from(document.querySelectorAll(
     "a[href], button, input:not([type=hidden]), select, textarea, summary, canvas, [tabindex]"))
   .map((el) => (el.matches(".form-check-input") && el.closest(".form-check")) || el)
   .filter((el, i, all) => all.indexOf(el) === i && el.getClientRects().length
           && getComputedStyle(el).visibility !== "hidden"
-          && !el.matches(".visually-hidden-focusable:not(:focus)"))
+          && !el.matches(".visually-hidden-focusable:not(:focus)")
+          && !el.closest("[aria-hidden=true]"))
   .map((el) => { const r = el.getBoundingClientRect();
     return { what: el.outerHTML.slice(0, 100), width: r.width, height: r.height }; })"""
 
@@ -128,3 +130,82 @@ def test_the_portal_in_spanish_on_a_phone(chromium, live_server, records):
     assert "Su técnico: Tara" in page.inner_text("#visits")
     shoot(page, "portal-es-phone")
     context.close()
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_the_request_form_is_accessible_and_sends(chromium, live_server, org, owner, size):
+    from crewline.workorders.models import WorkOrder
+
+    audit = Audit(size)
+    context, page = new_page(chromium, live_server.url, VIEWPORTS[size])
+    path = reverse("portal_public:request_form", args=[org.slug])
+    page.goto(page.base + path)
+    audit.check(page, "request form")
+    small = small_targets(page) if size == "phone" else []
+    if size == "phone":
+        assert no_overflow(page)
+    # Sent empty: the errors are shown and checked too.
+    page.click("#request-form button[type=submit]")
+    page.wait_for_selector(".invalid-feedback")
+    audit.check(page, "request form errors")
+    shoot(page, f"request-form-errors-{size}")
+    page.fill("input[name=name]", "Rosa Diaz")
+    page.fill("input[name=email]", "rosa@example.com")
+    page.fill("input[name=address_line1]", "4 Elm St")
+    page.fill("input[name=city]", "Springfield")
+    page.fill("textarea[name=description]", "The boiler bangs")
+    page.click("#request-form button[type=submit]")
+    page.wait_for_selector("#request-sent")
+    audit.check(page, "request sent")
+    shoot(page, f"request-form-sent-{size}")
+    context.close()
+    assert WorkOrder.objects.filter(organization=org, title="The boiler bangs").count() == 1
+    assert not audit.blocking(), "\n".join(audit.blocking())
+    assert not audit.csp(), "\n".join(audit.csp())
+    assert not small, "\n".join(small)
+
+
+def test_only_the_embeddable_form_shows_in_another_sites_frame(chromium, live_server, org):
+    """A contractor's website (another origin) frames the form; the plain page refuses."""
+    embed = live_server.url + reverse("portal_public:request_embed", args=[org.slug])
+    plain = live_server.url + reverse("portal_public:request_form", args=[org.slug])
+    context = chromium.new_context(viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    # The contractor's website: another origin, a server of its own on this machine.
+    body = (f'<h1>Contractor</h1><iframe id="embed" src="{embed}" width="600" height="900">'
+            f'</iframe><iframe id="plain" src="{plain}" width="600" height="300"></iframe>')
+    server = _serve(body.encode())
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_port}/")
+        frame = page.frame_locator("#embed")
+        frame.locator("#request-form").wait_for()
+        assert "Request a visit from" in frame.locator("h1").inner_text()
+        page.wait_for_timeout(500)
+        # The plain page refuses to be framed: Chromium shows its error page instead.
+        urls = [f.url for f in page.frames]
+        assert sum(u.startswith("chrome-error:") for u in urls) == 1, urls
+        assert any(u.startswith(embed) for u in urls), urls
+        shoot(page, "request-form-embedded-desktop")
+    finally:
+        server.shutdown()
+    context.close()
+
+
+def _serve(body: bytes):
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
