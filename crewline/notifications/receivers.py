@@ -68,7 +68,7 @@ def on_quote_approved(sender: Any, *, quote, **kwargs: Any) -> None:
 
 def on_work_requested(sender: Any, *, request, **kwargs: Any) -> None:
     work_order = request.work_order
-    confirm = bool(request.matched_by)
+    confirm = request.needs_confirmation
     notify_office(
         organization_id=request.organization_id, kind=NotificationKind.WORK_REQUESTED,
         words=lambda: (_("%(ref)s requested by %(name)s: %(title)s")

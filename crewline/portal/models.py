@@ -53,6 +53,8 @@ class MatchedBy(models.TextChoices):
     NONE = "", _("New customer")
     EMAIL = "email", _("Email address")
     PHONE = "phone", _("Phone number")
+    # Sent from the customer's own portal: the link says who it is.
+    PORTAL = "portal", _("Portal link")
 
 
 class WorkRequest(OrgOwned):
@@ -86,4 +88,5 @@ class WorkRequest(OrgOwned):
 
     @property
     def needs_confirmation(self) -> bool:
-        return bool(self.matched_by) and self.confirmed_at is None
+        return (self.matched_by in (MatchedBy.EMAIL, MatchedBy.PHONE)
+                and self.confirmed_at is None)

@@ -148,12 +148,10 @@ def request_link(request: HttpRequest) -> HttpResponse:
 
 # The public request form ------------------------------------------------------------------
 
-def _request_page(request: HttpRequest, slug: str, *, embedded: bool) -> HttpResponse:
-    organization = get_object_or_404(Organization, slug=slug)
-    timezone.activate(organization.tzinfo)
-    template = "portal/request_embed.html" if embedded else "portal/request_form.html"
-    form = WorkRequestForm(request.POST or None, request.FILES or None)
-    context = {"organization_public": organization, "form": form, "embedded": embedded}
+def _request_page(request: HttpRequest, organization: Organization, template: str, *,
+                  customer=None, initial=None, **extra) -> HttpResponse:
+    form = WorkRequestForm(request.POST or None, request.FILES or None, initial=initial)
+    context = {"organization_public": organization, "form": form, **extra}
     if request.method != "POST":
         return render(request, template, context)
     if not form.is_valid():
@@ -170,11 +168,17 @@ def _request_page(request: HttpRequest, slug: str, *, embedded: bool) -> HttpRes
             organization=organization, name=data["name"], email=data["email"],
             phone=data["phone"], address_line1=data["address_line1"], city=data["city"],
             postal_code=data["postal_code"], description=data["description"],
-            preferred_times=data["preferred_times"], photos=data["photos"])
+            preferred_times=data["preferred_times"], photos=data["photos"], customer=customer)
     except ValidationError as exc:
         errors_to_form(form, exc)
         return render(request, template, context, status=400)
     return render(request, template, {**context, "sent": True})
+
+
+def _organization(slug: str) -> Organization:
+    organization = get_object_or_404(Organization, slug=slug)
+    timezone.activate(organization.tzinfo)
+    return organization
 
 
 # No CSRF token: the form is meant to be embedded on the company's own website, where the
@@ -185,7 +189,7 @@ def _request_page(request: HttpRequest, slug: str, *, embedded: bool) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest, slug: str) -> HttpResponse:
     """The organization's public request form, at its own address."""
-    return _request_page(request, slug, embedded=False)
+    return _request_page(request, _organization(slug), "portal/request_form.html")
 
 
 @never_cache
@@ -196,4 +200,21 @@ def request_form(request: HttpRequest, slug: str) -> HttpResponse:
 def request_embed(request: HttpRequest, slug: str) -> HttpResponse:
     """The same form without the page around it, for an iframe on the company's website: the
     one page any site may frame."""
-    return _request_page(request, slug, embedded=True)
+    return _request_page(request, _organization(slug), "portal/request_embed.html")
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+@portal_view
+def portal_request(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    """The request form in the customer's portal: filled in from what is on file, and the
+    work order is theirs without the office having to confirm who sent it."""
+    customer = link.customer
+    site = selectors.portal_sites(link).first()
+    initial = {"name": customer.name, "email": customer.email, "phone": customer.phone}
+    if site is not None:
+        initial |= {"address_line1": site.address_line1, "city": site.city,
+                    "postal_code": site.postal_code}
+    return _request_page(request, link.organization, "portal/portal_request.html",
+                         customer=customer, initial=initial, token=token)

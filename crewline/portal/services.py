@@ -184,13 +184,15 @@ def _match_customer(organization_id: int, *, email: str, phone: str) -> tuple[
 def work_request_submit(*, organization: Organization, name: str, email: str, phone: str,
                         address_line1: str, city: str, postal_code: str = "",
                         description: str, preferred_times: str = "",
-                        photos: Iterable[UploadedFile] = ()) -> WorkRequest:
+                        photos: Iterable[UploadedFile] = (),
+                        customer: Customer | None = None) -> WorkRequest:
     """A request from the organization's public form becomes a work order in status new.
 
     The customer is matched by email or phone (and the request flagged for the office to
     confirm it is them) or created; the site is one of theirs at the same address or a new
     one; the request is the job's first note, with its photos; the office is told
     (``work_requested``). Everything through the customers' and work orders' own services.
+    ``customer``: the request comes from that customer's portal (their link says who it is).
     """
     from crewline.customers.services import customer_create, site_create
     from crewline.workorders.services import attachment_add, note_add, work_order_create
@@ -200,8 +202,13 @@ def work_request_submit(*, organization: Organization, name: str, email: str, ph
     if not email and not phone:
         raise ValidationError({"email": _("Give an email address or a phone number so that we "
                                           "can answer you.")})
+    if customer is not None and customer.organization_id != organization.pk:
+        raise ValidationError("The customer belongs to another organization.")
     with transaction.atomic():
-        customer, matched_by = _match_customer(organization.pk, email=email, phone=phone)
+        if customer is not None:
+            matched_by = MatchedBy.PORTAL
+        else:
+            customer, matched_by = _match_customer(organization.pk, email=email, phone=phone)
         if customer is None:
             customer = customer_create(organization=organization, by=None, name=name,
                                        email=email, phone=phone,
@@ -237,7 +244,9 @@ def work_request_submit(*, organization: Organization, name: str, email: str, ph
 
 def _request_note(request: WorkRequest) -> str:
     """The request as the office reads it on the job's timeline (in the site's language)."""
-    lines = [_("Request from the website by %(name)s.") % {"name": request.name}]
+    lines = [_("Request from the customer's portal by %(name)s.") % {"name": request.name}
+             if request.matched_by == MatchedBy.PORTAL else
+             _("Request from the website by %(name)s.") % {"name": request.name}]
     contact = " · ".join(p for p in (request.email, request.phone) if p)
     if contact:
         lines.append(contact)

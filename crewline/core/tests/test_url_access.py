@@ -27,7 +27,8 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           "portal_public:request_link", "portal_public:home", "portal_public:quote",
           "portal_public:quote_pdf", "portal_public:invoice_pdf", "portal_public:report_pdf",
           # The organization's public request form (crewline/portal/tests/test_request_form.py).
-          "portal_public:request_form", "portal_public:request_embed"}
+          "portal_public:request_form", "portal_public:request_embed",
+          "portal_public:portal_request"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 # The API (/api/v1/) answers a missing key with 401, not a login page, and checks scopes

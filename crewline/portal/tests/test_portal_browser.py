@@ -78,6 +78,7 @@ def test_the_portal_is_accessible_with_44_px_targets(chromium, live_server, reco
         ("portal", reverse("portal_public:home", args=[token]), 200),
         ("portal quote", reverse("portal_public:quote", args=[token, records.open_quote.pk]),
          200),
+        ("portal request", reverse("portal_public:portal_request", args=[token]), 200),
         ("portal dead link", reverse("portal_public:home", args=["expired-or-wrong"]), 404),
         ("portal new link", reverse("portal_public:request_link"), 200),
     ]

@@ -176,3 +176,32 @@ def test_the_request_comes_in_the_visitors_language(client, org):
     assert "Solicitar una visita" in page
     client.post(url(org), GOOD, HTTP_ACCEPT_LANGUAGE="es")
     assert Customer.objects.get().language == "es"
+
+
+# From the customer's portal ------------------------------------------------------------
+
+def test_the_portal_form_is_filled_in_and_needs_no_confirmation(client, mine, org):
+    url = reverse("portal_public:portal_request", args=[mine.token])
+    form = client.get(url).context["form"]
+    assert form.initial["email"] == "billing@maple.example"
+    assert form.initial["address_line1"] == "12 Maple Ave"
+    data = {**GOOD, "name": "Maple Dental", "email": "someone.else@example.com",
+            "address_line1": "12 Maple Ave", "city": mine.site.city}
+    response = client.post(url, data)
+    assert response.status_code == 200 and "your request is in" in response.content.decode()
+    request = WorkRequest.objects.get()
+    assert request.customer == mine.customer and request.matched_by == "portal"
+    assert not request.needs_confirmation and request.work_order.site == mine.site
+    assert request.work_order.status == Status.NEW
+    assert "customer's portal" in request.work_order.timeline.get(kind=EntryKind.NOTE).body
+    told = Notification.objects.filter(kind="work_requested").first()
+    assert told is not None and "confirm" not in told.body
+
+
+def test_the_portal_form_refuses_a_dead_link(client, mine):
+    from crewline.portal.services import portal_links_revoke
+
+    portal_links_revoke(customer=mine.customer, by=None)
+    url = reverse("portal_public:portal_request", args=[mine.token])
+    assert client.post(url, GOOD).status_code == 404
+    assert not WorkRequest.objects.exists()
