@@ -210,3 +210,44 @@ def _serve(body: bytes):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def test_the_office_sends_and_revokes_links_and_confirms_a_request(
+        chromium, live_server, records, office, org):
+    from django.core import mail
+
+    from crewline.conftest import PASSWORD
+    from crewline.factories import SiteFactory
+    from crewline.portal.services import work_request_submit
+
+    audit = Audit("desktop")
+    context, page = new_page(chromium, live_server.url, VIEWPORTS["desktop"])
+    page.goto(page.base + "/login/")
+    page.fill("input[name=username]", office.user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    mail.outbox.clear()
+    page.goto(page.base + reverse("customers:detail", args=[records.customer.pk]))
+    page.click("#portal button:has-text('Email a link')")
+    page.wait_for_selector(".alert-success")
+    assert "on its way to billing@maple.example" in page.inner_text(".alert-success")
+    assert "2 links work." in page.inner_text("#portal")
+    audit.check(page, "customer with portal card")
+    shoot(page, "office-customer-portal-card-desktop")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#portal button:has-text('Revoke links')")
+    page.wait_for_selector("#portal:has-text('No link works.')")
+    # A request matched to this customer by email: the office confirms it is them.
+    SiteFactory(customer=records.customer, address_line1="9 Oak Rd", city="Springfield")
+    request = work_request_submit(
+        organization=org, name="Rosa", email="billing@maple.example", phone="",
+        address_line1="9 Oak Rd", city="Springfield", description="Radiator cold")
+    page.goto(page.base + reverse("workorders:detail", args=[request.work_order.number]))
+    audit.check(page, "work order from a request")
+    shoot(page, "office-work-request-desktop")
+    page.click("#work-request button:has-text('It is them')")
+    page.wait_for_selector("#work-request:has-text('Customer confirmed')")
+    context.close()
+    assert not audit.blocking(), "\n".join(audit.blocking())
+    assert not audit.csp(), "\n".join(audit.csp())
