@@ -210,6 +210,7 @@ def public_screens(s: Scene) -> list[tuple[str, str]]:
             ("portal", f"/p/{s.portal_token}/"),
             ("portal quote", f"/p/{s.portal_token}/quotes/{s.quote.pk}/"),
             ("portal new link", "/p/new-link/"),
+            ("request form", f"/p/request/{s.org.slug}/"),
             ("invitation", f"/invite/{s.invite_token}/")]
 
 

@@ -172,3 +172,22 @@ def test_the_office_buttons_are_the_offices(name, mine, tech_client, outsider_cl
     assert not mail.outbox
     assert PortalLink.objects.filter(revoked_at__isnull=False).count() == 0
     assert PortalLink.objects.count() == 1
+
+
+def test_the_page_costs_the_same_queries_however_many_records(
+        client, mine, owner, technician, django_assert_max_num_queries):
+    import datetime as dt
+
+    from crewline.factories import MemberFactory
+    from crewline.workorders.services import visit_add
+
+    with django_assert_max_num_queries(12) as few:
+        home(client, mine)
+    for n in range(4):
+        second = MemberFactory(organization=owner.organization, role="technician")
+        start = mine.visit.start + dt.timedelta(days=n + 1)
+        visit_add(work_order=mine.visit.work_order, by=owner, start=start,
+                  end=start + dt.timedelta(hours=1), crew=[technician, second], override=True)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = home(client, mine).content.decode()
+    assert page.count("data-visit=") == 5
