@@ -205,3 +205,19 @@ def test_the_portal_form_refuses_a_dead_link(client, mine):
     url = reverse("portal_public:portal_request", args=[mine.token])
     assert client.post(url, GOOD).status_code == 404
     assert not WorkRequest.objects.exists()
+
+
+def test_only_the_office_confirms_a_request(client, org, tech_client, outsider_client,
+                                            office_client):
+    SiteFactory(customer__organization=org, customer__email="rosa@example.com")
+    send(client, org)
+    request = WorkRequest.objects.get()
+    url = reverse("portal:request_confirm", args=[request.pk])
+    assert tech_client.post(url).status_code == 403
+    assert outsider_client.post(url).status_code == 404
+    assert office_client.get(url).status_code == 405
+    request.refresh_from_db()
+    assert request.needs_confirmation
+    assert office_client.post(url).status_code == 302
+    request.refresh_from_db()
+    assert not request.needs_confirmation
