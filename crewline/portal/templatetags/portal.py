@@ -24,3 +24,16 @@ def work_request_card(context, wo):
         WorkRequest.objects.filter(organization_id=wo.organization_id, work_order_id=wo.pk)
         .select_related("customer").first())
     return {"work_request": request, "wo": wo, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("portal/_request_form_card.html")
+def request_form_card(organization):
+    """The organization's settings: the address of its public request form, and the markup
+    that puts the form on the company's own website."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return {"form_url": settings.SITE_URL + reverse("portal_public:request_form",
+                                                     args=[organization.slug]),
+            "embed_url": settings.SITE_URL + reverse("portal_public:request_embed",
+                                                      args=[organization.slug])}

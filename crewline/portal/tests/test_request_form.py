@@ -221,3 +221,10 @@ def test_only_the_office_confirms_a_request(client, org, tech_client, outsider_c
     assert office_client.post(url).status_code == 302
     request.refresh_from_db()
     assert not request.needs_confirmation
+
+
+def test_the_owner_finds_the_forms_address_and_embed_code_in_settings(owner_client, org):
+    page = owner_client.get(reverse("core:settings")).content.decode()
+    assert f"/p/request/{org.slug}/" in page
+    assert "&lt;iframe src=" in page
+    assert f"/p/request/{org.slug}/embed/" in page
