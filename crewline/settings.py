@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "crewline.dashboard",
     "crewline.api",
     "crewline.webhooks",
+    "crewline.portal",
 ]
 
 MIDDLEWARE = [
@@ -354,6 +355,15 @@ LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
 # Streams end after this and the browser reconnects (Last-Event-ID); short under tests, whose
 # threaded test server cannot stream and would otherwise wait on a stream forever.
 LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 3 if TESTING else 300, minimum=1)
+
+# The customer's portal (crewline.portal): how long a link works, and how often a new one may
+# be asked for in an hour, per address typed and per client IP.
+PORTAL_LINK_DAYS = env_int("PORTAL_LINK_DAYS", 30, minimum=1)
+PORTAL_REQUESTS_PER_ADDRESS = env_int("PORTAL_REQUESTS_PER_ADDRESS", 3, minimum=1)
+PORTAL_REQUESTS_PER_IP = env_int("PORTAL_REQUESTS_PER_IP", 20, minimum=1)
+# The public request form: requests for work an hour, per email or phone and per client IP.
+WORK_REQUESTS_PER_ADDRESS = env_int("WORK_REQUESTS_PER_ADDRESS", 3, minimum=1)
+WORK_REQUESTS_PER_IP = env_int("WORK_REQUESTS_PER_IP", 10, minimum=1)
 
 # Route planning (crewline.scheduling.routes): how long "Plan the day" searches, in tenths of a
 # second (short under tests); ROUTING_URL: an OSRM server's address for drive times (optional).

@@ -17,6 +17,8 @@ urlpatterns = [
     path("billing/", include("crewline.billing.urls")),
     path("live/", include("crewline.live.urls")),
     path("q/", include("crewline.billing.public_urls")),
+    path("p/", include("crewline.portal.public_urls")),
+    path("portal/", include("crewline.portal.urls")),
     path("documents/", include("crewline.documents.urls")),
     path("dashboard/", include("crewline.dashboard.urls")),
     path("timesheets/", include("crewline.timesheets.urls")),

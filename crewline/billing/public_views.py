@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from crewline.billing import services
 from crewline.billing.forms import ApproveForm, DeclineForm
-from crewline.billing.models import QuoteStatus
+from crewline.billing.models import Quote, QuoteStatus
 from crewline.billing.money import ROUNDING_RULE, Totals
 from crewline.billing.selectors import quote_totals_for_choice
 from crewline.core.forms import errors_to_form
@@ -27,6 +28,16 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
     quote = services.quote_for_token(token)
     if quote is None:
         return render(request, "billing/public_quote.html", {"state": "unknown"}, status=404)
+    return quote_page(request, quote,
+                      pdf_url=reverse("billing_public:quote_pdf", kwargs={"token": token}))
+
+
+def quote_page(request: HttpRequest, quote: Quote, *, pdf_url: str,
+               back_url: str = "") -> HttpResponse:
+    """The customer's page of ``quote``, which the caller has found from a link it trusts (the
+    quote's own, or the customer's portal link): read it, approve it or decline it. Its forms
+    post back to the page's own address; ``back_url`` leads to where the customer came from.
+    """
     # The customer has no account: the page speaks in the company's time zone (the approval
     # time, the day a quote expires), as its emails and PDFs do.
     timezone.activate(quote.organization.tzinfo)
@@ -52,7 +63,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
                 except ValidationError as exc:
                     errors_to_form(approve_form, exc)
                 else:
-                    return redirect("billing_public:quote", token=token)
+                    return redirect(request.path)
             status = 400
         elif action == "decline":
             decline_form = DeclineForm(request.POST, prefix="decline")
@@ -63,7 +74,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
                 except ValidationError as exc:
                     errors_to_form(decline_form, exc)
                 else:
-                    return redirect("billing_public:quote", token=token)
+                    return redirect(request.path)
             status = 400
     quote.refresh_from_db()
     lines = list(quote.lines.all())
@@ -81,7 +92,8 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
         "state": state, "quote": quote, "organization_public": quote.organization,
         "lines": lines, "required_lines": required_lines,
         "optional_lines": [line for line in lines if line.is_optional],
-        "approve_form": approve_form, "decline_form": decline_form, "token": token,
+        "approve_form": approve_form, "decline_form": decline_form, "pdf_url": pdf_url,
+        "back_url": back_url,
         "rounding_rule": _(ROUNDING_RULE),
         "chosen": chosen, "shown": shown, "base": base,
         "decimal_separator": get_format("DECIMAL_SEPARATOR"),

@@ -28,6 +28,7 @@ class NotificationKind(models.TextChoices):
     QUOTE_APPROVED = "quote_approved", _("A quote was approved")
     JOB_LATE = "job_late", _("A visit is late or running over")
     JOB_READY = "job_ready", _("A job is ready to close")
+    WORK_REQUESTED = "work_requested", _("A request for work came in")
 
 
 TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNASSIGNED,
@@ -36,7 +37,7 @@ TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNAS
                     NotificationKind.CREW_CHANGED]
 OFFICE_KINDS = [NotificationKind.JOB_INCOMPLETE, NotificationKind.SYNC_REJECTED,
                 NotificationKind.QUOTE_APPROVED, NotificationKind.JOB_LATE,
-                NotificationKind.JOB_READY]
+                NotificationKind.JOB_READY, NotificationKind.WORK_REQUESTED]
 
 
 class Notification(OrgOwned):

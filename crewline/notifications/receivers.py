@@ -5,7 +5,8 @@ go by task once the change's transaction commits, ``services._written``):
 - a visit could not be completed (``visit_follow_up``) → the office;
 - a job's last visit is done and the office closes jobs (``work_order_ready_to_close``) → the
   office;
-- a quote approved by the customer (``billing.signals.quote_approved``) → the office.
+- a quote approved by the customer (``billing.signals.quote_approved``) → the office;
+- a request from the public form (``portal.signals.work_requested``) → the office.
 
 A change from a phone that was rejected is told to the office by the field app itself
 (``notify_office``).
@@ -63,6 +64,26 @@ def on_quote_approved(sender: Any, *, quote, **kwargs: Any) -> None:
         words=lambda: (_("%(ref)s %(title)s approved by %(name)s")
                        % {"ref": quote.reference, "title": quote.title, "name": name}, ""),
         url=reverse("billing:quote", kwargs={"pk": quote.pk}), data={"quote": quote.pk})
+
+
+def on_work_requested(sender: Any, *, request, **kwargs: Any) -> None:
+    work_order = request.work_order
+    confirm = request.needs_confirmation
+    notify_office(
+        organization_id=request.organization_id, kind=NotificationKind.WORK_REQUESTED,
+        words=lambda: (_("%(ref)s requested by %(name)s: %(title)s")
+                       % {"ref": work_order.reference, "name": request.name,
+                          "title": work_order.title},
+                       _("Matched to an existing customer: confirm it is them.")
+                       if confirm else ""),
+        url=reverse("workorders:detail", kwargs={"number": work_order.number}),
+        data={"work_order": work_order.number, "request": request.pk})
+
+
+if apps.is_installed("crewline.portal"):
+    from crewline.portal.signals import work_requested
+
+    work_requested.connect(on_work_requested, dispatch_uid="notifications.work_requested")
 
 
 if apps.is_installed("crewline.billing"):

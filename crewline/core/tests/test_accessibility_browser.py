@@ -62,6 +62,7 @@ class Scene:
     time_entry: object
     webhook: object
     route_plan: object
+    portal_token: str
 
 
 @pytest.fixture
@@ -130,12 +131,17 @@ def scene(live_server) -> Scene:
     route_plan = route_plan_propose(organization=org, by=owner, seconds=0.5,
                                     day=timezone.localtime(visit.start, tz).date())
     webhook = _webhook(org, owner)
+    from crewline.portal.services import portal_link_issue
+
+    _, portal_token = portal_link_issue(customer=site.customer, by=owner,
+                                        sent_to="customer@example.com")
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
                  week=monday.isoformat(), invite_token=invite_token,
-                 time_entry=time_entry, route_plan=route_plan, webhook=webhook)
+                 time_entry=time_entry, route_plan=route_plan, webhook=webhook,
+                 portal_token=portal_token)
 
 
 def _webhook(org, owner):
@@ -201,6 +207,10 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
 def public_screens(s: Scene) -> list[tuple[str, str]]:
     return [("login", "/login/"), ("sign-up", "/signup/"), ("password reset", "/password-reset/"),
             ("public quote", f"/q/{s.quote_token}/"),
+            ("portal", f"/p/{s.portal_token}/"),
+            ("portal quote", f"/p/{s.portal_token}/quotes/{s.quote.pk}/"),
+            ("portal new link", "/p/new-link/"),
+            ("request form", f"/p/request/{s.org.slug}/"),
             ("invitation", f"/invite/{s.invite_token}/")]
 
 

@@ -23,7 +23,14 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           # The customer's quote page; the link's token is the key (crewline/billing/tests).
           "billing_public:quote", "billing_public:quote_pdf",
           # The technician app's words: the same for everyone (crewline/field/tests/test_app.py).
-          "field:catalogue"}
+          "field:catalogue",
+          # The customer's portal; the link's token is the key (crewline/portal/tests try every
+          # page with another customer's, a tampered, an expired and a revoked link).
+          "portal_public:request_link", "portal_public:home", "portal_public:quote",
+          "portal_public:quote_pdf", "portal_public:invoice_pdf", "portal_public:report_pdf",
+          # The organization's public request form (crewline/portal/tests/test_request_form.py).
+          "portal_public:request_form", "portal_public:request_embed",
+          "portal_public:portal_request"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 # The API (/api/v1/) answers a missing key with 401, not a login page, and checks scopes

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from crewline.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("customers/<int:pk>/send/", views.link_send, name="link_send"),
+    path("customers/<int:pk>/revoke/", views.links_revoke, name="links_revoke"),
+    path("requests/<int:pk>/confirm/", views.request_confirm, name="request_confirm"),
+]
