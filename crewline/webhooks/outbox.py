@@ -1,11 +1,10 @@
 """The outbox: a change that is an event writes, in its own transaction, one delivery per
 enabled endpoint of its organization that subscribed to the event.
 
-Why here and not a worker reading the change log by a cursor: on PostgreSQL a change's id is
-taken before its transaction commits, so a reader by cursor must wait for late commits (the
-feed's ``SETTLE``, 10 s), which no delivery delay could then beat. A delivery row committed with
-its change needs no such wait: the worker sends whatever is pending, and the row is there until
-it is sent, whatever happens to a worker. The cost is one indexed query per change that is an
+Why here and not a worker reading the change log by a cursor: a delivery row committed with
+its change is the endpoint's own queue, with its attempts and next try, and it is there until it
+is sent, whatever happens to a worker; a cursor per endpoint would have to keep all of that too.
+The cost is one indexed query per change that is an
 event (none that is not), and a row per subscribed endpoint.
 """
 
