@@ -14,7 +14,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from crewline.live.models import Change
 from crewline.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -70,7 +71,17 @@ def outbox_write(*, changes: Iterable[Change]) -> list[WebhookDelivery]:
 def wake() -> None:
     """Ask the worker to send what is due now. Without a worker (the tests' immediate backend)
     nothing is queued: deliveries wait for ``deliver_due`` or the sweep."""
-    from crewline.webhooks.tasks import webhooks_deliver
+    from crewline.webhooks.tasks import waiting, webhooks_deliver
 
-    if webhooks_deliver.get_backend().supports_defer:
-        webhooks_deliver.enqueue()
+    if not webhooks_deliver.get_backend().supports_defer:
+        return
+    # One run waiting to start is enough: it claims what is due when it starts, which is after
+    # this change committed. A run under way (or none) gets one queued after it. Without this,
+    # every change queued a run of its own, and at 50 changes a second the worker spent its
+    # time starting runs that found nothing, while the queue, and the delay, grew.
+    try:
+        if waiting(webhooks_deliver, before=timezone.now()):
+            return
+    except (ImportError, DatabaseError):
+        pass
+    webhooks_deliver.enqueue()
