@@ -84,7 +84,10 @@ def price(value: Decimal | None, currency: str) -> dict | None:
     return {"amount": text, "currency": currency}
 
 
-def _decimal(places: int, low: Decimal = Decimal(0), high: Decimal = Decimal("99999999")):
+def _decimal(places: int, pattern: str, low: Decimal = Decimal(0),
+             high: Decimal = Decimal("99999999")):
+    """A decimal string from ``low`` to ``high`` with at most ``places`` decimals; ``pattern``
+    says exactly that in the document (and is checked), the check after it says it in words."""
     def check(value: str) -> str:
         try:
             number = Decimal(value)
@@ -95,13 +98,13 @@ def _decimal(places: int, low: Decimal = Decimal(0), high: Decimal = Decimal("99
         if -number.as_tuple().exponent > places:
             raise ValueError(f"At most {places} decimal places.")
         return value
-    return Annotated[str, Field(max_length=20, pattern=r"^-?\d+(\.\d+)?$"),
-                     AfterValidator(check)]
+    return Annotated[str, Field(max_length=20, pattern=pattern), AfterValidator(check)]
 
 
-Amount = _decimal(4)
-Rate = _decimal(3, high=Decimal(100))
-Quantity = _decimal(4, low=Decimal("0.0001"))
+Amount = _decimal(4, r"^(?:[1-9]\d{0,7}|0)(?:\.\d{1,4})?$")
+Rate = _decimal(3, r"^(?:100(?:\.0{1,3})?|[1-9]?\d(?:\.\d{1,3})?)$", high=Decimal(100))
+Quantity = _decimal(4, r"^(?:[1-9]\d{0,7}(?:\.\d{1,4})?|0\.(?:[1-9]\d{0,3}|0[1-9]\d{0,2}"
+                    r"|00[1-9]\d?|000[1-9]))$", low=Decimal("0.0001"))
 
 
 # Price book --------------------------------------------------------------------------------
@@ -119,7 +122,7 @@ class ItemFilters(Schema):
     kind: list[ItemKind] = Field(default_factory=list)
     include_inactive: bool = False
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -247,7 +250,7 @@ class QuoteFilters(Schema):
     status: list[QuoteStatus] = Field(default_factory=list)
     customer: Id | None = None
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -348,7 +351,7 @@ class InvoiceFilters(Schema):
     issued_from: dt.date | None = Field(None, description="Issued on or after this day.")
     issued_to: dt.date | None = Field(None, description="Issued on or before this day.")
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
