@@ -46,9 +46,9 @@ from crewline.customers import services as customers
 from crewline.customers.models import Contact, Customer, CustomerKind, Equipment, Site
 
 # Something besides spaces (the services strip text; Python's strip takes \x1c-\x1f too).
-_FILLED = r"^[^\x00]*[^\s\x1c-\x1f\x00][^\x00]*$"
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_FILLED)]
-City = Annotated[str, Field(min_length=1, max_length=100, pattern=_FILLED)]
+FILLED = r"^[^\x00]*[^\s\x1c-\x1f\x00][^\x00]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=FILLED)]
+City = Annotated[str, Field(min_length=1, max_length=100, pattern=FILLED)]
 Short = Annotated[str, Field(max_length=100)]
 # An address Django's EmailValidator takes (or none), said exactly so in the document.
 _ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"

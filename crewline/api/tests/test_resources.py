@@ -439,3 +439,44 @@ def test_text_with_a_nul_character_is_a_field_error(world, api):
     ]:
         problem = _is_problem(client.post(path, body), 422)
         assert problem["errors"][0]["field"] == field
+
+
+def test_a_quote_is_sent_and_invoices_are_issued_and_voided(
+        world, api, mailoutbox, django_capture_on_commit_callbacks):
+    client = api("write:billing")
+    quote = world["quote"]
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(f"/api/v1/quotes/{quote.pk}/send", {"to": "rosa@example.com"})
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["status"] == "sent"
+    assert [m.to for m in mailoutbox] == [["rosa@example.com"]]
+    bad = _is_problem(client.post(f"/api/v1/quotes/{quote.pk}/send", {"to": "rosa"}), 422)
+    assert bad["errors"][0]["field"] == "to"
+    # A draft without lines cannot be issued (a conflict); voided, it is void.
+    draft = client.post(f"/api/v1/work-orders/{world['ready'].pk}/invoice").json()
+    empty = _is_problem(client.post(f"/api/v1/invoices/{draft['id']}/issue", {}), 409)
+    assert empty["type"].endswith("conflict")
+    voided = client.post(f"/api/v1/invoices/{draft['id']}/void", {"reason": "Billed twice"})
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    # The issued one: issuing again is a conflict, voiding needs a reason, then it is void.
+    issued = world["invoice"]
+    _is_problem(client.post(f"/api/v1/invoices/{issued.pk}/issue", {}), 409)
+    assert _is_problem(client.post(f"/api/v1/invoices/{issued.pk}/void", {"reason": " "}),
+                       422)["errors"][0]["field"] == "reason"
+    done = client.post(f"/api/v1/invoices/{issued.pk}/void", {"reason": "Wrong customer"})
+    assert done.status_code == 200 and done.json()["status"] == "void"
+    _is_problem(client.post(f"/api/v1/invoices/{issued.pk}/void", {"reason": "Again"}), 409)
+
+
+def test_sending_issuing_and_voiding_need_the_write_scope_and_the_organization(world, api,
+                                                                               other_org):
+    calls = [(f"/api/v1/quotes/{world['quote'].pk}/send", {"to": "rosa@example.com"}),
+             (f"/api/v1/invoices/{world['invoice'].pk}/issue", {}),
+             (f"/api/v1/invoices/{world['invoice'].pk}/void", {"reason": "Wrong"})]
+    reader, outsider = api("read:billing"), api("write:billing", organization=other_org)
+    for path, body in calls:
+        _is_problem(reader.post(path, body), 403)
+        _is_problem(outsider.post(path, body), 404)
+    world["quote"].refresh_from_db()
+    world["invoice"].refresh_from_db()
+    assert world["quote"].status == "draft" and world["invoice"].status == "issued"
