@@ -138,6 +138,33 @@ def write(owner, customers, count: int, rate: float | None, tag: str) -> dict[in
     return committed
 
 
+def pause(pid: int) -> None:
+    """SIGSTOP the worker, but not inside a write: on SQLite a worker stopped while it holds
+    the database's write lock (its poll claims tasks in a transaction) would make every write
+    of the backlog wait for it and fail after the busy timeout."""
+    import sqlite3
+
+    from django.conf import settings
+    from django.db import connection
+
+    for _ in range(200):
+        os.kill(pid, signal.SIGSTOP)
+        if connection.vendor != "sqlite":
+            return
+        probe = sqlite3.connect(settings.DATABASES["default"]["NAME"], timeout=0.1,
+                                isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    sys.exit("Could not pause the worker outside a write.")
+
+
 def wait_for(receiver: Receiver, ids, deadline: float) -> None:
     while time.monotonic() < deadline:
         with receiver.lock:
@@ -196,7 +223,7 @@ def main(argv: list[str]) -> int:
         wait_for(receiver, steady, time.monotonic() + DRAIN_SECONDS)
         print(f"Backlog: {args.changes} changes written while the worker is paused, then "
               "drained ...", flush=True)
-        os.kill(worker.pid, signal.SIGSTOP)
+        pause(worker.pid)
         try:
             burst = write(owner, customers, args.changes, None, "backlog")
         finally:

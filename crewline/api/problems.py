@@ -84,7 +84,18 @@ def _django_validation(request: HttpRequest, exc: DjangoValidationError) -> Http
                   for field, error_list in exc.error_dict.items()
                   for error in error_list for message in error]
     else:
-        errors = [{"field": "", "message": m, "code": "invalid"} for m in exc.messages]
+        errors = [{"field": "", "message": message, "code": error.code or "invalid"}
+                  for error in exc.error_list for message in error]
+    if errors and all(e["code"] == "state" for e in errors):
+        # Well-formed, but not now: the object's state refuses it (an invoice already
+        # issued, a work order not completed yet, a price book code taken).
+        return problem_response(409, " ".join(e["message"] for e in errors), slug="conflict",
+                                title="Conflict", errors=errors)
+    if errors and all(e["code"] == "not_found" for e in errors):
+        # The body names an object the organization does not have (a customer, a member):
+        # not found, as its own path would be, with the field that named it.
+        return problem_response(404, "The request names something that is not in your "
+                                "organization.", slug="not-found", errors=errors)
     return problem_response(422, "The request was refused by the data's rules.",
                             slug="validation", title="Invalid input", errors=errors)
 

@@ -69,18 +69,25 @@ def _changed(instance: models.Model, what: str = "updated") -> None:
     """Log the change (the phones show customers, their contacts, sites and equipment).
     ``what``: created, updated or archived; a customer or site archived is a tombstone in the
     change feed, a contact or equipment archived an update of its customer or site."""
-    kind, object_id = {
-        Customer: (ChangeKind.CUSTOMER, instance.pk),
-        Contact: (ChangeKind.CUSTOMER, getattr(instance, "customer_id", None)),
-        Site: (ChangeKind.SITE, instance.pk),
-        Equipment: (ChangeKind.SITE, getattr(instance, "site_id", None)),
+    model, kind, object_id = {
+        Customer: (Customer, ChangeKind.CUSTOMER, instance.pk),
+        Contact: (Customer, ChangeKind.CUSTOMER, getattr(instance, "customer_id", None)),
+        Site: (Site, ChangeKind.SITE, instance.pk),
+        Equipment: (Site, ChangeKind.SITE, getattr(instance, "site_id", None)),
     }[type(instance)]
-    own = isinstance(instance, Customer | Site)
     event = ""
     if kind == ChangeKind.CUSTOMER:
         event = f"customer.{what}" if isinstance(instance, Customer) else "customer.updated"
+    if type(instance) is model and what != "updated":
+        archived = what == "archived"
+    else:
+        # The tombstone is the state the change leaves: an archived customer edited (or its
+        # contact) stays archived. Read from the row, not the caller's object, which may
+        # predate another's archiving that an update of some fields keeps.
+        archived = (model.objects.filter(pk=object_id)
+                    .values_list("archived_at", flat=True).first()) is not None
     change_record(organization_id=instance.organization_id, kind=kind, object_id=object_id,
-                  event=event, tombstone=Tombstone.ARCHIVED if own and what == "archived" else "")
+                  event=event, tombstone=Tombstone.ARCHIVED if archived else "")
 
 
 def _create(instance: models.Model, fields: tuple[str, ...], *, organization: Organization,

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
+from crewline.core.audit import organization_write_lock
 from crewline.core.models import Member
 from crewline.live.broker import get_broker
 from crewline.live.models import EVENTS, Change, ChangeKind, Tombstone
@@ -58,7 +59,12 @@ def change_record(*, organization_id: int, kind: str, object_id: int | None = No
     ``topics`` hear of it with ``payload`` once it commits. ``event`` names the lifecycle event
     it is (``EVENTS``: what webhooks subscribe to), ``tombstone`` that the object was deleted or
     archived. Inside ``changes_batched``, the block's changes are written together, each
-    distinct one once. A change with an event writes its webhooks' outbox rows beside it."""
+    distinct one once. A change with an event writes its webhooks' outbox rows beside it.
+
+    The row's id is taken under the organization's row lock (``organization_write_lock``),
+    held until the transaction commits: an organization's changes commit in id order, so a
+    reader that has seen id N will never see a lower one appear later (on PostgreSQL ids are
+    handed out before commit; SQLite has one writer at a time anyway)."""
     if event and event not in EVENTS:
         raise ValueError(f"Unknown event {event!r}.")
     if tombstone and tombstone not in Tombstone.values:
@@ -72,9 +78,11 @@ def change_record(*, organization_id: int, kind: str, object_id: int | None = No
                json.dumps(row.payload, sort_keys=True, default=str), event, tombstone)
         batch.setdefault(key, row)
         return
-    row.save(force_insert=True)
-    _outbox([row])
-    transaction.on_commit(lambda: changes_publish([row]))
+    with transaction.atomic(savepoint=False):
+        organization_write_lock(organization_id)
+        row.save(force_insert=True)
+        _outbox([row])
+        transaction.on_commit(lambda: changes_publish([row]))
 
 
 def _outbox(rows: list[Change]) -> None:
@@ -96,6 +104,8 @@ def changes_batched() -> Iterator[None]:
     finally:
         _batch.reset(token)
     if pending:
+        for organization_id in sorted({row.organization_id for row in pending.values()}):
+            organization_write_lock(organization_id)
         rows = Change.objects.bulk_create(list(pending.values()))
         _outbox(rows)
         transaction.on_commit(lambda: changes_publish(rows))

@@ -222,7 +222,8 @@ def webhook_replay(*, endpoint: WebhookEndpoint, by: Member | None,
     if change_id is not None:
         changes = changes.filter(pk=change_id)
         if not changes.exists():
-            raise ValidationError({"event_id": _("No event with this id is kept.")})
+            raise ValidationError({"event_id": ValidationError(
+                _("No event with this id is kept."), code="not_found")})
     else:
         if since is None or until is None:
             raise ValidationError(_("Give the start and end of the time range."))

@@ -22,16 +22,17 @@ logger = logging.getLogger(__name__)
 SWEEP_EVERY = dt.timedelta(seconds=60)
 
 
-def _waiting(task_obj, *, before: dt.datetime | None = None) -> bool:
+def waiting(task_obj, *, before: dt.datetime | None = None) -> bool:
+    """Is a run of ``task_obj`` queued and not started (due by ``before``, if given)?"""
     from django.db.models import Q
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    waiting = DBTaskResult.objects.filter(task_path=task_obj.module_path,
-                                          status=TaskResultStatus.READY)
+    queued = DBTaskResult.objects.filter(task_path=task_obj.module_path,
+                                         status=TaskResultStatus.READY)
     if before is not None:
-        waiting = waiting.filter(Q(run_after__isnull=True) | Q(run_after__lte=before))
-    return waiting.exists()
+        queued = queued.filter(Q(run_after__isnull=True) | Q(run_after__lte=before))
+    return queued.exists()
 
 
 @task()
@@ -45,7 +46,7 @@ def webhooks_deliver() -> dict:
     if (at is not None and at < now + SWEEP_EVERY
             and webhooks_deliver.get_backend().supports_defer):
         try:
-            if not _waiting(webhooks_deliver, before=max(at, now)):
+            if not waiting(webhooks_deliver, before=max(at, now)):
                 webhooks_deliver.using(run_after=max(at, now)).enqueue()
         except (ImportError, DatabaseError):
             logger.warning("Could not queue the next webhook delivery run", exc_info=True)
@@ -70,7 +71,7 @@ def ensure_sweep(now: dt.datetime | None = None) -> bool:
     if not webhooks_sweep.get_backend().supports_defer:
         return False
     try:
-        if _waiting(webhooks_sweep):
+        if waiting(webhooks_sweep):
             return False
     except (ImportError, DatabaseError):
         logger.warning("Could not look for a waiting webhook sweep", exc_info=True)

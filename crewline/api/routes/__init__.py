@@ -7,7 +7,7 @@ writes go through the apps' services inside ``base._write``. One module per grou
 resources; ``base`` holds the API object and what they share.
 """
 
-from crewline.api.routes import billing, customers, team, work_orders  # noqa: F401
+from crewline.api.routes import billing, customers, team, webhooks, work_orders  # noqa: F401
 from crewline.api.routes.base import api
 
 __all__ = ["api"]

@@ -18,13 +18,14 @@ from django.urls import URLPattern, reverse
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
 
 from crewline.api import feed, limits, pagination, problems
 from crewline.api.auth import BearerKey, OfficeSession, need
 from crewline.api.export import export_filename, organization_export
 from crewline.api.schemas import ChangePage, ProblemOut
 from crewline.api.services import api_key_write_used
+from crewline.core import storable
 from crewline.core.audit import organization_write_lock
 from crewline.core.models import Member
 from crewline.workorders.models import Priority
@@ -165,12 +166,14 @@ def _path_objects() -> dict:
     from crewline.billing.models import Invoice, PriceBookItem, Quote
     from crewline.customers.models import Contact, Customer, Equipment, Site
     from crewline.documents.models import JobReport
+    from crewline.webhooks.models import WebhookEndpoint
     from crewline.workorders.models import TimelineEntry, Visit, WorkOrder
 
     return {"customer_id": Customer, "contact_id": Contact, "site_id": Site,
             "equipment_id": Equipment, "work_order_id": WorkOrder, "visit_id": Visit,
             "entry_id": TimelineEntry, "report_id": JobReport, "member_id": Member,
-            "item_id": PriceBookItem, "quote_id": Quote, "invoice_id": Invoice}
+            "item_id": PriceBookItem, "quote_id": Quote, "invoice_id": Invoice,
+            "endpoint_id": WebhookEndpoint}
 
 
 def _names_anothers_object(request: HttpRequest) -> bool:
@@ -253,16 +256,12 @@ def _since(value: dt.datetime | None) -> dt.datetime | None:
 # Writes: through the same services as the office's pages ----------------------------------
 
 def _moment(value: dt.datetime | None) -> dt.datetime | None:
-    """A time the database can hold (years 1900 to 2200, in UTC)."""
+    """A time the database can hold (years 1900 to 2200 as written), in UTC."""
     if value is None:
         return None
-    try:
-        utc = value.astimezone(dt.UTC)
-    except OverflowError:
-        utc = None
-    if utc is None or not 1900 <= utc.year <= 2200:
+    if not 1900 <= value.year <= 2200:
         raise ValueError("Give a time between the years 1900 and 2200.")
-    return utc
+    return value.astimezone(dt.UTC)
 
 
 def _day(value: dt.date | None) -> dt.date | None:
@@ -271,8 +270,12 @@ def _day(value: dt.date | None) -> dt.date | None:
     return value
 
 
-Moment = Annotated[AwareDatetime | None, AfterValidator(_moment)]
-Day = Annotated[dt.date | None, AfterValidator(_day)]
+# The years 1900 to 2200, said in the document too (the check after it says it in words).
+_YEARS = {"pattern": r"^(?:19\d\d|2[01]\d\d|2200)-"}
+Moment = Annotated[Annotated[AwareDatetime, Field(json_schema_extra=_YEARS)] | None,
+                   AfterValidator(_moment)]
+Day = Annotated[Annotated[dt.date, Field(json_schema_extra=_YEARS)] | None,
+                AfterValidator(_day)]
 Text = Annotated[str, Field(max_length=10_000)]
 PRIORITY_BY_NAME = {name: value for value, name in PRIORITY.items()}
 
@@ -300,14 +303,35 @@ def _write(request: HttpRequest, scope: str, renames: dict[str, str] | None = No
         raise
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
+def _no_nul_in_document(schema: dict) -> None:
+    """Say in the document what ``In`` checks: a text without a pattern of its own holds no NUL
+    (the patterns of the others exclude it already)."""
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and not {"pattern", "format", "enum"} & set(node):
+                node["pattern"] = NO_NUL
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema.get("properties", {}))
+
+
 class In(Schema):
-    """A request body: no text in it may hold a NUL character (PostgreSQL refuses them)."""
+    """A request body: what the database cannot store (``core.storable``: text with a NUL
+    character or a lone surrogate, anywhere in the body) is a field error."""
+
+    model_config = ConfigDict(json_schema_extra=_no_nul_in_document)
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value):
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("Text may not contain NUL characters.")
+    def _storable(cls, value, info):
+        storable.check_value(value, info.field_name)
         return value
 
 
@@ -397,8 +421,9 @@ def check_if_match(request: HttpRequest, organization_id: int, current) -> None:
 # Change feed -----------------------------------------------------------------------------
 
 class ChangeFilters(Schema):
-    after: str | None = Field(None, description="The cursor of the last page read; without "
-                              "it the feed starts from the oldest change kept.")
+    after: pagination.ChangeCursor | None = Field(
+        None, description="The cursor of the last page read; without it the feed starts "
+        "from the oldest change kept.")
     limit: Annotated[int, Field(ge=1, le=feed.MAX_LIMIT)] = 100
 
 

@@ -36,6 +36,7 @@ from crewline.api.routes.base import (
     patch_values,
     with_etag,
 )
+from crewline.api.routes.customers import EMAIL_PATTERN, FILLED
 from crewline.api.schemas import (
     InvoiceOut,
     InvoicePage,
@@ -84,7 +85,10 @@ def price(value: Decimal | None, currency: str) -> dict | None:
     return {"amount": text, "currency": currency}
 
 
-def _decimal(places: int, low: Decimal = Decimal(0), high: Decimal = Decimal("99999999")):
+def _decimal(places: int, pattern: str, low: Decimal = Decimal(0),
+             high: Decimal = Decimal("99999999")):
+    """A decimal string from ``low`` to ``high`` with at most ``places`` decimals; ``pattern``
+    says exactly that in the document (and is checked), the check after it says it in words."""
     def check(value: str) -> str:
         try:
             number = Decimal(value)
@@ -95,13 +99,13 @@ def _decimal(places: int, low: Decimal = Decimal(0), high: Decimal = Decimal("99
         if -number.as_tuple().exponent > places:
             raise ValueError(f"At most {places} decimal places.")
         return value
-    return Annotated[str, Field(max_length=20, pattern=r"^-?\d+(\.\d+)?$"),
-                     AfterValidator(check)]
+    return Annotated[str, Field(max_length=20, pattern=pattern), AfterValidator(check)]
 
 
-Amount = _decimal(4)
-Rate = _decimal(3, high=Decimal(100))
-Quantity = _decimal(4, low=Decimal("0.0001"))
+Amount = _decimal(4, r"^(?:[1-9]\d{0,7}|0)(?:\.\d{1,4})?$")
+Rate = _decimal(3, r"^(?:100(?:\.0{1,3})?|[1-9]?\d(?:\.\d{1,3})?)$", high=Decimal(100))
+Quantity = _decimal(4, r"^(?:[1-9]\d{0,7}(?:\.\d{1,4})?|0\.(?:[1-9]\d{0,3}|0[1-9]\d{0,2}"
+                    r"|00[1-9]\d?|000[1-9]))$", low=Decimal("0.0001"))
 
 
 # Price book --------------------------------------------------------------------------------
@@ -119,7 +123,7 @@ class ItemFilters(Schema):
     kind: list[ItemKind] = Field(default_factory=list)
     include_inactive: bool = False
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -247,7 +251,7 @@ class QuoteFilters(Schema):
     status: list[QuoteStatus] = Field(default_factory=list)
     customer: Id | None = None
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -348,7 +352,7 @@ class InvoiceFilters(Schema):
     issued_from: dt.date | None = Field(None, description="Issued on or after this day.")
     issued_to: dt.date | None = Field(None, description="Issued on or before this day.")
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -391,7 +395,7 @@ def invoice_get(request: HttpRequest, invoice_id: int, response: HttpResponse):
 def invoice_draft(request: HttpRequest, work_order_id: int, response: HttpResponse):
     """Lines from the approved quote, the labor and the parts on its timeline, as the
     office's button makes them. A work order that is not completed, or has an invoice, is a
-    422."""
+    409."""
     with _write(request, "write:billing") as principal:
         org = principal.organization
         wo = _get(WorkOrder.objects.select_related("organization"), org, work_order_id)
@@ -420,4 +424,70 @@ def invoice_mark_paid(request: HttpRequest, invoice_id: int, payload: PaidIn,
         invoice_services.invoice_mark_paid(invoice=invoice, by=_member_of(principal),
                                            paid_on=payload.paid_on, method=payload.method,
                                            reference=payload.reference)
+    return with_etag(request, response, _invoice(request, _get(_invoices(), org, invoice_id)))
+
+
+# Sending a quote, issuing and voiding an invoice: the office's buttons ---------------------
+
+class SendIn(In):
+    to: Annotated[str, Field(min_length=6, max_length=254, pattern=EMAIL_PATTERN)] = Field(
+        description="The address the quote's email and approval link go to.")
+
+
+@api.post("/quotes/{int:quote_id}/send", response={200: QuoteOut, **WRITE_ERRORS},
+          url_name="quote_send", tags=["billing"],
+          summary="Send a quote to the customer with its approval link")
+@idempotent
+def quote_send(request: HttpRequest, quote_id: int, payload: SendIn, response: HttpResponse):
+    """A quote without lines, or answered already, is a 409; one whose validity date has
+    passed a 422 on `valid_until`. Sending again makes a new link (the old one stops)."""
+    with _write(request, "write:billing") as principal:
+        org = principal.organization
+        quote = _get(Quote.objects.select_related("organization"), org, quote_id)
+        check_if_match(request, org.pk, lambda: _quote(request, _get(_quotes(), org, quote_id)))
+        quote_services.quote_send(quote=quote, by=_member_of(principal), to=payload.to)
+    return with_etag(request, response, _quote(request, _get(_quotes(), org, quote_id)))
+
+
+class IssueIn(In):
+    issue_date: Day = Field(None, description="The invoice's date; today if not given.")
+    zero_lines_confirmed: Annotated[list[Id], Field(max_length=200)] = Field(
+        default_factory=list, description="Lines at 0.00 that are meant to be free: every one "
+        "must be named, or the answer (422) names them.")
+
+
+@api.post("/invoices/{int:invoice_id}/issue", response={200: InvoiceOut, **WRITE_ERRORS},
+          url_name="invoice_issue", tags=["billing"],
+          summary="Number and lock a draft invoice; its work order becomes invoiced")
+@idempotent
+def invoice_issue(request: HttpRequest, invoice_id: int, payload: IssueIn,
+                  response: HttpResponse):
+    with _write(request, "write:billing") as principal:
+        org = principal.organization
+        invoice = _get(Invoice.objects.select_related("organization"), org, invoice_id)
+        check_if_match(request, org.pk, lambda: _invoice(
+            request, _get(_invoices(), org, invoice_id)))
+        invoice_services.invoice_issue(invoice=invoice, by=_member_of(principal),
+                                       issue_date=payload.issue_date,
+                                       zero_lines_confirmed=payload.zero_lines_confirmed)
+    return with_etag(request, response, _invoice(request, _get(_invoices(), org, invoice_id)))
+
+
+class VoidIn(In):
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=FILLED)]
+
+
+@api.post("/invoices/{int:invoice_id}/void", response={200: InvoiceOut, **WRITE_ERRORS},
+          url_name="invoice_void", tags=["billing"],
+          summary="Void a draft or issued invoice (its number stays used)")
+@idempotent
+def invoice_void(request: HttpRequest, invoice_id: int, payload: VoidIn,
+                 response: HttpResponse):
+    with _write(request, "write:billing") as principal:
+        org = principal.organization
+        invoice = _get(Invoice.objects.select_related("organization"), org, invoice_id)
+        check_if_match(request, org.pk, lambda: _invoice(
+            request, _get(_invoices(), org, invoice_id)))
+        invoice_services.invoice_void(invoice=invoice, by=_member_of(principal),
+                                      reason=payload.reason)
     return with_etag(request, response, _invoice(request, _get(_invoices(), org, invoice_id)))

@@ -45,9 +45,16 @@ from crewline.api.schemas import (
 from crewline.customers import services as customers
 from crewline.customers.models import Contact, Customer, CustomerKind, Equipment, Site
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Something besides spaces (the services strip text; Python's strip takes \x1c-\x1f too).
+FILLED = r"^[^\x00]*[^\s\x1c-\x1f\x00][^\x00]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=FILLED)]
+City = Annotated[str, Field(min_length=1, max_length=100, pattern=FILLED)]
 Short = Annotated[str, Field(max_length=100)]
-Email = Annotated[str, Field(max_length=254)]
+# An address Django's EmailValidator takes (or none), said exactly so in the document.
+_ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^(?:{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}})?$"
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
 Phone = Annotated[str, Field(max_length=40)]
 
 
@@ -96,7 +103,7 @@ class ListFilters(Schema):
     updated_since: AwareDatetime | None = Field(
         None, description="Only rows changed at or after this time; pages by (updated_at, id).")
     include_archived: bool = True
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -254,7 +261,7 @@ class SiteIn(In):
     name: Short = ""
     address_line1: Name
     address_line2: Annotated[str, Field(max_length=200)] = ""
-    city: Short
+    city: City
     region: Short = ""
     postal_code: Annotated[str, Field(max_length=20)] = ""
     country: Annotated[str, Field(max_length=2)] = ""
@@ -268,7 +275,7 @@ class SitePatch(In):
     name: Short = None
     address_line1: Name = None
     address_line2: Annotated[str, Field(max_length=200)] = None
-    city: Annotated[str, Field(min_length=1, max_length=100)] = None
+    city: City = None
     region: Short = None
     postal_code: Annotated[str, Field(max_length=20)] = None
     country: Annotated[str, Field(max_length=2)] = None

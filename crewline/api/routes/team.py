@@ -29,7 +29,7 @@ def _member(request: HttpRequest, m: Member) -> dict:
 
 
 class MemberFilters(Schema):
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -67,7 +67,7 @@ class TimeEntryFilters(Schema):
                                       "day (the organization's time zone).")
     date_to: dt.date | None = Field(None, description="Entries starting on or before this day.")
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 

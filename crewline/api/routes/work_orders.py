@@ -5,7 +5,6 @@ cancel), notes and files on the timeline, job reports (``read:work_orders``,
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
@@ -50,6 +49,7 @@ from crewline.api.schemas import (
     WorkOrderOut,
     WorkOrderPage,
 )
+from crewline.api.selectors import VISIT_FIELDS, WORK_ORDER_FIELDS, load_crews, load_work_orders
 from crewline.core.files import file_stream
 from crewline.core.models import Member
 from crewline.customers.models import Customer, Site
@@ -68,42 +68,16 @@ from crewline.workorders.models import (
 )
 
 
-def _load_crews(visits: list[Visit]) -> None:
-    """The crews' member ids of ``visits``, in one query of the link table."""
-    crews: dict[int, list[int]] = defaultdict(list)
-    pairs = Visit.crew.through.objects.filter(visit_id__in=[v.pk for v in visits])
-    for visit_id, member_id in pairs.values_list("visit_id", "member_id"):
-        crews[visit_id].append(member_id)
-    for v in visits:
-        v._api_crew = sorted(crews[v.pk])
-
-
-def _load(work_orders: list[WorkOrder]) -> None:
-    """A page of work orders' visits (with crews) and tags: three queries, whatever its size."""
-    ids = [w.pk for w in work_orders]
-    visits = list(Visit.objects.filter(work_order_id__in=ids).order_by("start", "id")) \
-        if ids else []
-    _load_crews(visits)
-    tags: dict[int, list[str]] = defaultdict(list)
-    links = WorkOrder.tags.through.objects.filter(workorder_id__in=ids)
-    for wo_id, name in links.values_list("workorder_id", "tag__name") if ids else ():
-        tags[wo_id].append(name)
-    by_order: dict[int, list[Visit]] = defaultdict(list)
-    for v in visits:
-        by_order[v.work_order_id].append(v)
-    for w in work_orders:
-        w._api_visits = by_order[w.pk]
-        w._api_tags = sorted(tags[w.pk])
-
-
 def _visit(request: HttpRequest, v: Visit) -> dict:
     if not hasattr(v, "_api_crew"):
-        _load_crews([v])
-    return {"id": v.pk, "work_order_id": v.work_order_id, "start": v.start, "end": v.end,
-            "status": v.status, "crew": v._api_crew, "notes": v.notes,
-            "arrived_at": v.arrived_at, "finished_at": v.finished_at, "outcome": v.outcome,
-            "created_at": v.created_at, "updated_at": v.updated_at,
-            "url": _url(request, "visit_get", v.pk)}
+        load_crews([v])
+    row = {name: getattr(v, name) for name in VISIT_FIELDS}
+    row["crew"] = v._api_crew
+    return _visit_row(request, row)
+
+
+def _visit_row(request: HttpRequest, row: dict) -> dict:
+    return {**row, "url": _url(request, "visit_get", row["id"])}
 
 
 def _visits() -> QuerySet[Visit]:
@@ -111,12 +85,12 @@ def _visits() -> QuerySet[Visit]:
 
 
 def _work_orders() -> QuerySet[WorkOrder]:
-    return WorkOrder.objects.select_related("job_type")
+    return WorkOrder.objects.select_related("job_type").only(*WORK_ORDER_FIELDS)
 
 
 def _work_order(request: HttpRequest, w: WorkOrder) -> dict:
     if not hasattr(w, "_api_visits"):
-        _load([w])
+        load_work_orders([w])
     return {"id": w.pk, "number": w.number, "reference": w.reference,
             "customer_id": w.customer_id, "site_id": w.site_id, "kind": w.kind,
             "job_type": w.job_type.name if w.job_type else None,
@@ -126,7 +100,7 @@ def _work_order(request: HttpRequest, w: WorkOrder) -> dict:
             "status_reason": w.status_reason, "estimated_minutes": w.estimated_minutes,
             "tags": w._api_tags, "completed_at": w.completed_at,
             "created_at": w.created_at, "updated_at": w.updated_at,
-            "visits": [_visit(request, v) for v in w._api_visits],
+            "visits": [_visit_row(request, v) for v in w._api_visits],
             "timeline": _url(request, "timeline_list", w.pk),
             "reports": _url(request, "job_report_list", w.pk),
             "url": _url(request, "work_order_get", w.pk)}
@@ -165,7 +139,7 @@ class WorkOrderFilters(Schema):
     updated_since: AwareDatetime | None = Field(
         None, description="Only work orders changed at or after this time; pages by "
         "(updated_at, id).")
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -190,7 +164,8 @@ def work_order_list(request: HttpRequest, filters: Query[WorkOrderFilters]):
         qs = qs.filter(updated_at__gte=since)
     return pagination.keyset_page(request, qs, cursor=filters.cursor, limit=filters.limit,
                                   by_updated=since is not None,
-                                  serialize=lambda w: _work_order(request, w), prepare=_load)
+                                  serialize=lambda w: _work_order(request, w),
+                                  prepare=load_work_orders)
 
 
 @api.get("/work-orders/{int:work_order_id}", response={200: WorkOrderOut, 304: None, **ERRORS},
@@ -306,7 +281,7 @@ class VisitFilters(Schema):
     date_to: dt.date | None = Field(None, description="Visits starting on or before this day.")
     status: list[VisitStatus] = Field(default_factory=list)
     updated_since: AwareDatetime | None = None
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -329,7 +304,7 @@ def visit_list(request: HttpRequest, filters: Query[VisitFilters]):
     return pagination.keyset_page(request, qs, cursor=filters.cursor, limit=filters.limit,
                                   by_updated=since is not None,
                                   serialize=lambda v: _visit(request, v),
-                                  prepare=_load_crews)
+                                  prepare=load_crews)
 
 
 @api.get("/visits/{int:visit_id}", response={200: VisitOut, 304: None, **ERRORS},
@@ -465,7 +440,7 @@ def _entry(request: HttpRequest, e: TimelineEntry) -> dict:
 
 class TimelineFilters(Schema):
     kind: list[EntryKind] = Field(default_factory=list)
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 
@@ -551,7 +526,7 @@ def _report(request: HttpRequest, r: JobReport) -> dict:
 
 
 class ReportFilters(Schema):
-    cursor: str | None = None
+    cursor: pagination.Cursor | None = Field(None, description=pagination.CURSOR_HELP)
     limit: Limit = pagination.DEFAULT_LIMIT
 
 

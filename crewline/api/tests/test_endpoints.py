@@ -145,13 +145,21 @@ def test_it_refuses_bad_input_on_every_list(world, api, path):
     assert _is_problem(api().get(path), 422)["errors"]
 
 
-@pytest.mark.parametrize("cursor", ["zzz", "eyJrIjoiaSJ9", "W10", "eyJrIjoidSIsImkiOjF9",
-                                    "eyJrIjoiaSIsImkiOi0xfQ"])
+@pytest.mark.parametrize("cursor", ["eyJrIjoiaSJ9", "eyJrIjoidSIsImkiOjF9",
+                                    "eyJrIjoiaSIsImkiOi0xfQ", "eyJ9"])
 def test_it_refuses_a_cursor_it_did_not_hand_out(world, api, cursor):
     for path in ("/api/v1/customers", "/api/v1/work-orders", "/api/v1/changes"):
         param = "after" if path.endswith("changes") else "cursor"
         body = _is_problem(api().get(path, {param: cursor}), 400)
         assert body["type"].endswith("invalid-cursor") and body["errors"]
+
+
+@pytest.mark.parametrize("cursor", ["zzz", "W10", "eyJ="])
+def test_a_cursor_not_of_the_documented_form_is_a_field_error(world, api, cursor):
+    for path in ("/api/v1/customers", "/api/v1/work-orders", "/api/v1/changes"):
+        param = "after" if path.endswith("changes") else "cursor"
+        body = _is_problem(api().get(path, {param: cursor}), 422)
+        assert [e["field"] for e in body["errors"]] == [param]
 
 
 def test_extreme_but_valid_input_is_no_server_error(world, api):

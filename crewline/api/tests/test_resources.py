@@ -180,7 +180,7 @@ def test_an_outsider_finds_none_of_it(world, api, other_org):
     # The outsider's quote may not name this organization's customer or item.
     response = outsider.post("/api/v1/quotes", {"customer_id": world["customer"].pk,
                                                 "title": "X"})
-    assert _is_problem(response, 422)["errors"][0]["field"] == "customer_id"
+    assert _is_problem(response, 404)["errors"][0]["field"] == "customer_id"
     assert Quote.objects.count() == 1
     assert Visit.objects.filter(status=VisitStatus.CANCELLED).count() == 0
 
@@ -208,19 +208,19 @@ def test_every_write_answers_as_a_read_returns_it(world, api):
             assert response["ETag"] == again["ETag"], path
 
 
-def test_a_write_with_an_outsiders_ids_in_its_body_is_a_field_error(world, api, other_org,
-                                                                    owner):
+def test_a_write_with_an_outsiders_ids_in_its_body_is_not_found_naming_the_field(
+        world, api, other_org, owner):
     other_site = SiteFactory(customer__organization=other_org)
     client = api("write:work_orders", "write:billing")
     visits = f"/api/v1/work-orders/{world['work_order'].pk}/visits"
-    body = _is_problem(client.post(visits, {"crew": [999_999]}), 422)
+    body = _is_problem(client.post(visits, {"crew": [999_999]}), 404)
     assert body["errors"][0]["field"] == "crew"
     notes = f"/api/v1/work-orders/{world['work_order'].pk}/notes"
     other_visit = world["done"].visits.first()
-    body = _is_problem(client.post(notes, {"body": "x", "visit_id": other_visit.pk}), 422)
+    body = _is_problem(client.post(notes, {"body": "x", "visit_id": other_visit.pk}), 404)
     assert body["errors"][0]["field"] == "visit_id"
     body = _is_problem(client.post("/api/v1/quotes", {
-        "customer_id": world["customer"].pk, "site_id": other_site.pk, "title": "X"}), 422)
+        "customer_id": world["customer"].pk, "site_id": other_site.pk, "title": "X"}), 404)
     assert body["errors"][0]["field"] == "site_id"
 
 
@@ -377,13 +377,15 @@ def test_an_invoice_is_drafted_from_a_work_order_and_marked_paid(world, api):
     assert draft.status_code == 201, draft.content
     assert draft.json()["status"] == "draft" and draft.json()["work_order_id"] == world[
         "ready"].pk
+    # Refusals for the objects' state are conflicts.
     twice = client.post(f"/api/v1/work-orders/{world['ready'].pk}/invoice")
-    assert twice.status_code == 422
+    assert twice.status_code == 409
     not_issued = client.post(f"/api/v1/invoices/{draft.json()['id']}/mark-paid",
                              {"paid_on": timezone.localdate().isoformat(), "method": "cash"})
-    assert not_issued.status_code == 422
+    assert not_issued.status_code == 409
     open_job = client.post(f"/api/v1/work-orders/{world['work_order'].pk}/invoice")
-    assert open_job.status_code == 422
+    assert open_job.status_code == 409
+    assert open_job.json()["type"].endswith("conflict")
     paid = client.post(f"/api/v1/invoices/{world['invoice'].pk}/mark-paid",
                        {"paid_on": timezone.localdate().isoformat(), "method": "check"})
     assert paid.json()["status"] == "paid" and paid.json()["payment_method"] == "check"
@@ -437,3 +439,44 @@ def test_text_with_a_nul_character_is_a_field_error(world, api):
     ]:
         problem = _is_problem(client.post(path, body), 422)
         assert problem["errors"][0]["field"] == field
+
+
+def test_a_quote_is_sent_and_invoices_are_issued_and_voided(
+        world, api, mailoutbox, django_capture_on_commit_callbacks):
+    client = api("write:billing")
+    quote = world["quote"]
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(f"/api/v1/quotes/{quote.pk}/send", {"to": "rosa@example.com"})
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["status"] == "sent"
+    assert [m.to for m in mailoutbox] == [["rosa@example.com"]]
+    bad = _is_problem(client.post(f"/api/v1/quotes/{quote.pk}/send", {"to": "rosa"}), 422)
+    assert bad["errors"][0]["field"] == "to"
+    # A draft without lines cannot be issued (a conflict); voided, it is void.
+    draft = client.post(f"/api/v1/work-orders/{world['ready'].pk}/invoice").json()
+    empty = _is_problem(client.post(f"/api/v1/invoices/{draft['id']}/issue", {}), 409)
+    assert empty["type"].endswith("conflict")
+    voided = client.post(f"/api/v1/invoices/{draft['id']}/void", {"reason": "Billed twice"})
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    # The issued one: issuing again is a conflict, voiding needs a reason, then it is void.
+    issued = world["invoice"]
+    _is_problem(client.post(f"/api/v1/invoices/{issued.pk}/issue", {}), 409)
+    assert _is_problem(client.post(f"/api/v1/invoices/{issued.pk}/void", {"reason": " "}),
+                       422)["errors"][0]["field"] == "reason"
+    done = client.post(f"/api/v1/invoices/{issued.pk}/void", {"reason": "Wrong customer"})
+    assert done.status_code == 200 and done.json()["status"] == "void"
+    _is_problem(client.post(f"/api/v1/invoices/{issued.pk}/void", {"reason": "Again"}), 409)
+
+
+def test_sending_issuing_and_voiding_need_the_write_scope_and_the_organization(world, api,
+                                                                               other_org):
+    calls = [(f"/api/v1/quotes/{world['quote'].pk}/send", {"to": "rosa@example.com"}),
+             (f"/api/v1/invoices/{world['invoice'].pk}/issue", {}),
+             (f"/api/v1/invoices/{world['invoice'].pk}/void", {"reason": "Wrong"})]
+    reader, outsider = api("read:billing"), api("write:billing", organization=other_org)
+    for path, body in calls:
+        _is_problem(reader.post(path, body), 403)
+        _is_problem(outsider.post(path, body), 404)
+    world["quote"].refresh_from_db()
+    world["invoice"].refresh_from_db()
+    assert world["quote"].status == "draft" and world["invoice"].status == "issued"

@@ -59,7 +59,7 @@ def _invoice_changed(invoice: Invoice, event: str) -> None:
 def _require_invoice_editable(invoice: Invoice) -> None:
     if not invoice.is_editable:
         raise ValidationError(_("An issued invoice is locked; void it and draft a new one to "
-                                "change it."))
+                                "change it."), code="state")
 
 
 def _hours(minutes: Any) -> Decimal:
@@ -83,9 +83,9 @@ def invoice_draft_from_work_order(*, work_order: WorkOrder, by: Member | None) -
         organization_write_lock(work_order.organization_id)
         wo = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
         if wo.status != Status.COMPLETED:
-            raise ValidationError(_("Only a completed work order can be invoiced."))
+            raise ValidationError(_("Only a completed work order can be invoiced."), code="state")
         if Invoice.objects.filter(work_order=wo).exclude(status=InvoiceStatus.VOID).exists():
-            raise ValidationError(_("This work order already has an invoice."))
+            raise ValidationError(_("This work order already has an invoice."), code="state")
         invoice = Invoice(organization=org, customer_id=wo.customer_id, work_order=wo,
                           currency=org.currency, created_by=by)
         invoice.save(force_insert=True)
@@ -244,7 +244,8 @@ def invoice_issue(*, invoice: Invoice, by: Member | None,
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         _require_invoice_editable(locked)
         if not locked.lines.exists():
-            raise ValidationError(_("Add at least one line before issuing the invoice."))
+            raise ValidationError(_("Add at least one line before issuing the invoice."),
+                                  code="state")
         zero_lines = selectors.invoice_zero_lines(locked)
         unconfirmed = [line for line in zero_lines if line.pk not in set(zero_lines_confirmed)]
         if unconfirmed:
@@ -283,7 +284,7 @@ def invoice_mark_paid(*, invoice: Invoice, by: Member | None, paid_on: dt.date, 
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status != InvoiceStatus.ISSUED:
-            raise ValidationError(_("Only an issued invoice can be marked paid."))
+            raise ValidationError(_("Only an issued invoice can be marked paid."), code="state")
         if locked.issue_date and paid_on < locked.issue_date:
             raise ValidationError({"paid_on": _("The payment date is before the issue date.")})
         locked.status = InvoiceStatus.PAID
@@ -308,7 +309,7 @@ def invoice_void(*, invoice: Invoice, by: Member | None, reason: str) -> Invoice
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status not in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED):
-            raise ValidationError(_("A paid or void invoice cannot be voided."))
+            raise ValidationError(_("A paid or void invoice cannot be voided."), code="state")
         before = locked.status
         locked.status = InvoiceStatus.VOID
         locked.void_reason = reason[:500]
@@ -326,7 +327,7 @@ def invoice_send(*, invoice: Invoice, by: Member | None, to: str) -> Invoice:
     if not to:
         raise ValidationError({"to": _("Give an email address to send the invoice to.")})
     if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PAID):
-        raise ValidationError(_("Issue the invoice before sending it."))
+        raise ValidationError(_("Issue the invoice before sending it."), code="state")
     with transaction.atomic():
         audit_record(organization=invoice.organization, actor=by, action="invoice.send",
                      obj=invoice, changes={"to": [None, to]})

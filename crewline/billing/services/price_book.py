@@ -29,8 +29,9 @@ def _clean_item(item: PriceBookItem) -> None:
     clash = (PriceBookItem.objects.filter(organization_id=item.organization_id,
                                           code__iexact=item.code).exclude(pk=item.pk))
     if clash.exists():
-        raise ValidationError({"code": _("Another item already has the code %(code)s.")
-                               % {"code": item.code}})
+        raise ValidationError({"code": ValidationError(
+            _("Another item already has the code %(code)s.") % {"code": item.code},
+            code="state")})
 
 
 def _price_item_changed(item: PriceBookItem) -> None:

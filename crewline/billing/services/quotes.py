@@ -42,7 +42,7 @@ QUOTE_FIELDS = ("customer", "site", "title", "valid_until", "notes")
 def _require_quote_editable(quote: Quote) -> None:
     if not quote.is_editable:
         raise ValidationError(_("A quote that is %(status)s cannot be changed.")
-                              % {"status": quote.get_status_display().lower()})
+                              % {"status": quote.get_status_display().lower()}, code="state")
 
 
 
@@ -138,7 +138,8 @@ def quote_send(*, quote: Quote, by: Member | None, to: str) -> Quote:
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
         _require_quote_editable(locked)
         if not locked.lines.exists():
-            raise ValidationError(_("Add at least one line before sending the quote."))
+            raise ValidationError(_("Add at least one line before sending the quote."),
+                                  code="state")
         if locked.valid_until < timezone.localdate():
             raise ValidationError({"valid_until": _("The quote's validity date has passed; "
                                                     "move it on before sending.")})
@@ -217,7 +218,7 @@ def _quote_changed(quote: Quote, event: str = "") -> None:
 
 def _require_open_for_customer(quote: Quote) -> None:
     if quote.status != QuoteStatus.SENT or quote.is_expired:
-        raise ValidationError(_("This quote can no longer be answered."))
+        raise ValidationError(_("This quote can no longer be answered."), code="state")
 
 
 def quote_approve(*, quote: Quote, name: str, signature_png: bytes,
@@ -286,7 +287,8 @@ def quote_convert(*, quote: Quote, by: Member | None) -> WorkOrder:
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
         if locked.status != QuoteStatus.APPROVED:
-            raise ValidationError(_("Only an approved quote can become a work order."))
+            raise ValidationError(_("Only an approved quote can become a work order."),
+                                  code="state")
         work_order = work_order_create(
             organization=locked.organization, by=by, customer=locked.customer, site=locked.site,
             title=locked.title, kind=WorkOrderKind.QUOTED,
