@@ -7,11 +7,12 @@ from typing import Annotated
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Schema
 from ninja import Status as Answer
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from crewline.api import pagination
+from crewline.api import pagination, problems
 from crewline.api.auth import need
 from crewline.api.idempotency import idempotent
 from crewline.api.routes.base import (
@@ -24,6 +25,7 @@ from crewline.api.routes.base import (
     Text,
     _get,
     _member_of,
+    _no_nul_in_document,
     _since,
     _url,
     _write,
@@ -254,10 +256,29 @@ class SiteFilters(ListFilters):
     customer: Id | None = Field(None, description="A customer's id.")
 
 
-Coordinate = Annotated[str | None, Field(max_length=20)]
+# Decimal degrees within their range, as ``customers.coordinate`` takes them.
+Latitude = Annotated[str | None, Field(
+    max_length=20, pattern=r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)$")]
+Longitude = Annotated[str | None, Field(
+    max_length=20, pattern=r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$")]
+
+
+def _paired_coordinates(schema: dict) -> None:
+    """Say in the document that a site has both coordinates or neither: a body that gives one
+    as a number gives the other too (a PATCH that gives one alone keeps the site's other, so
+    it must agree with it: a 409 otherwise)."""
+    _no_nul_in_document(schema)
+
+    def given(name: str) -> dict:
+        return {"required": [name], "properties": {name: {"type": "string"}}}
+
+    schema["allOf"] = [{"if": given("latitude"), "then": given("longitude")},
+                       {"if": given("longitude"), "then": given("latitude")}]
 
 
 class SiteIn(In):
+    model_config = ConfigDict(json_schema_extra=_paired_coordinates)
+
     name: Short = ""
     address_line1: Name
     address_line2: Annotated[str, Field(max_length=200)] = ""
@@ -265,13 +286,15 @@ class SiteIn(In):
     region: Short = ""
     postal_code: Annotated[str, Field(max_length=20)] = ""
     country: Annotated[str, Field(max_length=2)] = ""
-    latitude: Coordinate = Field(None, description="Decimal degrees as a string, e.g. "
-                                 "\"41.878113\"; with longitude or not at all.")
-    longitude: Coordinate = None
+    latitude: Latitude = Field(None, description="Decimal degrees as a string, e.g. "
+                               "\"41.878113\"; with longitude or not at all.")
+    longitude: Longitude = None
     access_notes: Text = ""
 
 
 class SitePatch(In):
+    model_config = ConfigDict(json_schema_extra=_paired_coordinates)
+
     name: Short = None
     address_line1: Name = None
     address_line2: Annotated[str, Field(max_length=200)] = None
@@ -279,8 +302,8 @@ class SitePatch(In):
     region: Short = None
     postal_code: Annotated[str, Field(max_length=20)] = None
     country: Annotated[str, Field(max_length=2)] = None
-    latitude: Coordinate = None
-    longitude: Coordinate = None
+    latitude: Latitude = None
+    longitude: Longitude = None
     access_notes: Text = None
 
 
@@ -326,6 +349,7 @@ def site_update(request: HttpRequest, site_id: int, payload: SitePatch,
         org = principal.organization
         site = _get(Site.objects.select_related("organization"), org, site_id)
         check_if_match(request, org.pk, lambda: _site(request, site))
+        _check_lone_coordinate(site, changes)
         if changes:
             customers.site_update(site=site, by=_member_of(principal), **changes)
     return with_etag(request, response, _site(request, _get(Site.objects.all(), org, site_id)))
@@ -405,3 +429,18 @@ def equipment_update(request: HttpRequest, equipment_id: int, payload: Equipment
     return with_etag(request, response,
                      _equipment(request, _get(Equipment.objects.all(), org, equipment_id)))
 
+
+
+def _check_lone_coordinate(site: Site, changes: dict) -> None:
+    """A PATCH that gives one coordinate alone keeps the site's other: one set while the other
+    is not (or cleared while the other is) is refused for the site's state, 409."""
+    given = [name for name in ("latitude", "longitude") if name in changes]
+    if len(given) != 1:
+        return
+    name = given[0]
+    other = "longitude" if name == "latitude" else "latitude"
+    if (changes[name] is None) != (getattr(site, other) is None):
+        message = _("Give both latitude and longitude, or neither.")
+        raise problems.Problem(409, "conflict", message, title="Conflict",
+                               errors=[{"field": name, "message": message,
+                                        "code": "coordinates"}])
