@@ -81,8 +81,9 @@ def _load_crews(visits: list[Visit]) -> None:
 def _load(work_orders: list[WorkOrder]) -> None:
     """A page of work orders' visits (with crews) and tags: three queries, whatever its size."""
     ids = [w.pk for w in work_orders]
-    visits = list(Visit.objects.filter(work_order_id__in=ids).order_by("start", "id")) \
-        if ids else []
+    orgs = {w.organization_id for w in work_orders}
+    visits = list(Visit.objects.filter(organization_id__in=orgs, work_order_id__in=ids)
+                  .order_by("start", "id")) if ids else []
     _load_crews(visits)
     tags: dict[int, list[str]] = defaultdict(list)
     links = WorkOrder.tags.through.objects.filter(workorder_id__in=ids)
@@ -477,7 +478,7 @@ def timeline_list(request: HttpRequest, work_order_id: int, filters: Query[Timel
     changes: `kind` says which, `data` holds what that kind records."""
     principal = need(request, "read:work_orders")
     wo = _get(WorkOrder.objects.all(), principal.organization, work_order_id)
-    qs = TimelineEntry.objects.filter(work_order=wo)
+    qs = TimelineEntry.objects.filter(organization=principal.organization, work_order=wo)
     if filters.kind:
         qs = qs.filter(kind__in=[k.value for k in filters.kind])
     return pagination.keyset_page(request, qs, cursor=filters.cursor, limit=filters.limit,
@@ -561,7 +562,8 @@ class ReportFilters(Schema):
 def job_report_list(request: HttpRequest, work_order_id: int, filters: Query[ReportFilters]):
     principal = need(request, "read:work_orders")
     wo = _get(WorkOrder.objects.all(), principal.organization, work_order_id)
-    return pagination.keyset_page(request, JobReport.objects.filter(work_order=wo),
+    return pagination.keyset_page(request, JobReport.objects.filter(
+        organization=principal.organization, work_order=wo),
                                   cursor=filters.cursor, limit=filters.limit, by_updated=False,
                                   serialize=lambda r: _report(request, r))
 
