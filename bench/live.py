@@ -1,5 +1,6 @@
 """Live updates under load: the delay from a technician's change to its arrival in the office's
-open pages, through one real server process (uvicorn) on PostgreSQL.
+open pages, through real server processes (uvicorn; one, or several with --processes) on
+PostgreSQL.
 
     bench/run live                                 LISTEN/NOTIFY, 90 seconds
     bench/run live --broker redis                  Redis pub/sub (REDIS_URL, default below)
@@ -7,10 +8,14 @@ open pages, through one real server process (uvicorn) on PostgreSQL.
     bench/run live --postgres URL                  another PostgreSQL database (emptied first)
     bench/run live --no-pool                       persistent connections, no pool (DATABASE_POOL)
     bench/run live --conn-max-age 0                the same with DATABASE_CONN_MAX_AGE
+    bench/run live --processes 4 --broker redis    four server processes, no balancer
 
 The database (default postgres://postgres@127.0.0.1:5432/crewline_bench_live) is created if
 missing, emptied, migrated and seeded each run: one organization, 200 technicians with one
-visit each today and 20 office members. One server process serves it on a free 127.0.0.1 port.
+visit each today and 20 office members. One server process serves it on a free 127.0.0.1 port
+(``--processes N``: N processes, each on its own port, and the clients take them in turn: office
+stream n and technician n go to process n mod N, so that a change made through one process is
+heard on the streams of all the others).
 20 office members each hold a stream on the topics the dispatch board and the work order list
 listen to (``list`` and ``board:<today>``). 200 technicians, staggered evenly, each push a visit
 status change (on the way, on site, then pause and resume in turn) every 30 seconds to
@@ -304,17 +309,24 @@ async def watch_connections(url: str, state: State) -> None:
         await asyncio.sleep(2)
 
 
-async def load(base: str, world: dict, seconds: float, url: str) -> State:
+async def load(bases: list[str], world: dict, seconds: float, url: str) -> State:
+    import contextlib
+
     import httpx
 
     state = State(streams=len(world["office"]))
     watcher = asyncio.create_task(watch_connections(url, state))
     topics = f"list board:{world['day']}"
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as streams, \
-            httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as pushes:
+    async with contextlib.AsyncExitStack() as clients:
+        # One client per process and purpose; client n takes the n-th process in turn.
+        streams = [await clients.enter_async_context(
+            httpx.AsyncClient(base_url=b, limits=limits, timeout=30)) for b in bases]
+        pushes = [await clients.enter_async_context(
+            httpx.AsyncClient(base_url=b, limits=limits, timeout=30)) for b in bases]
         connected = asyncio.Event()
-        readers = [asyncio.create_task(office_stream(streams, n, s, topics, state, connected))
+        readers = [asyncio.create_task(office_stream(streams[n % len(bases)], n, s, topics,
+                                                     state, connected))
                    for n, s in enumerate(world["office"])]
         try:
             await asyncio.wait_for(connected.wait(), 30)
@@ -324,10 +336,11 @@ async def load(base: str, world: dict, seconds: float, url: str) -> State:
               f"push every {INTERVAL:.0f} s for {seconds:.0f} s ...", flush=True)
         # The phones start before the clock does, a few at a time (as phones do).
         gate = asyncio.Semaphore(8)
-        logins = await asyncio.gather(*(login(pushes, t, state, gate)
-                                        for t in world["technicians"]))
+        logins = await asyncio.gather(*(login(pushes[n % len(bases)], t, state, gate)
+                                        for n, t in enumerate(world["technicians"])))
         started = time.monotonic() + 1
-        await asyncio.gather(*(technician(pushes, n, t, h, state, started, seconds)
+        await asyncio.gather(*(technician(pushes[n % len(bases)], n, t, h, state, started,
+                                          seconds)
                                for n, (t, h) in enumerate(
                                    zip(world["technicians"], logins, strict=True))))
         deadline = time.monotonic() + DRAIN_SECONDS
@@ -348,16 +361,18 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def report(state: State, broker: str, log: Path, seconds: float) -> bool:
+def report(state: State, broker: str, logs: list[Path], seconds: float) -> bool:
     changes = [c for cs in state.changes.values() for c in cs]
     delays = [t - c.sent for c in changes for t in c.arrivals.values()]
     expected = len(changes) * state.streams
     missing = expected - len(delays)
-    server_errors = sum(1 for line in log.read_text(errors="replace").splitlines()
+    server_errors = sum(1 for log in logs for line in log.read_text(errors="replace").splitlines()
                         if "Traceback" in line or " ERROR " in line or "Exception" in line)
     errors = (sum(state.push_errors.values()) + sum(state.stream_errors.values()) + missing
               + server_errors)
-    print(f"\nCrewline live updates on PostgreSQL, broker {broker}, one uvicorn process, "
+    processes = ("one uvicorn process" if len(logs) == 1
+                 else f"{len(logs)} uvicorn processes (clients in turn)")
+    print(f"\nCrewline live updates on PostgreSQL, broker {broker}, {processes}, "
           f"{seconds:.0f} s.\n")
     print(f"changes pushed and applied   {len(changes)}")
     print(f"deliveries                   {len(delays)} of {expected} "
@@ -383,7 +398,8 @@ def report(state: State, broker: str, log: Path, seconds: float) -> bool:
     if missing:
         print(f"  deliveries missing {DRAIN_SECONDS:.0f} s after the last push: {missing}")
     if server_errors:
-        print(f"  error lines in the server's log ({log}): {server_errors}")
+        print(f"  error lines in the servers' logs ({', '.join(map(str, logs))}): "
+              f"{server_errors}")
     if state.unexpected:
         print(f"  (events matching no recorded change: {state.unexpected})")
     print(f"\nLoad average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the client "
@@ -403,7 +419,12 @@ def main(argv: list[str]) -> int:
                         help="the server without its connection pool (DATABASE_POOL=false)")
     parser.add_argument("--conn-max-age", type=int, metavar="SECONDS",
                         help="the server's DATABASE_CONN_MAX_AGE; implies --no-pool")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="server processes, each on its own port (default 1); the clients "
+                             "take them in turn. Several need a broker between processes.")
     args = parser.parse_args(argv)
+    if not 1 <= args.processes <= 16:
+        parser.error("--processes must be between 1 and 16")
     if not args.postgres.startswith(("postgres://", "postgresql://")):
         parser.error("--postgres needs a postgres:// URL")
     if not 0 < args.seconds <= 3600:
@@ -439,15 +460,19 @@ def main(argv: list[str]) -> int:
         env["REDIS_URL"] = os.environ.get("REDIS_URL") or REDIS_URL
     else:
         env.pop("REDIS_URL", None)
-    port = free_port()
-    log = common.VAR / "live-server.log"
-    server = start_server(port, env, log)
+    ports = [free_port() for _ in range(args.processes)]
+    logs = [common.VAR / ("live-server.log" if args.processes == 1 else f"live-server-{i}.log")
+            for i in range(args.processes)]
+    servers: list[subprocess.Popen] = []
     try:
-        state = asyncio.run(load(f"http://127.0.0.1:{port}", world, args.seconds,
-                                 args.postgres))
+        for port, log in zip(ports, logs, strict=True):
+            servers.append(start_server(port, env, log))
+        state = asyncio.run(load([f"http://127.0.0.1:{port}" for port in ports], world,
+                                 args.seconds, args.postgres))
     finally:
-        stop_server(server)
-    return 0 if report(state, args.broker, log, args.seconds) else 1
+        for server in servers:
+            stop_server(server)
+    return 0 if report(state, args.broker, logs, args.seconds) else 1
 
 
 if __name__ == "__main__":

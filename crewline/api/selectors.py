@@ -59,7 +59,9 @@ def load_work_orders(work_orders: list[WorkOrder]) -> None:
     """A page of work orders' visits (with crews) and tags: three queries, whatever its size.
     The visits are read as values, not models: a page of 50 has a hundred or more."""
     ids = [w.pk for w in work_orders]
-    visits = list(Visit.objects.filter(work_order_id__in=ids).order_by("start", "id")
+    orgs = {w.organization_id for w in work_orders}
+    visits = list(Visit.objects.filter(organization_id__in=orgs, work_order_id__in=ids)
+                  .order_by("start", "id")
                   .values(*VISIT_FIELDS)) if ids else []
     crews = crews_of([v["id"] for v in visits]) if visits else {}
     tags: dict[int, list[str]] = defaultdict(list)

@@ -85,14 +85,14 @@ def equipment_for_member(member: Member, pk: int) -> Equipment:
 
 def customer_contacts(*, customer: Customer, include_archived: bool = False
                       ) -> QuerySet[Contact]:
-    qs = customer.contacts.all()
+    qs = customer.contacts.filter(organization_id=customer.organization_id)
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     return qs
 
 
 def customer_sites(*, customer: Customer, include_archived: bool = False) -> QuerySet[Site]:
-    qs = customer.sites.all()
+    qs = customer.sites.filter(organization_id=customer.organization_id)
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     return qs.annotate(equipment_count=Count("equipment", filter=Q(
@@ -100,7 +100,7 @@ def customer_sites(*, customer: Customer, include_archived: bool = False) -> Que
 
 
 def site_equipment(*, site: Site, include_archived: bool = False) -> QuerySet[Equipment]:
-    qs = site.equipment.all()
+    qs = site.equipment.filter(organization_id=site.organization_id)
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     return qs

@@ -185,14 +185,15 @@ def _site(site) -> dict:
     }
 
 
-def _site_history(site_ids: Iterable[int], exclude_work_orders: set[int]) -> dict[int, list]:
+def _site_history(organization_id: int, site_ids: Iterable[int],
+                  exclude_work_orders: set[int]) -> dict[int, list]:
     """The last ``HISTORY_JOBS`` completed jobs at each site with their customer-visible notes
     and photos (two queries)."""
     site_ids = list(site_ids)
     if not site_ids:
         return {}
     jobs = list(
-        WorkOrder.objects.filter(site_id__in=site_ids,
+        WorkOrder.objects.filter(organization_id=organization_id, site_id__in=site_ids,
                                  status__in=[Status.COMPLETED, Status.INVOICED])
         .exclude(pk__in=exclude_work_orders)
         .annotate(row=Window(RowNumber(), partition_by=[F("site_id")],
@@ -229,12 +230,14 @@ def _site_history(site_ids: Iterable[int], exclude_work_orders: set[int]) -> dic
     return history
 
 
-def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
-    """The visits (by start) and their sites, as the phone stores them."""
+def visits_payload(organization_id: int,
+                   visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
+    """The organization's visits with these ids (by start) and their sites, as the phone
+    stores them."""
     if not visit_ids:
         return [], {}
     visits = list(
-        Visit.objects.filter(pk__in=visit_ids)
+        Visit.objects.filter(organization_id=organization_id, pk__in=visit_ids)
         .select_related("work_order__customer", "work_order__site")
         .order_by("start", "id")
     )
@@ -256,7 +259,8 @@ def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
                if row[f"equipment__{k}"]},
         })
     entries: dict[int, list] = defaultdict(list)
-    for entry in (TimelineEntry.objects.filter(visit_id__in=visit_ids,
+    for entry in (TimelineEntry.objects.filter(organization_id=organization_id,
+                                               visit_id__in=visit_ids,
                                                kind__in=FIELD_ENTRY_KINDS)
                   .only("id", "visit_id", "kind", "created_at", "client_id", "device_time",
                         "body", "data", "author_id", "attachment", "visibility")
@@ -264,12 +268,14 @@ def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
         entries[entry.visit_id].append(entry)
     # How many visits of each job are still open: on the last one, the technician says whether
     # the job is complete or needs another visit.
-    open_visits = dict(Visit.objects.filter(work_order_id__in=wo_ids,
+    open_visits = dict(Visit.objects.filter(organization_id=organization_id,
+                                            work_order_id__in=wo_ids,
                                             status__in=OPEN_VISIT_STATUSES)
                        .order_by().values("work_order_id").annotate(n=Count("id"))
                        .values_list("work_order_id", "n"))
     attachments: dict[int, list] = defaultdict(list)
-    for row in (TimelineEntry.objects.filter(work_order_id__in=wo_ids, visit__isnull=True,
+    for row in (TimelineEntry.objects.filter(organization_id=organization_id,
+                                             work_order_id__in=wo_ids, visit__isnull=True,
                                              kind__in=[EntryKind.FILE, EntryKind.PHOTO])
                 .exclude(attachment="")
                 .values("id", "work_order_id", "attachment_name", "attachment_size",
@@ -307,7 +313,8 @@ def visits_payload(visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
             },
             "entries": [_entry(e) for e in own],
         })
-    history = _site_history([int(pk) for pk in sites], exclude_work_orders=wo_ids)
+    history = _site_history(organization_id, [int(pk) for pk in sites],
+                            exclude_work_orders=wo_ids)
     for pk, site in sites.items():
         site["history"] = history.get(int(pk), [])
     return out, sites
@@ -336,7 +343,8 @@ def _notifications(member: Member) -> list[dict]:
     return [
         {"id": n.pk, "kind": n.kind, "title": n.title, "body": n.body,
          "visit": n.data.get("visit"), "at": _iso(n.updated_at), "read": n.read_at is not None}
-        for n in Notification.objects.filter(recipient=member)
+        for n in Notification.objects.filter(organization_id=member.organization_id,
+                                             recipient=member)
         .only("id", "kind", "title", "body", "data", "updated_at", "read_at")
         .order_by("-updated_at", "-id")[:NOTIFICATIONS]
     ]
@@ -344,7 +352,8 @@ def _notifications(member: Member) -> list[dict]:
 
 def _clock(member: Member) -> dict:
     state: dict = {"shift": None, "break": None}
-    for entry in (TimeEntry.objects.filter(member=member, end__isnull=True,
+    for entry in (TimeEntry.objects.filter(organization_id=member.organization_id,
+                                           member=member, end__isnull=True,
                                            kind__in=[TimeKind.SHIFT, TimeKind.BREAK])
                   .order_by("start", "id")):
         state[entry.kind] = {"id": entry.pk, "start": _iso(entry.start),
@@ -356,7 +365,8 @@ def _rejected(device: Device) -> list[dict]:
     return [
         {"seq": r.seq, "name": r.name, "args": _small_args(r.args), "reason": r.reason,
          "at": _iso(r.created_at)}
-        for r in RejectedMutation.objects.filter(device=device, resolved_at__isnull=True)
+        for r in RejectedMutation.objects.filter(organization_id=device.organization_id,
+                                                 device=device, resolved_at__isnull=True)
         .order_by("seq")
     ]
 
@@ -436,7 +446,7 @@ def pull(*, member: Member, device: Device, cursor: str | None,
         price_items = {pk for pk in by_kind[ChangeKind.PRICE_ITEM] if pk is not None}
         price_book = _price_book(member.organization_id, price_items) if price_items else None
         new_cursor = max(previous.change_id, settled)
-    visits, sites = visits_payload(changed_ids)
+    visits, sites = visits_payload(member.organization_id, changed_ids)
     payload = {
         "cursor": Cursor(new_cursor, window_end).encode(),
         "full": full,

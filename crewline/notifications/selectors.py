@@ -16,7 +16,8 @@ def notifications_for_member(*, member: Member) -> QuerySet[Notification]:
 
 
 def unread_count(*, member: Member) -> int:
-    return Notification.objects.filter(recipient=member, read_at__isnull=True).count()
+    return Notification.objects.filter(organization_id=member.organization_id, recipient=member,
+                                       read_at__isnull=True).count()
 
 
 def notification_for_member_or_404(*, member: Member, pk: int) -> Notification:

@@ -155,7 +155,8 @@ def kinds_for(member: Member) -> list[str]:
 
 def email_choices(*, member: Member) -> dict[str, bool]:
     """For each kind the member receives, whether it goes by email (default: yes)."""
-    off = set(NotificationPreference.objects.filter(member=member, email=False)
+    off = set(NotificationPreference.objects.filter(organization_id=member.organization_id,
+                                                    member=member, email=False)
               .values_list("kind", flat=True))
     return {kind: kind not in off for kind in kinds_for(member)}
 
@@ -356,7 +357,8 @@ def notification_mark_read(*, notification: Notification, by: Member) -> Notific
     if notification.read_at is None:
         notification.read_at = timezone.now()
         with transaction.atomic():
-            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            Notification.objects.filter(organization_id=notification.organization_id,
+                                        pk=notification.pk, read_at__isnull=True).update(
                 read_at=notification.read_at)
             _written(notification, push=False)  # the member's other phones mark it read too
     return notification

@@ -15,7 +15,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -185,20 +185,9 @@ def late_visits_check() -> dict:
 
 def ensure_late_check(now: dt.datetime | None = None) -> bool:
     """Queue the late check for ``LATE_CHECK_EVERY`` from now unless one is already waiting.
-    True if queued."""
-    backend = late_visits_check.get_backend()
-    if not backend.supports_defer:
-        return False
-    try:
-        from django_tasks.base import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
+    True if queued (once, however many processes ask at the same moment:
+    ``crewline.core.periodic``)."""
+    from crewline.core.periodic import queue_once
 
-        waiting = DBTaskResult.objects.filter(task_path=late_visits_check.module_path,
-                                              status=TaskResultStatus.READY).exists()
-    except (ImportError, DatabaseError):
-        logger.warning("Could not look for a waiting late visit check", exc_info=True)
-        return False
-    if waiting:
-        return False
-    late_visits_check.using(run_after=(now or timezone.now()) + LATE_CHECK_EVERY).enqueue()
-    return True
+    return queue_once(late_visits_check, run_after=(now or timezone.now()) + LATE_CHECK_EVERY,
+                      what="late visit check")

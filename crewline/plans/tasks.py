@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import DatabaseError
 from django.utils import timezone
 from django_tasks import task
 
@@ -78,20 +77,9 @@ def next_run_time(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def ensure_daily_run(now: dt.datetime | None = None) -> bool:
-    """Queue the daily run for the next 02:00 unless one is already waiting. True if queued."""
-    backend = plans_generate_all.get_backend()
-    if not backend.supports_defer:
-        return False
-    try:
-        from django_tasks.base import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
+    """Queue the daily run for the next 02:00 unless one is already waiting. True if queued
+    (once, however many processes ask at the same moment: ``crewline.core.periodic``)."""
+    from crewline.core.periodic import queue_once
 
-        waiting = DBTaskResult.objects.filter(task_path=plans_generate_all.module_path,
-                                              status=TaskResultStatus.READY).exists()
-    except (ImportError, DatabaseError):
-        logger.warning("Could not look for a waiting maintenance plan run", exc_info=True)
-        return False
-    if waiting:
-        return False
-    plans_generate_all.using(run_after=next_run_time(now)).enqueue()
-    return True
+    return queue_once(plans_generate_all, run_after=next_run_time(now),
+                      what="maintenance plan run")

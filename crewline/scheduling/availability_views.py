@@ -50,11 +50,14 @@ def business_week(organization: Organization) -> dict[str, list[str]]:
 def technicians_with_availability(organization: Organization) -> QuerySet[Member]:
     """Active technicians with their hours and next time off: three queries, whatever the
     number of technicians."""
-    upcoming = (TimeOff.objects.filter(end__gt=timezone.now()).order_by("start", "id"))
+    upcoming = (TimeOff.objects.filter(organization=organization, end__gt=timezone.now())
+                .order_by("start", "id"))
     return (Member.objects.for_org(organization)
             .filter(role=Role.TECHNICIAN, is_active=True)
             .select_related("user").order_by("user__full_name", "id")
-            .prefetch_related(Prefetch("working_hours", to_attr="hours_rows"),
+            .prefetch_related(Prefetch("working_hours", to_attr="hours_rows",
+                                       queryset=WorkingHours.objects.filter(
+                                           organization=organization)),
                               Prefetch("time_off", queryset=upcoming, to_attr="upcoming")))
 
 
@@ -79,13 +82,15 @@ def availability_summary(request: HttpRequest) -> HttpResponse:
 def _member_page(request: HttpRequest, member: Member, *, hours_form=None, time_off_form=None,
                  status: int = 200) -> HttpResponse:
     org = request.organization
-    rows = list(WorkingHours.objects.filter(member=member).order_by("weekday", "start"))
+    rows = list(WorkingHours.objects.filter(organization=org, member=member)
+                .order_by("weekday", "start"))
     if hours_form is None:
         hours_form = WorkingHoursForm(organization=org, rows=rows)
     if time_off_form is None:
         today = timezone.localdate()
         time_off_form = TimeOffForm(initial={"start_date": today, "end_date": today})
-    time_off = list(TimeOff.objects.filter(member=member, end__gt=timezone.now())
+    time_off = list(TimeOff.objects.filter(organization=org, member=member,
+                                           end__gt=timezone.now())
                     .select_related("created_by__user").order_by("start", "id"))
     return render(request, "scheduling/availability_member.html", {
         "nav": "schedule", "subject": member, "hours_form": hours_form,

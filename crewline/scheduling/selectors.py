@@ -289,7 +289,8 @@ def _conflicts_by_visit(organization: Organization, visits: list[BoardVisit],
     required: dict[int, dict[int, str]] = defaultdict(dict)
     for wo_id, skill_id, name in (
             WorkOrder.required_skills.through.objects
-            .filter(workorder_id__in=overlapping.order_by().values("work_order_id"))
+            .filter(workorder_id__in=overlapping.order_by().values("work_order_id"),
+                    skill__organization=organization)
             .values_list("workorder_id", "skill_id", "skill__name")):
         required[wo_id][skill_id] = name
     found = check_conflicts_bulk(organization=organization, visits=visits, crews=crews,

@@ -92,13 +92,15 @@ def member_week(member: Member, start: dt.date, *, now: dt.datetime | None = Non
     week = compute_week(spans=[_span(e) for e in entries], labor=labor,
                         tz=organization.tzinfo, start=start, weekly_minutes=weekly,
                         daily_minutes=daily, now=now or timezone.now())
-    approval = (TimesheetApproval.objects.filter(member=member, week_start=start)
+    approval = (TimesheetApproval.objects.filter(organization_id=organization.pk, member=member,
+                                                 week_start=start)
                 .select_related("approved_by__user").first())
     return MemberWeek(member=member, week=week, entries=entries, approval=approval)
 
 
 def week_is_approved(member: Member, start: dt.date) -> bool:
-    return TimesheetApproval.objects.filter(member=member, week_start=start).exists()
+    return TimesheetApproval.objects.filter(organization_id=member.organization_id, member=member,
+                                            week_start=start).exists()
 
 
 def timesheet_members(organization: Organization) -> QuerySet[Member]:

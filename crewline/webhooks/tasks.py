@@ -67,14 +67,9 @@ def webhooks_sweep() -> dict:
 
 
 def ensure_sweep(now: dt.datetime | None = None) -> bool:
-    """Queue the sweep for ``SWEEP_EVERY`` from now unless one is already waiting."""
-    if not webhooks_sweep.get_backend().supports_defer:
-        return False
-    try:
-        if waiting(webhooks_sweep):
-            return False
-    except (ImportError, DatabaseError):
-        logger.warning("Could not look for a waiting webhook sweep", exc_info=True)
-        return False
-    webhooks_sweep.using(run_after=(now or timezone.now()) + SWEEP_EVERY).enqueue()
-    return True
+    """Queue the sweep for ``SWEEP_EVERY`` from now unless one is already waiting (once, however
+    many processes ask at the same moment: ``crewline.core.periodic``)."""
+    from crewline.core.periodic import queue_once
+
+    return queue_once(webhooks_sweep, run_after=(now or timezone.now()) + SWEEP_EVERY,
+                      what="webhook sweep")

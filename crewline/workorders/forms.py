@@ -157,7 +157,8 @@ class WorkOrderForm(forms.Form):
         chosen = customers.filter(pk=customer_id).first() if _is_int(customer_id) else None
         self.chosen_customer = chosen
         self.fields["site"].queryset = (
-            Site.objects.filter(customer=chosen, archived_at__isnull=True) if chosen
+            Site.objects.filter(organization=organization, customer=chosen,
+                                archived_at__isnull=True) if chosen
             else Site.objects.none())
         self.fields["site"].label_from_instance = (
             lambda s: f"{s.one_line_address} ({s.name})" if s.name else s.one_line_address)

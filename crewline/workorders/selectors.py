@@ -12,7 +12,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django.utils import timezone
 
@@ -110,8 +124,9 @@ def work_order_list(
         qs.select_related("customer", "site", "job_type")
         .prefetch_related(
             Prefetch("visits",
-                     queryset=Visit.objects.filter(status__in=OPEN_VISIT_STATUSES)
-                     .only("work_order_id", "start", "end", "status")
+                     queryset=Visit.objects.filter(organization=organization,
+                                                   status__in=OPEN_VISIT_STATUSES)
+                     .only("organization_id", "work_order_id", "start", "end", "status")
                      .order_by(F("start").asc(nulls_last=True), "id")
                      .prefetch_related(Prefetch("crew", queryset=Member.objects
                                                 .select_related("user")
@@ -169,11 +184,24 @@ class CheapPage:
         return len(self.object_list)
 
 
-def _rows_by_id(queryset: QuerySet, ids: list) -> QuerySet:
-    """The rows with these ids, loaded as ``queryset`` loads them (joins, columns, prefetches)
-    but without its filters: with them, SQLite picks the organization's index and walks every
-    row of it instead of looking the ids up."""
-    rows = queryset.model._base_manager.filter(pk__in=ids)
+class _InOrganization(Func):
+    """The organization column, compared as it is on PostgreSQL (where it routes a sharded
+    query) and as ``+column`` on SQLite, whose planner then looks the ids up rather than
+    walking the organization's index."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+
+def _rows_by_id(queryset: QuerySet, ids: list, organization_id: int) -> QuerySet:
+    """The rows with these ids, in their organization, loaded as ``queryset`` loads them
+    (joins, columns, prefetches) but without its other filters: with them, SQLite picks the
+    organization's index and walks every row of it instead of looking the ids up."""
+    rows = queryset.model._base_manager.filter(
+        Exact(_InOrganization(F("organization_id"), output_field=IntegerField()),
+              organization_id), pk__in=ids)
     rows.query.select_related = queryset.query.select_related
     rows.query.deferred_loading = queryset.query.deferred_loading
     return rows.prefetch_related(*queryset._prefetch_related_lookups)
@@ -190,9 +218,14 @@ def cheap_page(queryset: QuerySet, page: str | int | None, per_page: int = 50) -
     except (TypeError, ValueError):
         number = 1
     offset = (number - 1) * per_page
-    ids = list(queryset.values_list("pk", flat=True)[offset:offset + per_page + 1])
+    found = list(queryset.values_list("pk", "organization_id")[offset:offset + per_page + 1])
+    ids = [pk for pk, _ in found]
     shown = ids[:per_page]
-    rows = {row.pk: row for row in _rows_by_id(queryset, shown)} if shown else {}
+    orgs = {org for _, org in found}
+    if len(orgs) > 1:
+        raise ValueError("A page holds one organization's rows.")
+    rows = ({row.pk: row for row in _rows_by_id(queryset, shown, orgs.pop())}
+            if shown else {})
     return CheapPage(object_list=[rows[pk] for pk in shown if pk in rows], number=number,
                      per_page=per_page, has_next=len(ids) > per_page)
 
@@ -208,13 +241,15 @@ def work_order_for_member(member: Member, number: int) -> WorkOrder:
 
 
 def work_order_visits(work_order: WorkOrder) -> QuerySet[Visit]:
-    return (Visit.objects.filter(work_order=work_order)
+    return (Visit.objects.filter(organization_id=work_order.organization_id,
+                                 work_order=work_order)
             .prefetch_related(_crew_prefetch()).order_by("start", "id"))
 
 
 def work_order_timeline(work_order: WorkOrder) -> QuerySet[TimelineEntry]:
     """The job's timeline, newest first."""
-    return (TimelineEntry.objects.filter(work_order=work_order)
+    return (TimelineEntry.objects.filter(organization_id=work_order.organization_id,
+                                         work_order=work_order)
             .select_related("author__user", "visit").order_by("-created_at", "-id"))
 
 
@@ -232,7 +267,8 @@ def work_order_timeline_page(work_order: WorkOrder, *, before: int | None = None
     """
     entries = work_order_timeline(work_order)
     if before is not None:
-        last = (TimelineEntry.objects.filter(work_order=work_order, pk=before)
+        last = (TimelineEntry.objects.filter(organization_id=work_order.organization_id,
+                                             work_order=work_order, pk=before)
                 .values("created_at", "id").first())
         if last is None:
             return [], None
@@ -263,7 +299,7 @@ def work_done(work_order: WorkOrder) -> WorkDone:
     """The job's labor that counts (each with ``labor_member``, whose it is), parts and
     signatures: two queries."""
     entries = list(TimelineEntry.objects
-                   .filter(work_order=work_order,
+                   .filter(organization_id=work_order.organization_id, work_order=work_order,
                            kind__in=[EntryKind.LABOR, EntryKind.PART, EntryKind.SIGNATURE])
                    .select_related("author__user", "visit").order_by("created_at", "id"))
     labor = labor_that_counts(entries)
@@ -293,7 +329,9 @@ def price_book_choices(organization: Organization) -> list[tuple[int, str]]:
 
 def work_order_history(work_order: WorkOrder) -> QuerySet[AuditLog]:
     """Audit entries of the work order and of its visits, newest first."""
-    visit_ids = [str(pk) for pk in work_order.visits.values_list("pk", flat=True)]
+    visit_ids = [str(pk) for pk in Visit.objects.filter(
+        organization_id=work_order.organization_id, work_order=work_order)
+        .values_list("pk", flat=True)]
     return (AuditLog.objects.filter(organization_id=work_order.organization_id)
             .filter(Q(object_type="workorders.workorder", object_id=str(work_order.pk))
                     | Q(object_type="workorders.visit", object_id__in=visit_ids))

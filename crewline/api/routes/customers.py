@@ -60,10 +60,11 @@ Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
 Phone = Annotated[str, Field(max_length=40)]
 
 
-def _customers() -> QuerySet[Customer]:
-    return Customer.objects.prefetch_related(
-        Prefetch("contacts", queryset=Contact.objects.order_by("id")),
-        Prefetch("sites", queryset=Site.objects.order_by("id")))
+def _customers(org) -> QuerySet[Customer]:
+    """The organization's customers with their contacts and sites (each read in it too)."""
+    return Customer.objects.filter(organization=org).prefetch_related(
+        Prefetch("contacts", queryset=Contact.objects.filter(organization=org).order_by("id")),
+        Prefetch("sites", queryset=Site.objects.filter(organization=org).order_by("id")))
 
 
 def _site(request: HttpRequest, s: Site) -> dict:
@@ -126,7 +127,7 @@ def _page(request: HttpRequest, qs: QuerySet, filters: ListFilters, serialize) -
          tags=["customers"], summary="List customers with their contacts and sites")
 def customer_list(request: HttpRequest, filters: Query[ListFilters]):
     principal = need(request, "read:customers")
-    return _page(request, _customers().filter(organization=principal.organization), filters,
+    return _page(request, _customers(principal.organization), filters,
                  _customer)
 
 
@@ -135,7 +136,7 @@ def customer_list(request: HttpRequest, filters: Query[ListFilters]):
 def customer_get(request: HttpRequest, customer_id: int, response: HttpResponse):
     principal = need(request, "read:customers")
     return with_etag(request, response, _customer(
-        request, _get(_customers(), principal.organization, customer_id)))
+        request, _get(_customers(principal.organization), principal.organization, customer_id)))
 
 
 class CustomerIn(In):
@@ -166,7 +167,8 @@ def customer_create(request: HttpRequest, payload: CustomerIn, response: HttpRes
         customer = customers.customer_create(organization=principal.organization,
                                              by=_member_of(principal),
                                              **payload.model_dump())
-    data = _customer(request, _get(_customers(), principal.organization, customer.pk))
+    data = _customer(request, _get(_customers(principal.organization), principal.organization,
+                                   customer.pk))
     return Answer(201, with_etag(request, response, data))
 
 
@@ -180,10 +182,10 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPat
         org = principal.organization
         customer = _get(Customer.objects.all(), org, customer_id)
         check_if_match(request, org.pk, lambda: _customer(
-            request, _get(_customers(), org, customer_id)))
+            request, _get(_customers(org), org, customer_id)))
         if changes:
             customers.customer_update(customer=customer, by=_member_of(principal), **changes)
-    return with_etag(request, response, _customer(request, _get(_customers(), org, customer_id)))
+    return with_etag(request, response, _customer(request, _get(_customers(org), org, customer_id)))
 
 
 # Contacts ----------------------------------------------------------------------------------
@@ -209,7 +211,8 @@ class ContactPatch(In):
 def contact_list(request: HttpRequest, customer_id: int, filters: Query[ListFilters]):
     principal = need(request, "read:customers")
     customer = _get(Customer.objects.all(), principal.organization, customer_id)
-    return _page(request, Contact.objects.filter(customer=customer), filters, _contact)
+    return _page(request, Contact.objects.filter(organization=principal.organization,
+                                                 customer=customer), filters, _contact)
 
 
 @api.get("/contacts/{int:contact_id}", response={200: ContactOut, 304: None, **ERRORS},

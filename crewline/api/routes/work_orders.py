@@ -452,7 +452,7 @@ def timeline_list(request: HttpRequest, work_order_id: int, filters: Query[Timel
     changes: `kind` says which, `data` holds what that kind records."""
     principal = need(request, "read:work_orders")
     wo = _get(WorkOrder.objects.all(), principal.organization, work_order_id)
-    qs = TimelineEntry.objects.filter(work_order=wo)
+    qs = TimelineEntry.objects.filter(organization=principal.organization, work_order=wo)
     if filters.kind:
         qs = qs.filter(kind__in=[k.value for k in filters.kind])
     return pagination.keyset_page(request, qs, cursor=filters.cursor, limit=filters.limit,
@@ -536,7 +536,8 @@ class ReportFilters(Schema):
 def job_report_list(request: HttpRequest, work_order_id: int, filters: Query[ReportFilters]):
     principal = need(request, "read:work_orders")
     wo = _get(WorkOrder.objects.all(), principal.organization, work_order_id)
-    return pagination.keyset_page(request, JobReport.objects.filter(work_order=wo),
+    return pagination.keyset_page(request, JobReport.objects.filter(
+        organization=principal.organization, work_order=wo),
                                   cursor=filters.cursor, limit=filters.limit, by_updated=False,
                                   serialize=lambda r: _report(request, r))
 

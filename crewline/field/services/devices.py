@@ -71,7 +71,8 @@ def device_seen(*, device: Device, session_key: str | None,
     if device.last_seen_at is None or now - device.last_seen_at >= SEEN_EVERY:
         changes["last_seen_at"] = now
     if changes:
-        Device.objects.filter(pk=device.pk).update(**changes)
+        Device.objects.filter(organization_id=device.organization_id, pk=device.pk).update(
+            **changes)
         for name, value in changes.items():
             setattr(device, name, value)
 
