@@ -58,8 +58,14 @@ def solomon_problem(inst: solvers.Instance) -> planning.Problem:
     jobs = [planning.Job(id=i, point=i, duration=service * scale,
                          window=(r * scale, d * scale), demand=demand)
             for i, (_x, _y, demand, r, d, service) in enumerate(inst.rows[1:], start=1)]
-    return planning.Problem(technicians=techs, jobs=jobs,
-                            seconds=np.array(inst.matrix(), dtype=np.int64))
+    # Drives rounded up, so that a plan on time in whole hundredths is on time in the
+    # instance's real distances too (its check allows no lateness at all); the cost is the
+    # distance rounded to the nearest hundredth.
+    cost = np.array(inst.matrix(), dtype=np.int64)
+    distance = np.array([[inst.distance(i, j) for j in range(len(inst.rows))]
+                         for i in range(len(inst.rows))])
+    seconds = np.ceil(distance * scale - 1e-9).astype(np.int64)
+    return planning.Problem(technicians=techs, jobs=jobs, seconds=seconds, cost=cost)
 
 
 def run_solomon(paths: list[Path], seconds: float) -> bool:

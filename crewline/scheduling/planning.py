@@ -455,7 +455,8 @@ def _keep_crews(routed: dict[int, list[tuple[int, int]]], spans: list[_Span],
 def _with_capacity(vehicle, capacity: int):
     from pyvrp import VehicleType
 
-    return VehicleType(num_available=1, capacity=[capacity], start_depot=vehicle.start_depot,
+    return VehicleType(num_available=vehicle.num_available, capacity=[capacity],
+                       start_depot=vehicle.start_depot,
                        end_depot=vehicle.end_depot, tw_early=vehicle.tw_early,
                        tw_late=vehicle.tw_late, profile=vehicle.profile,
                        unit_distance_cost=vehicle.unit_distance_cost)

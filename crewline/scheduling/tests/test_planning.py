@@ -243,3 +243,15 @@ def test_the_solver_makes_the_exact_drive_least_and_the_schedule_keeps_the_round
     # 7 and 14 minutes of drive, kept as 10 and 15 on the schedule, whichever way round.
     assert sorted(s.drive for s in result.routes[1]) == [600, 900]
     assert all(s.start % 300 == 0 for s in result.routes[1])
+
+
+@pytest.mark.parametrize("capacity", [None, 10])
+def test_technicians_alike_each_take_a_day_of_their_own(capacity):
+    # Four technicians alike (one yard, the same hours): the solver sees them as one kind of
+    # vehicle, four of it. Eight hours of work each, at the same morning hour: all four go.
+    techs = [Technician(t, DAY, home=0, capacity=capacity) for t in (1, 2, 3, 4)]
+    jobs = [Job(j, point=j, duration=8 * H, window=(8 * H + 600 * j, 8 * H + 600 * j + 600))
+            for j in (1, 2, 3, 4)]
+    result = solve(Problem(technicians=techs, jobs=jobs, seconds=line_matrix(5, step=60)))
+    assert not result.unplaced
+    assert sorted(t for t, _start in where(result).values()) == [1, 2, 3, 4]
