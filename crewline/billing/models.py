@@ -231,8 +231,9 @@ class Quote(OrgOwned):
 
     @property
     def is_expired(self) -> bool:
+        # ``valid_until`` is a day of the company's calendar, wherever the check runs.
         return (self.status in (QuoteStatus.DRAFT, QuoteStatus.SENT)
-                and self.valid_until < timezone.localdate())
+                and self.valid_until < timezone.localdate(timezone=self.organization.tzinfo))
 
     @staticmethod
     def hash_token(token: str) -> str:

@@ -29,14 +29,17 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
     if quote is None:
         return render(request, "billing/public_quote.html", {"state": "unknown"}, status=404)
     return quote_page(request, quote,
+                      page_url=reverse("billing_public:quote", kwargs={"token": token}),
                       pdf_url=reverse("billing_public:quote_pdf", kwargs={"token": token}))
 
 
-def quote_page(request: HttpRequest, quote: Quote, *, pdf_url: str,
+def quote_page(request: HttpRequest, quote: Quote, *, page_url: str, pdf_url: str,
                back_url: str = "") -> HttpResponse:
     """The customer's page of ``quote``, which the caller has found from a link it trusts (the
     quote's own, or the customer's portal link): read it, approve it or decline it. Its forms
-    post back to the page's own address; ``back_url`` leads to where the customer came from.
+    post back to ``page_url``, the page's own address as the caller reversed it (never the
+    request's path, which a crafted address could turn into another site's); ``back_url`` leads
+    to where the customer came from.
     """
     # The customer has no account: the page speaks in the company's time zone (the approval
     # time, the day a quote expires), as its emails and PDFs do.
@@ -63,7 +66,7 @@ def quote_page(request: HttpRequest, quote: Quote, *, pdf_url: str,
                 except ValidationError as exc:
                     errors_to_form(approve_form, exc)
                 else:
-                    return redirect(request.path)
+                    return redirect(page_url)
             status = 400
         elif action == "decline":
             decline_form = DeclineForm(request.POST, prefix="decline")
@@ -74,7 +77,7 @@ def quote_page(request: HttpRequest, quote: Quote, *, pdf_url: str,
                 except ValidationError as exc:
                     errors_to_form(decline_form, exc)
                 else:
-                    return redirect(request.path)
+                    return redirect(page_url)
             status = 400
     quote.refresh_from_db()
     lines = list(quote.lines.all())

@@ -91,6 +91,7 @@ def quote(request: HttpRequest, link: PortalLink, token: str, pk: int) -> HttpRe
 
     found = selectors.portal_quote(link, pk)
     return quote_page(request, found,
+                      page_url=reverse("portal_public:quote", args=[token, found.pk]),
                       pdf_url=reverse("portal_public:quote_pdf", args=[token, found.pk]),
                       back_url=reverse("portal_public:home", args=[token]) + "#quotes")
 

@@ -140,7 +140,7 @@ def quote_send(*, quote: Quote, by: Member | None, to: str) -> Quote:
         if not locked.lines.exists():
             raise ValidationError(_("Add at least one line before sending the quote."),
                                   code="state")
-        if locked.valid_until < timezone.localdate():
+        if locked.valid_until < timezone.localdate(timezone=quote.organization.tzinfo):
             raise ValidationError({"valid_until": _("The quote's validity date has passed; "
                                                     "move it on before sending.")})
         before = locked.status

@@ -322,7 +322,8 @@ def test_it_expires_quotes_past_their_date(owner, quote, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         services.quote_send(quote=quote, by=owner, to="rosa@maple.example")
     quote.refresh_from_db()
-    quote.valid_until = timezone.localdate() - dt.timedelta(days=1)
+    today = timezone.localdate(timezone=quote.organization.tzinfo)
+    quote.valid_until = today - dt.timedelta(days=1)
     quote.save()
     assert services.quote_expire(quote=quote).status == QuoteStatus.EXPIRED
     with pytest.raises(ValidationError):

@@ -295,8 +295,9 @@ def test_it_says_plainly_when_a_link_is_unknown_or_expired(client, owner, quote,
     assert response.status_code == 404 and "This link does not work" in \
         response.content.decode()
     token = _send(quote, owner, django_capture_on_commit_callbacks)
-    Quote.objects.filter(pk=quote.pk).update(valid_until=timezone.localdate()
-                                             - dt.timedelta(days=1))
+    # The day before the company's today (which is not the server's in its evening).
+    today = timezone.localdate(timezone=quote.organization.tzinfo)
+    Quote.objects.filter(pk=quote.pk).update(valid_until=today - dt.timedelta(days=1))
     page = client.get(reverse("billing_public:quote", args=[token])).content.decode()
     assert "expired" in page and 'id="signature-pad"' not in page
     data_url = "data:image/png;base64," + base64.b64encode(signature_png()).decode()
