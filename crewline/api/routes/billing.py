@@ -411,20 +411,26 @@ class PaidIn(In):
     reference: Annotated[str, Field(max_length=100)] = ""
 
 
-@api.post("/invoices/{int:invoice_id}/mark-paid", response={200: InvoiceOut, **WRITE_ERRORS},
-          url_name="invoice_mark_paid", tags=["billing"], summary="Mark an issued invoice paid")
-@idempotent
-def invoice_mark_paid(request: HttpRequest, invoice_id: int, payload: PaidIn,
-                      response: HttpResponse):
+def _invoice_act(request: HttpRequest, response: HttpResponse, invoice_id: int, act) -> dict:
+    """A write to one invoice through ``act(invoice, by)`` (a billing service), under If-Match;
+    the answer is the invoice as a read gives it."""
     with _write(request, "write:billing") as principal:
         org = principal.organization
         invoice = _get(Invoice.objects.select_related("organization"), org, invoice_id)
         check_if_match(request, org.pk, lambda: _invoice(
             request, _get(_invoices(), org, invoice_id)))
-        invoice_services.invoice_mark_paid(invoice=invoice, by=_member_of(principal),
-                                           paid_on=payload.paid_on, method=payload.method,
-                                           reference=payload.reference)
+        act(invoice, _member_of(principal))
     return with_etag(request, response, _invoice(request, _get(_invoices(), org, invoice_id)))
+
+
+@api.post("/invoices/{int:invoice_id}/mark-paid", response={200: InvoiceOut, **WRITE_ERRORS},
+          url_name="invoice_mark_paid", tags=["billing"], summary="Mark an issued invoice paid")
+@idempotent
+def invoice_mark_paid(request: HttpRequest, invoice_id: int, payload: PaidIn,
+                      response: HttpResponse):
+    return _invoice_act(request, response, invoice_id, lambda invoice, by: (
+        invoice_services.invoice_mark_paid(invoice=invoice, by=by, paid_on=payload.paid_on,
+                                           method=payload.method, reference=payload.reference)))
 
 
 # Sending a quote, issuing and voiding an invoice: the office's buttons ---------------------
@@ -462,15 +468,9 @@ class IssueIn(In):
 @idempotent
 def invoice_issue(request: HttpRequest, invoice_id: int, payload: IssueIn,
                   response: HttpResponse):
-    with _write(request, "write:billing") as principal:
-        org = principal.organization
-        invoice = _get(Invoice.objects.select_related("organization"), org, invoice_id)
-        check_if_match(request, org.pk, lambda: _invoice(
-            request, _get(_invoices(), org, invoice_id)))
-        invoice_services.invoice_issue(invoice=invoice, by=_member_of(principal),
-                                       issue_date=payload.issue_date,
-                                       zero_lines_confirmed=payload.zero_lines_confirmed)
-    return with_etag(request, response, _invoice(request, _get(_invoices(), org, invoice_id)))
+    return _invoice_act(request, response, invoice_id, lambda invoice, by: (
+        invoice_services.invoice_issue(invoice=invoice, by=by, issue_date=payload.issue_date,
+                                       zero_lines_confirmed=payload.zero_lines_confirmed)))
 
 
 class VoidIn(In):
@@ -483,11 +483,5 @@ class VoidIn(In):
 @idempotent
 def invoice_void(request: HttpRequest, invoice_id: int, payload: VoidIn,
                  response: HttpResponse):
-    with _write(request, "write:billing") as principal:
-        org = principal.organization
-        invoice = _get(Invoice.objects.select_related("organization"), org, invoice_id)
-        check_if_match(request, org.pk, lambda: _invoice(
-            request, _get(_invoices(), org, invoice_id)))
-        invoice_services.invoice_void(invoice=invoice, by=_member_of(principal),
-                                      reason=payload.reason)
-    return with_etag(request, response, _invoice(request, _get(_invoices(), org, invoice_id)))
+    return _invoice_act(request, response, invoice_id, lambda invoice, by: (
+        invoice_services.invoice_void(invoice=invoice, by=by, reason=payload.reason)))
