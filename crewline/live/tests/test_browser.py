@@ -107,7 +107,11 @@ def test_it_puts_a_new_visit_in_and_leaves_a_focused_part_until_the_focus_leaves
 
         writer.click("button[data-bs-target='#visit-form']")
         writer.fill("#visit-form input[name=start_time]", "09:00")
-        writer.click("#visit-form button[type=submit]")
+        with writer.expect_response(lambda r: r.request.method == "POST"
+                                    and "/visits/" in r.url) as posted:
+            writer.click("#visit-form button[type=submit]")
+        # The visit is added and the page comes back with it; if not, the form says why.
+        assert posted.value.status == 302, writer.inner_text("#visit-form")
         writer.wait_for_selector("#visit-list li[id^=visit-]")
         # The new visit's card is put into the list, the "no visits" line goes; the header,
         # which holds the focus, waits, marked stale.
