@@ -37,3 +37,25 @@ def request_form_card(organization):
                                                      args=[organization.slug]),
             "embed_url": settings.SITE_URL + reverse("portal_public:request_embed",
                                                       args=[organization.slug])}
+
+
+@register.inclusion_tag("portal/_window_offers_card.html", takes_context=True)
+def window_offers_card(context, wo):
+    """On an open work order without a time: offer the customer times to choose from in
+    their portal, and see what they chose."""
+    from crewline.portal.forms import WindowOfferForm
+    from crewline.portal.selectors import work_order_window_offers
+    from crewline.portal.services import work_order_offerable
+
+    if not wo.is_open:
+        return {"show": False}
+    request = context.get("request")
+    member = getattr(request, "member", None)
+    offerable = work_order_offerable(wo)
+    offers = work_order_window_offers(wo)
+    if not offerable and offers["picked"] is None:
+        return {"show": False}
+    form = (WindowOfferForm(organization=wo.organization, tz=wo.organization.tzinfo)
+            if offerable and member is not None and member.is_office else None)
+    return {"show": True, "wo": wo, "offerable": offerable, "form": form, **offers,
+            "csrf_token": context.get("csrf_token")}
