@@ -139,8 +139,8 @@ def portal_window_offers(link: PortalLink) -> list[tuple[WorkOrder, list]]:
 
 
 def work_order_window_offers(work_order: WorkOrder) -> dict:
-    """For the office's work order page: the live offers, the one the customer picked (the
-    latest), and how many were withdrawn since."""
+    """For the office's work order page: the live offers, and the one the customer picked
+    (the latest)."""
     from crewline.portal.models import WindowOffer
 
     offers = list(WindowOffer.objects.filter(organization_id=work_order.organization_id,
