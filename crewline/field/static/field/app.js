@@ -839,6 +839,6 @@
   if (fromLink && /^\d+$/.test(fromLink)) {
     history.replaceState(null, "", location.pathname + "#visit/" + fromLink);
   }
-  window.CrewlineField = { sync: () => sync(), state: () => state };
+  window.CrewlineField = { sync: () => sync(), state: () => state, positions: () => sendPositions() };
   start();
 })();
