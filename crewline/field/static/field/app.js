@@ -171,14 +171,14 @@
       .catch(() => {});
   }
 
-  function where() {
+  function where(maxAge) {
     if (!navigator.geolocation) return Promise.resolve({});
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve({}), 4000);
       navigator.geolocation.getCurrentPosition((pos) => {
         clearTimeout(timer);
         resolve({ lat: +pos.coords.latitude.toFixed(6), lng: +pos.coords.longitude.toFixed(6) });
-      }, () => { clearTimeout(timer); resolve({}); }, { timeout: 4000, maximumAge: 60000 });
+      }, () => { clearTimeout(timer); resolve({}); }, { timeout: 4000, maximumAge: maxAge === undefined ? 60000 : maxAge });
     });
   }
 
@@ -192,7 +192,7 @@
     if (!onTheWay.length || !navigator.onLine || positionsBusy || !navigator.geolocation) return;
     positionsBusy = true;
     try {
-      const here = await where();
+      const here = await where(0);
       if (here.lat === undefined) return;
       for (const v of onTheWay) await CS.act(db, "visit_position", Object.assign({ visit_id: v.id }, here));
       sync();
@@ -693,7 +693,7 @@
       // Where the trip starts, for the customer's tracking page: the phone asks for the
       // position here, when the technician sets off, and not before.
       el.disabled = true;
-      await act(what, Object.assign({ visit_id: v.id }, await where()));
+      await act(what, Object.assign({ visit_id: v.id }, await where(5000)));
       sendPositions();
     } else if (what.startsWith("visit_")) {
       await act(what, { visit_id: v.id });
