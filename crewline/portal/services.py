@@ -82,7 +82,8 @@ def _contact_email(customer: Customer) -> str:
 
 
 def portal_links_revoke(*, customer: Customer, by: Member) -> int:
-    """Every live link to ``customer``'s portal stops working at once; returns how many."""
+    """Every live link to ``customer``'s portal, and to their visits' tracking pages, stops
+    working at once; returns how many portal links."""
     now = timezone.now()
     with transaction.atomic():
         live = list(PortalLink.objects.select_for_update()
@@ -91,6 +92,12 @@ def portal_links_revoke(*, customer: Customer, by: Member) -> int:
                     .values_list("pk", flat=True))
         if live:
             PortalLink.objects.filter(pk__in=live).update(revoked_at=now, revoked_by=by)
+        # The links to the customer's visits' tracking pages stop working too.
+        from crewline.portal.models import TrackingLink
+
+        TrackingLink.objects.filter(organization_id=customer.organization_id,
+                                    visit__work_order__customer_id=customer.pk,
+                                    expires_at__gt=now).update(expires_at=now)
         audit_record(organization=customer.organization, actor=by, action="portal_link.revoke",
                      obj=customer, changes={"links": [live, []]})
     return len(live)

@@ -208,3 +208,55 @@ def test_the_state_is_as_of_now_in_the_active_zone(org, visit, technician):
     with timezone.override(org.tzinfo):
         shown = tracking_state(fresh(visit), now=now)
     assert shown["minutes"] == 17  # 16.7 minutes, rounded up
+
+
+def test_revoking_the_customers_links_stops_their_tracking_links(client, owner, visit, site):
+    from crewline.portal.services import portal_links_revoke
+
+    _link, token = tracking_link_issue(visit)
+    assert client.get(reverse("portal_public:track", args=[token])).status_code == 200
+    portal_links_revoke(customer=site.customer, by=owner)
+    assert client.get(reverse("portal_public:track", args=[token])).status_code == 404
+
+
+class FakeOsrm:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def raise_for_status(self):
+        return None
+
+    def json(self):
+        return {"code": "Ok", "durations": [[0, self.seconds], [self.seconds, 0]],
+                "distances": [[0, 15000], [15000, 0]]}
+
+
+def test_a_routing_server_gives_the_drive_when_one_is_set(settings, monkeypatch, visit,
+                                                          technician):
+    import httpx
+
+    from crewline.scheduling import travel
+
+    visit_en_route(visit=visit, by=technician)
+    reported = timezone.now().replace(microsecond=0)
+    travel_position_record(visit=visit, member=technician, latitude=NORTH[0],
+                           longitude=NORTH[1], at=reported)
+    settings.ROUTING_URL = "http://osrm.test"
+    asked = []
+
+    def fake_get(url, **kwargs):
+        asked.append(url)
+        return FakeOsrm(1320)
+
+    monkeypatch.setattr(travel.httpx, "get", fake_get)
+    eta = visit_eta(fresh(visit), now=reported)
+    assert (eta - reported).total_seconds() == 1320
+    assert asked == ["http://osrm.test/table/v1/driving/-87.629800,41.978100;-87.629800,41.878100"]
+
+    def down(url, **kwargs):
+        raise httpx.ConnectError("refused")
+
+    # The server down: the straight-line estimate.
+    monkeypatch.setattr(travel.httpx, "get", down)
+    eta = visit_eta(fresh(visit), now=reported)
+    assert (eta - reported).total_seconds() == pytest.approx(1000.8, abs=1)
