@@ -357,7 +357,7 @@ def window_offers_make(*, work_order, by: Member, windows: list[tuple[dt.datetim
     windows = sorted(windows)
     with transaction.atomic():
         organization_write_lock(work_order.organization_id)
-        locked = (WorkOrder.objects.select_for_update(no_key=True)
+        locked = (WorkOrder.objects.select_for_update(no_key=True, of=("self",))
                   .select_related("organization")
                   .get(organization_id=work_order.organization_id, pk=work_order.pk))
         if not work_order_offerable(locked):
