@@ -212,10 +212,12 @@ def tracking_state(visit: Visit, now: dt.datetime | None = None) -> dict:
         eta = visit_eta(visit, now)
         if eta is not None:
             minutes = max(0, math.ceil((eta - now).total_seconds() / 60))
-            state.update(eta=eta.isoformat(), minutes=minutes,
-                         eta_text=_("Arriving at about %(time)s (in about %(minutes)d min).")
-                         % {"time": time_format(timezone.localtime(eta), "TIME_FORMAT"),
-                            "minutes": minutes})
+            # A position gone stale (the phone lost its signal) leaves the estimate at now.
+            words = (_("Arriving any minute now.") if minutes <= 1 else
+                     _("Arriving at about %(time)s (in about %(minutes)d min).")
+                     % {"time": time_format(timezone.localtime(eta), "TIME_FORMAT"),
+                        "minutes": minutes})
+            state.update(eta=eta.isoformat(), minutes=minutes, eta_text=words)
         else:
             state["eta_text"] = _("Arriving soon.")
         site = _point(visit.work_order.site)

@@ -260,3 +260,12 @@ def test_a_routing_server_gives_the_drive_when_one_is_set(settings, monkeypatch,
     monkeypatch.setattr(travel.httpx, "get", down)
     eta = visit_eta(fresh(visit), now=reported)
     assert (eta - reported).total_seconds() == pytest.approx(1000.8, abs=1)
+
+
+def test_a_stale_position_says_any_minute_now(visit, technician):
+    visit_en_route(visit=visit, by=technician)
+    old = timezone.now() - dt.timedelta(hours=1)
+    travel_position_record(visit=visit, member=technician, latitude=NORTH[0],
+                           longitude=NORTH[1], at=old)
+    shown = tracking_state(fresh(visit))
+    assert shown["minutes"] == 0 and shown["eta_text"] == "Arriving any minute now."
