@@ -257,19 +257,43 @@ def _tracked(token: str):
     return visit
 
 
+def _track_page(request: HttpRequest, visit, state_url: str, back_url: str = "") -> HttpResponse:
+    from crewline.portal.tracking import MAP_RADIUS, tracking_state
+
+    request.LANGUAGE_CODE = translation.get_language()
+    return render(request, "portal/track.html", {
+        "visit": visit, "state": tracking_state(visit), "back_url": back_url,
+        "organization_public": visit.work_order.organization, "radius": MAP_RADIUS,
+        "state_url": state_url})
+
+
 @never_cache
 @require_GET
 def track(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's page for one visit: who comes, when, and the van on a map while it is
     on the way (the page asks for ``track_state`` again every few seconds)."""
-    from crewline.portal.tracking import MAP_RADIUS, tracking_state
+    return _track_page(request, _tracked(token),
+                       reverse("portal_public:track_state", args=[token]))
 
-    visit = _tracked(token)
-    request.LANGUAGE_CODE = translation.get_language()
-    return render(request, "portal/track.html", {
-        "visit": visit, "state": tracking_state(visit), "token": token,
-        "organization_public": visit.work_order.organization, "radius": MAP_RADIUS,
-        "state_url": reverse("portal_public:track_state", args=[token])})
+
+@never_cache
+@require_GET
+@portal_view
+def portal_track(request: HttpRequest, link: PortalLink, token: str, pk: int) -> HttpResponse:
+    """The same page for one of the customer's upcoming visits, from their portal."""
+    return _track_page(request, selectors.portal_visit(link, pk),
+                       reverse("portal_public:portal_track_state", args=[token, pk]),
+                       reverse("portal_public:home", args=[token]) + "#visits")
+
+
+@never_cache
+@require_GET
+@portal_view
+def portal_track_state(request: HttpRequest, link: PortalLink, token: str,
+                       pk: int) -> JsonResponse:
+    from crewline.portal.tracking import tracking_state
+
+    return JsonResponse(tracking_state(selectors.portal_visit(link, pk)))
 
 
 @never_cache

@@ -40,6 +40,17 @@ def portal_upcoming_visits(link: PortalLink) -> QuerySet[Visit]:
             .prefetch_related("crew__user").order_by("start", "id"))
 
 
+def portal_visit(link: PortalLink, pk: int) -> Visit:
+    """One of the customer's upcoming visits (``portal_upcoming_visits``), for its tracking
+    page; 404 otherwise."""
+    visit = (portal_upcoming_visits(link).select_related("work_order__organization",
+                                                         "work_order__customer")
+             .filter(pk=pk).first())
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
+
+
 def portal_past_jobs(link: PortalLink) -> QuerySet[WorkOrder]:
     """The customer's finished jobs, newest first, each with its report versions (newest
     first; the page offers the newest)."""

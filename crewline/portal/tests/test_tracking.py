@@ -269,3 +269,27 @@ def test_a_stale_position_says_any_minute_now(visit, technician):
                            longitude=NORTH[1], at=old)
     shown = tracking_state(fresh(visit))
     assert shown["minutes"] == 0 and shown["eta_text"] == "Arriving any minute now."
+
+
+def test_the_portal_follows_the_customers_own_visit_only(client, org, owner, technician, site,
+                                                          visit):
+    _link, token = portal_link_issue(customer=site.customer, by=owner, sent_to="a@b.c")
+    home = reverse("portal_public:home", args=[token])
+    page = reverse("portal_public:portal_track", args=[token, visit.pk])
+    assert b"Follow the van" not in client.get(home).content
+    visit_en_route(visit=visit, by=technician)
+    travel_position_record(visit=visit, member=technician, latitude=NORTH[0] + 0.05,
+                           longitude=NORTH[1])
+    travel_position_record(visit=visit, member=technician, latitude=NORTH[0],
+                           longitude=NORTH[1])
+    assert page.encode() in client.get(home).content
+    response = client.get(page)
+    assert response.status_code == 200 and b"Tara is on the way." in response.content
+    shown = client.get(reverse("portal_public:portal_track_state", args=[token, visit.pk]))
+    assert shown.json()["position"] == {"distance_m": 11100, "bearing": 0}
+
+    other_site = SiteFactory(customer__organization=org, latitude=SITE[0], longitude=SITE[1])
+    theirs = make_visit(org, owner, technician, other_site, title="Their job")
+    for name in ("portal_public:portal_track", "portal_public:portal_track_state"):
+        assert client.get(reverse(name, args=[token, theirs.pk])).status_code == 404
+        assert client.get(reverse(name, args=["wrong", visit.pk])).status_code == 404
