@@ -6,3 +6,6 @@ class FieldConfig(AppConfig):
     name = "crewline.field"
     label = "field"
     verbose_name = _("Technician app and sync")
+
+    def ready(self) -> None:
+        from crewline.field import receivers  # noqa: F401

@@ -145,3 +145,25 @@ class Upload(OrgOwned):
 
     def __str__(self) -> str:
         return str(self.client_id)
+
+
+class TravelPosition(OrgOwned):
+    """Where a technician on the way to a visit last was, as their phone reported it: kept
+    only while the visit is on the way, one row per visit (the latest position), and removed
+    once the visit is no longer on the way (``crewline.field.receivers``). The customer's
+    tracking page (``crewline.portal.tracking``) reads it for the arrival estimate and the
+    van's place on its map; ``start_*`` is where the trip began, kept only to hold the map
+    back until the van has left it (the start is never shown)."""
+
+    visit = models.OneToOneField("workorders.Visit", on_delete=models.CASCADE,
+                                 related_name="travel_position")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    start_latitude = models.FloatField()
+    start_longitude = models.FloatField()
+    # The phone's time of the position when it said, else when it reached the server.
+    reported_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Position for visit {self.visit_id}"

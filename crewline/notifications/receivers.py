@@ -6,7 +6,9 @@ go by task once the change's transaction commits, ``services._written``):
 - a job's last visit is done and the office closes jobs (``work_order_ready_to_close``) → the
   office;
 - a quote approved by the customer (``billing.signals.quote_approved``) → the office;
-- a request from the public form (``portal.signals.work_requested``) → the office.
+- a request from the public form (``portal.signals.work_requested``) → the office;
+- a customer chose an offered time (``portal.signals.window_picked``), or one no longer free
+  (``window_taken``) → the office.
 
 A change from a phone that was rejected is told to the office by the field app itself
 (``notify_office``).
@@ -14,6 +16,7 @@ A change from a phone that was rejected is told to the office by the field app i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -80,10 +83,43 @@ def on_work_requested(sender: Any, *, request, **kwargs: Any) -> None:
         data={"work_order": work_order.number, "request": request.pk})
 
 
+def _window_notice(offer, title: Callable[[], str]) -> None:
+    work_order = offer.work_order
+    notify_office(
+        organization_id=offer.organization_id, kind=NotificationKind.WINDOW_PICKED,
+        words=lambda: (title(), ""),
+        url=reverse("workorders:detail", kwargs={"number": work_order.number}),
+        data={"work_order": work_order.number, "offer": offer.pk})
+
+
+def _when(offer) -> str:
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    start = timezone.localtime(offer.start, offer.work_order.organization.tzinfo)
+    end = timezone.localtime(offer.end, offer.work_order.organization.tzinfo)
+    return f"{date_format(start, 'D j M')} {start:%H:%M}–{end:%H:%M}"
+
+
+def on_window_picked(sender: Any, *, offer, **kwargs: Any) -> None:
+    wo = offer.work_order
+    _window_notice(offer, lambda: _("%(ref)s: the customer chose %(when)s")
+                   % {"ref": wo.reference, "when": _when(offer)})
+
+
+def on_window_taken(sender: Any, *, offer, **kwargs: Any) -> None:
+    wo = offer.work_order
+    _window_notice(offer, lambda: _("%(ref)s: the customer chose %(when)s, which is no longer "
+                                    "free: offer another time")
+                   % {"ref": wo.reference, "when": _when(offer)})
+
+
 if apps.is_installed("crewline.portal"):
-    from crewline.portal.signals import work_requested
+    from crewline.portal.signals import window_picked, window_taken, work_requested
 
     work_requested.connect(on_work_requested, dispatch_uid="notifications.work_requested")
+    window_picked.connect(on_window_picked, dispatch_uid="notifications.window_picked")
+    window_taken.connect(on_window_taken, dispatch_uid="notifications.window_taken")
 
 
 if apps.is_installed("crewline.billing"):

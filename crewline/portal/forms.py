@@ -67,3 +67,52 @@ class WorkRequestForm(forms.Form):
             self.add_error("email", _("Give an email address or a phone number so that we can "
                                       "answer you."))
         return data
+
+
+class WindowOfferForm(forms.Form):
+    """Up to three times (a day, from, to) to offer the customer, and who would come; times
+    are in the organization's zone (``tz``)."""
+
+    ROWS = 3
+
+    def __init__(self, *args, organization, tz, **kwargs):
+        from crewline.core.models import Member
+
+        super().__init__(*args, **kwargs)
+        self.tz = tz
+        for n in range(1, self.ROWS + 1):
+            self.fields[f"day_{n}"] = forms.DateField(
+                label=_("Day %(n)d") % {"n": n}, required=False,
+                widget=forms.DateInput(attrs={"type": "date"}))
+            self.fields[f"from_{n}"] = forms.TimeField(
+                label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+            self.fields[f"to_{n}"] = forms.TimeField(
+                label=_("To"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+        self.fields["crew"] = forms.ModelChoiceField(
+            label=_("Technician"), required=False, empty_label=_("To be decided"),
+            queryset=Member.objects.filter(organization=organization, is_active=True)
+            .select_related("user")
+            .order_by("user__full_name"),
+            widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+
+    def rows(self):
+        return [(self[f"day_{n}"], self[f"from_{n}"], self[f"to_{n}"])
+                for n in range(1, self.ROWS + 1)]
+
+    def clean(self):
+        import datetime as dt
+
+        data = super().clean()
+        windows = []
+        for n in range(1, self.ROWS + 1):
+            day, start, end = data.get(f"day_{n}"), data.get(f"from_{n}"), data.get(f"to_{n}")
+            if not (day or start or end):
+                continue
+            if not (day and start and end):
+                raise forms.ValidationError(_("Give each time a day, a start and an end."))
+            windows.append((dt.datetime.combine(day, start, tzinfo=self.tz),
+                            dt.datetime.combine(day, end, tzinfo=self.tz)))
+        if not windows:
+            raise forms.ValidationError(_("Offer at least one time."))
+        data["windows"] = windows
+        return data

@@ -90,3 +90,56 @@ class WorkRequest(OrgOwned):
     def needs_confirmation(self) -> bool:
         return (self.matched_by in (MatchedBy.EMAIL, MatchedBy.PHONE)
                 and self.confirmed_at is None)
+
+
+class TrackingLink(OrgOwned):
+    """A link to one visit's tracking page (``crewline.portal.tracking``), made for the message
+    that tells the customer the technician is on the way. Like a portal link, only the SHA-256
+    of its token is kept; it opens that visit's page and nothing else, until ``expires_at``."""
+
+    visit = models.ForeignKey("workorders.Visit", on_delete=models.CASCADE,
+                              related_name="tracking_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Tracking link {self.pk} for visit {self.visit_id}"
+
+
+class WindowOffer(OrgOwned):
+    """A time the office offers the customer for a work order not yet scheduled (up to three
+    at a time, ``OFFERS_AT_MOST``); the customer picks one in their portal and the visit is
+    scheduled through the board's own service. An offer is live until it is picked, withdrawn
+    (another was picked, the office scheduled the job, the time was taken) or its start has
+    passed."""
+
+    work_order = models.ForeignKey("workorders.WorkOrder", on_delete=models.CASCADE,
+                                   related_name="window_offers")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    # Who would come: checked for conflicts when the customer picks the time.
+    crew = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("technician"))
+    offered_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    offered_at = models.DateTimeField(default=timezone.now, editable=False)
+    picked_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    visit = models.ForeignKey("workorders.Visit", on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["organization", "work_order", "withdrawn_at"],
+                                name="windowoffer_org_wo_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
+                                              name="windowoffer_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"Offer {self.pk} for {self.work_order_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return (self.picked_at is None and self.withdrawn_at is None
+                and self.start > timezone.now())

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from csp.decorators import csp_replace
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crewline.core.forms import errors_to_form
 from crewline.core.middleware import client_ip
@@ -77,7 +77,27 @@ def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
         "organization_public": link.organization, "visits": visits,
         "jobs": selectors.portal_past_jobs(link), "quotes": selectors.portal_quotes(link),
         "invoices": selectors.portal_invoices(link), "sites": selectors.portal_sites(link),
+        "offers": selectors.portal_window_offers(link),
     })
+
+
+@never_cache
+@csrf_protect
+@require_POST
+@portal_view
+def window_pick(request: HttpRequest, link: PortalLink, token: str, pk: int) -> HttpResponse:
+    """The customer picks one of the times offered to them."""
+    context = {"token": token, "organization_public": link.organization,
+               "customer": link.customer}
+    try:
+        visit = services.window_pick(link=link, offer_id=pk)
+    except ValidationError as exc:
+        taken = isinstance(exc, services.WindowTaken)
+        status = 404 if getattr(exc, "code", "") == "not_found" else 409
+        return render(request, "portal/window_picked.html",
+                      {**context, "error": " ".join(exc.messages), "taken": taken},
+                      status=status)
+    return render(request, "portal/window_picked.html", {**context, "visit": visit})
 
 
 @never_cache
@@ -219,3 +239,67 @@ def portal_request(request: HttpRequest, link: PortalLink, token: str) -> HttpRe
                     "postal_code": site.postal_code}
     return _request_page(request, link.organization, "portal/portal_request.html",
                          customer=customer, initial=initial, token=token)
+
+
+# A visit's tracking page --------------------------------------------------------------------
+
+def _tracked(token: str):
+    """The visit a live tracking link opens, with the page set to its customer's language and
+    its organization's time zone; 404 for an unknown, tampered or expired link."""
+    from crewline.portal.tracking import tracking_link_for_token
+
+    link = tracking_link_for_token(token)
+    if link is None:
+        raise Http404("This link does not work.")
+    visit = link.visit
+    timezone.activate(visit.work_order.organization.tzinfo)
+    translation.activate(visit.work_order.customer.language_code)
+    return visit
+
+
+def _track_page(request: HttpRequest, visit, state_url: str, back_url: str = "") -> HttpResponse:
+    from crewline.portal.tracking import MAP_RADIUS, tracking_state
+
+    request.LANGUAGE_CODE = translation.get_language()
+    return render(request, "portal/track.html", {
+        "visit": visit, "state": tracking_state(visit), "back_url": back_url,
+        "organization_public": visit.work_order.organization, "radius": MAP_RADIUS,
+        "state_url": state_url})
+
+
+@never_cache
+@require_GET
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's page for one visit: who comes, when, and the van on a map while it is
+    on the way (the page asks for ``track_state`` again every few seconds)."""
+    return _track_page(request, _tracked(token),
+                       reverse("portal_public:track_state", args=[token]))
+
+
+@never_cache
+@require_GET
+@portal_view
+def portal_track(request: HttpRequest, link: PortalLink, token: str, pk: int) -> HttpResponse:
+    """The same page for one of the customer's upcoming visits, from their portal."""
+    return _track_page(request, selectors.portal_visit(link, pk),
+                       reverse("portal_public:portal_track_state", args=[token, pk]),
+                       reverse("portal_public:home", args=[token]) + "#visits")
+
+
+@never_cache
+@require_GET
+@portal_view
+def portal_track_state(request: HttpRequest, link: PortalLink, token: str,
+                       pk: int) -> JsonResponse:
+    from crewline.portal.tracking import tracking_state
+
+    return JsonResponse(tracking_state(selectors.portal_visit(link, pk)))
+
+
+@never_cache
+@require_GET
+def track_state(request: HttpRequest, token: str) -> JsonResponse:
+    """What the tracking page shows, as JSON: no position unless the visit is on the way."""
+    from crewline.portal.tracking import tracking_state
+
+    return JsonResponse(tracking_state(_tracked(token)))

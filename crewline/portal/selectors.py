@@ -14,7 +14,13 @@ from crewline.billing.models import Invoice, InvoiceStatus, Quote, QuoteStatus
 from crewline.customers.models import Customer, Site
 from crewline.documents.models import JobReport
 from crewline.portal.models import PortalLink
-from crewline.workorders.models import OPEN_VISIT_STATUSES, Status, Visit, WorkOrder
+from crewline.workorders.models import (
+    OPEN_STATUSES,
+    OPEN_VISIT_STATUSES,
+    Status,
+    Visit,
+    WorkOrder,
+)
 
 PAST_JOBS = 20
 
@@ -32,6 +38,17 @@ def portal_upcoming_visits(link: PortalLink) -> QuerySet[Visit]:
             .exclude(work_order__status=Status.CANCELLED)
             .select_related("work_order__site")
             .prefetch_related("crew__user").order_by("start", "id"))
+
+
+def portal_visit(link: PortalLink, pk: int) -> Visit:
+    """One of the customer's upcoming visits (``portal_upcoming_visits``), for its tracking
+    page; 404 otherwise."""
+    visit = (portal_upcoming_visits(link).select_related("work_order__organization",
+                                                         "work_order__customer")
+             .filter(pk=pk).first())
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
 
 
 def portal_past_jobs(link: PortalLink) -> QuerySet[WorkOrder]:
@@ -107,3 +124,39 @@ def customer_link_state(customer: Customer) -> LinkState:
     return LinkState(live=live.count(), last_sent_at=latest.created_at if latest else None,
                      last_sent_to=latest.sent_to if latest else "",
                      last_used_at=used.last_used_at if used else None)
+
+
+def portal_window_offers(link: PortalLink) -> list[tuple[WorkOrder, list]]:
+    """The times offered to the customer, live ones only (not picked, withdrawn or passed),
+    by work order (soonest first), for the jobs still waiting for a time."""
+    from django.db.models import Exists, OuterRef
+
+    from crewline.portal.models import WindowOffer
+
+    scheduled = Visit.objects.filter(organization_id=link.organization_id,
+                                     work_order_id=OuterRef("work_order_id"),
+                                     status__in=OPEN_VISIT_STATUSES, start__isnull=False)
+    offers = (WindowOffer.objects.filter(organization_id=link.organization_id,
+                                         work_order__customer_id=link.customer_id,
+                                         picked_at__isnull=True, withdrawn_at__isnull=True,
+                                         start__gt=timezone.now(),
+                                         work_order__status__in=OPEN_STATUSES)
+              .exclude(Exists(scheduled))
+              .select_related("work_order__site", "crew__user").order_by("start", "id"))
+    grouped: dict[int, tuple[WorkOrder, list]] = {}
+    for offer in offers:
+        grouped.setdefault(offer.work_order_id, (offer.work_order, []))[1].append(offer)
+    return list(grouped.values())
+
+
+def work_order_window_offers(work_order: WorkOrder) -> dict:
+    """For the office's work order page: the live offers, and the one the customer picked
+    (the latest)."""
+    from crewline.portal.models import WindowOffer
+
+    offers = list(WindowOffer.objects.filter(organization_id=work_order.organization_id,
+                                             work_order_id=work_order.pk)
+                  .select_related("crew__user").order_by("-offered_at", "start", "id")[:12])
+    live = sorted((o for o in offers if o.is_live), key=lambda o: o.start)
+    picked = next((o for o in offers if o.picked_at is not None), None)
+    return {"live": live, "picked": picked}

@@ -82,7 +82,8 @@ def _contact_email(customer: Customer) -> str:
 
 
 def portal_links_revoke(*, customer: Customer, by: Member) -> int:
-    """Every live link to ``customer``'s portal stops working at once; returns how many."""
+    """Every live link to ``customer``'s portal, and to their visits' tracking pages, stops
+    working at once; returns how many portal links."""
     now = timezone.now()
     with transaction.atomic():
         live = list(PortalLink.objects.select_for_update()
@@ -91,6 +92,12 @@ def portal_links_revoke(*, customer: Customer, by: Member) -> int:
                     .values_list("pk", flat=True))
         if live:
             PortalLink.objects.filter(pk__in=live).update(revoked_at=now, revoked_by=by)
+        # The links to the customer's visits' tracking pages stop working too.
+        from crewline.portal.models import TrackingLink
+
+        TrackingLink.objects.filter(organization_id=customer.organization_id,
+                                    visit__work_order__customer_id=customer.pk,
+                                    expires_at__gt=now).update(expires_at=now)
         audit_record(organization=customer.organization, actor=by, action="portal_link.revoke",
                      obj=customer, changes={"links": [live, []]})
     return len(live)
@@ -275,3 +282,197 @@ def work_request_confirm(*, request: WorkRequest, by: Member) -> WorkRequest:
                          action="work_request.confirm", obj=locked,
                          changes={"confirmed": [False, True]})
     return locked
+
+
+# Times offered to the customer --------------------------------------------------------------
+
+OFFERS_AT_MOST = 3
+
+
+class WindowTaken(ValidationError):
+    """The time the customer picked is no longer free (the board's conflict rules said so):
+    the offer was withdrawn and the office told; the customer may pick another."""
+
+
+def work_order_offerable(work_order) -> bool:
+    """Whether the office may offer ``work_order``'s customer times: it is open and none of its
+    open visits has a time yet (a new one from a request, or any not scheduled)."""
+    from crewline.workorders.models import OPEN_VISIT_STATUSES, Visit
+
+    return work_order.is_open and not Visit.objects.filter(
+        organization_id=work_order.organization_id, work_order_id=work_order.pk,
+        status__in=OPEN_VISIT_STATUSES, start__isnull=False).exists()
+
+
+def _window_words(organization: Organization, start: dt.datetime, end: dt.datetime) -> str:
+    from django.utils.formats import date_format
+
+    tz = organization.tzinfo
+    s, e = start.astimezone(tz), end.astimezone(tz)
+    return f"{date_format(s.date(), 'D j M')} {s:%H:%M}–{e:%H:%M}"
+
+
+def _withdraw_live(work_order, now: dt.datetime, *, keep: int | None = None) -> int:
+    from crewline.portal.models import WindowOffer
+
+    live = (WindowOffer.objects.filter(organization_id=work_order.organization_id,
+                                       work_order_id=work_order.pk, picked_at__isnull=True,
+                                       withdrawn_at__isnull=True))
+    if keep is not None:
+        live = live.exclude(pk=keep)
+    return live.update(withdrawn_at=now)
+
+
+def window_offers_make(*, work_order, by: Member, windows: list[tuple[dt.datetime, dt.datetime]],
+                       crew: Member | None = None) -> list:
+    """Offer ``work_order``'s customer up to ``OFFERS_AT_MOST`` times to choose from in their
+    portal, in place of any offered before; ``crew``: the technician who would come (checked
+    for conflicts when the customer picks). The office's; the job must be offerable
+    (``work_order_offerable``), each time in the future and ending after it starts. On the
+    job's timeline and audited."""
+    from django.core.exceptions import PermissionDenied
+
+    from crewline.core.audit import organization_write_lock
+    from crewline.portal.models import WindowOffer
+    from crewline.workorders import timeline
+    from crewline.workorders.models import WorkOrder
+
+    if by.organization_id != work_order.organization_id or not by.is_office:
+        raise PermissionDenied(_("Only the office offers times to the customer."))
+    if crew is not None and (crew.organization_id != work_order.organization_id
+                             or not crew.is_active):
+        raise ValidationError({"crew": _("Choose an active member of your team.")})
+    if not windows:
+        raise ValidationError(_("Offer at least one time."))
+    if len(windows) > OFFERS_AT_MOST:
+        raise ValidationError(_("Offer at most %(n)d times.") % {"n": OFFERS_AT_MOST})
+    now = timezone.now()
+    for start, end in windows:
+        if timezone.is_naive(start) or timezone.is_naive(end):
+            raise ValueError("Times must be timezone-aware.")
+        if end <= start:
+            raise ValidationError(_("Each time must end after it starts."))
+        if start <= now:
+            raise ValidationError(_("Offer times in the future."))
+    windows = sorted(windows)
+    with transaction.atomic():
+        organization_write_lock(work_order.organization_id)
+        locked = (WorkOrder.objects.select_for_update(no_key=True, of=("self",))
+                  .select_related("organization")
+                  .get(organization_id=work_order.organization_id, pk=work_order.pk))
+        if not work_order_offerable(locked):
+            raise ValidationError(_("This work order is scheduled or closed: there is no time "
+                                    "to offer."), code="state")
+        _withdraw_live(locked, now)
+        offers = [WindowOffer.objects.create(
+            organization_id=locked.organization_id, work_order=locked, start=start, end=end,
+            crew=crew, offered_by=by, offered_at=now) for start, end in windows]
+        words = ", ".join(_window_words(locked.organization, s, e) for s, e in windows)
+        with translation.override(settings.LANGUAGE_CODE):
+            timeline.system_recorded(work_order=locked, by=by, event="windows_offered",
+                                     body=_("offered the customer %(times)s")
+                                     % {"times": words})
+        audit_record(organization=locked.organization, actor=by, action="window_offer.make",
+                     obj=locked, changes={"offers": [None, [o.pk for o in offers]],
+                                          "crew": [None, crew.pk if crew else None]})
+    return offers
+
+
+def window_offers_withdraw(*, work_order, by: Member) -> int:
+    """The office takes back the times it offered; returns how many were live."""
+    from crewline.core.audit import organization_write_lock
+
+    if by.organization_id != work_order.organization_id or not by.is_office:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("Only the office offers times to the customer."))
+    with transaction.atomic():
+        organization_write_lock(work_order.organization_id)
+        count = _withdraw_live(work_order, timezone.now())
+        if count:
+            audit_record(organization=work_order.organization, actor=by,
+                         action="window_offer.withdraw", obj=work_order,
+                         changes={"offers": [count, 0]})
+    return count
+
+
+def window_pick(*, link: PortalLink, offer_id: int):
+    """The customer picks one of the times offered to them (through their portal ``link``):
+    the visit is scheduled by the board's own service (``visit_schedule`` for the job's visit
+    without a time, else ``visit_add``), with the offered technician, the other offers are
+    withdrawn, the pick is on the job's timeline and the office is told (``window_picked``).
+
+    Refused (ValidationError) when the offer is not the customer's, was picked or withdrawn,
+    its time has passed or the job was scheduled meanwhile. When the board's conflict rules
+    find the time no longer free, that offer is withdrawn, the office told
+    (``window_taken``), and ``WindowTaken`` raised once that is committed.
+    """
+    from crewline.core.audit import organization_write_lock
+    from crewline.portal.models import WindowOffer
+    from crewline.portal.signals import window_picked, window_taken
+    from crewline.workorders import timeline
+    from crewline.workorders.models import OPEN_VISIT_STATUSES, Visit
+    from crewline.workorders.services import ConflictError, visit_add, visit_schedule
+
+    taken = False
+    with transaction.atomic():
+        organization_write_lock(link.organization_id)
+        offer = (WindowOffer.objects.select_for_update(no_key=True, of=("self",))
+                 .select_related("work_order__organization", "crew")
+                 .filter(organization_id=link.organization_id, pk=offer_id,
+                         work_order__customer_id=link.customer_id).first())
+        if offer is None:
+            raise ValidationError(_("This time is not offered to you."), code="not_found")
+        if not offer.is_live:
+            raise ValidationError(_("This time is no longer offered: it was chosen, withdrawn "
+                                    "or has passed."), code="state")
+        work_order = offer.work_order
+        now = timezone.now()
+        if not work_order_offerable(work_order):
+            _withdraw_live(work_order, now)
+            raise ValidationError(_("This job has been scheduled already."), code="state")
+        crew = [offer.crew] if offer.crew_id and offer.crew.is_active else []
+        unscheduled = (Visit.objects.filter(organization_id=work_order.organization_id,
+                                            work_order_id=work_order.pk, start__isnull=True,
+                                            status__in=OPEN_VISIT_STATUSES)
+                       .order_by("pk").first())
+        words = _window_words(work_order.organization, offer.start, offer.end)
+        try:
+            with transaction.atomic():
+                if unscheduled is not None:
+                    visit = visit_schedule(visit=unscheduled, start=offer.start, end=offer.end,
+                                           crew=crew or None, by=None)
+                else:
+                    visit = visit_add(work_order=work_order, by=None, start=offer.start,
+                                      end=offer.end, crew=crew)
+        except ConflictError as exc:
+            taken = True
+            offer.withdrawn_at = now
+            offer.save(update_fields=["withdrawn_at"])
+            with translation.override(settings.LANGUAGE_CODE):
+                timeline.system_recorded(
+                    work_order=work_order, by=None, event="window_taken",
+                    body=_("The customer chose %(time)s, which is no longer free: %(why)s")
+                    % {"time": words, "why": " ".join(exc.messages)})
+            audit_record(organization=work_order.organization, actor=None,
+                         action="window_offer.taken", obj=offer,
+                         changes={"conflicts": [None, exc.messages]})
+            window_taken.send(sender=WindowOffer, offer=offer)
+        else:
+            offer.picked_at, offer.visit = now, visit
+            offer.save(update_fields=["picked_at", "visit"])
+            _withdraw_live(work_order, now, keep=offer.pk)
+            with translation.override(settings.LANGUAGE_CODE):
+                timeline.system_recorded(work_order=work_order, by=None, visit=visit,
+                                         event="window_picked",
+                                         body=_("The customer chose %(time)s from the times "
+                                                "offered.") % {"time": words})
+            audit_record(organization=work_order.organization, actor=None,
+                         action="window_offer.pick", obj=offer,
+                         changes={"visit": [None, visit.pk]})
+            window_picked.send(sender=WindowOffer, offer=offer)
+    if taken:
+        raise WindowTaken(_("Sorry, this time is no longer free. The office has been told; "
+                            "choose another time or wait for them to contact you."),
+                          code="taken")
+    return visit

@@ -8,3 +8,9 @@ Notifications listen: the office is told.
 from django.dispatch import Signal
 
 work_requested = Signal()
+
+# ``window_picked``: the customer picked one of the times offered (``window_pick``), with
+# ``offer`` (its ``visit`` scheduled). ``window_taken``: the time they picked was no longer
+# free and the offer was withdrawn, with ``offer``. Notifications listen: the office is told.
+window_picked = Signal()
+window_taken = Signal()

@@ -60,3 +60,45 @@ def request_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("Customer confirmed."))
     return redirect(reverse("workorders:detail", args=[work_request.work_order.number])
                     + "#work-request")
+
+
+def _work_order_back(number: int) -> HttpResponse:
+    return redirect(reverse("workorders:detail", args=[number]) + "#offer-times")
+
+
+@office_required
+@require_POST
+def windows_offer(request: HttpRequest, number: int) -> HttpResponse:
+    """Offer the customer up to three times to choose from in their portal."""
+    from crewline.portal.forms import WindowOfferForm
+    from crewline.workorders.selectors import work_order_for_member
+
+    wo = work_order_for_member(request.member, number)
+    form = WindowOfferForm(request.POST, organization=request.organization,
+                           tz=request.organization.tzinfo)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _work_order_back(wo.number)
+    try:
+        offers = services.window_offers_make(work_order=wo, by=request.member,
+                                             windows=form.cleaned_data["windows"],
+                                             crew=form.cleaned_data["crew"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, ngettext(
+            "%(n)d time offered: the customer chooses it in their portal.",
+            "%(n)d times offered: the customer chooses one in their portal.", len(offers))
+            % {"n": len(offers)})
+    return _work_order_back(wo.number)
+
+
+@office_required
+@require_POST
+def windows_withdraw(request: HttpRequest, number: int) -> HttpResponse:
+    from crewline.workorders.selectors import work_order_for_member
+
+    wo = work_order_for_member(request.member, number)
+    if services.window_offers_withdraw(work_order=wo, by=request.member):
+        messages.success(request, _("The times offered were withdrawn."))
+    return _work_order_back(wo.number)

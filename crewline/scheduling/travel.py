@@ -100,11 +100,12 @@ def estimate(points: Sequence[Point], *, road_factor: float = DEFAULT_ROAD_FACTO
                   metres=np.rint(km * 1000).astype(np.int64), source="estimate")
 
 
-def _osrm(points: Sequence[Point], url: str) -> Matrix:
+def _osrm(points: Sequence[Point], url: str, timeout: float = ROUTING_TIMEOUT_SECONDS
+          ) -> Matrix:
     where = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
     response = httpx.get(f"{url.rstrip('/')}/table/v1/driving/{where}",
                          params={"annotations": "duration,distance"},
-                         timeout=ROUTING_TIMEOUT_SECONDS)
+                         timeout=timeout)
     response.raise_for_status()
     body = response.json()
     if body.get("code") != "Ok":
@@ -130,3 +131,17 @@ def travel_matrix(points: Sequence[Point], *, road_factor: float = DEFAULT_ROAD_
             logger.warning("Routing server not used (%s); travel is estimated.", exc)
     return estimate(points, road_factor=road_factor, speed_kmh=speed_kmh)
 
+
+
+def drive_between(a: Point, b: Point, *, road_factor: float = DEFAULT_ROAD_FACTOR,
+                  speed_kmh: float = DEFAULT_SPEED_KMH, timeout: float = 2.0) -> dt.timedelta:
+    """The drive from ``a`` to ``b`` itself, no ``BUFFER`` (an arrival estimate for the
+    customer): the routing server's when one is configured and answers within ``timeout``
+    seconds, else the straight line times ``road_factor`` at ``speed_kmh``."""
+    url = getattr(settings, "ROUTING_URL", "")
+    if url and a != b:
+        try:
+            return dt.timedelta(seconds=int(_osrm([a, b], url, timeout).seconds[0, 1]))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("Routing server not used (%s); the drive is estimated.", exc)
+    return dt.timedelta(hours=haversine_km(a, b) * road_factor / speed_kmh)

@@ -157,7 +157,8 @@ class ScheduleData(EntryData):
 
 
 SystemEvent = Literal["created", "edited", "visibility", "follow_up", "report_created",
-                      "report_emailed", "report_email_failed"]
+                      "report_emailed", "report_email_failed", "windows_offered",
+                      "window_picked", "window_taken"]
 
 
 class SystemData(EntryData):

@@ -63,6 +63,41 @@ class Scene:
     webhook: object
     route_plan: object
     portal_token: str
+    tracking_token: str
+    offer_work_order: object
+
+
+def _tracking_and_offers(org, owner, technician, site) -> tuple[str, object]:
+    """A visit on the way with the van on the map, its tracking link; and a job waiting for
+    the customer to pick one of the times offered in their portal."""
+    from crewline.field.services.positions import travel_position_record
+    from crewline.portal.services import window_offers_make
+    from crewline.portal.tracking import tracking_link_issue
+    from crewline.workorders.services import visit_add, visit_en_route, work_order_create
+
+    if not site.has_coordinates:
+        site.latitude, site.longitude = Decimal("41.878100"), Decimal("-87.629800")
+        site.save(update_fields=["latitude", "longitude"])
+    now = timezone.now().replace(microsecond=0)
+    wo = work_order_create(organization=org, by=owner, customer=site.customer, site=site,
+                           title="No heat upstairs")
+    visit = visit_add(work_order=wo, by=owner, start=now + dt.timedelta(minutes=20),
+                      end=now + dt.timedelta(hours=2), crew=[technician], override=True)
+    visit_en_route(visit=visit, by=technician)
+    lat, lng = float(site.latitude), float(site.longitude)
+    travel_position_record(visit=visit, member=technician, latitude=lat + 0.06,
+                           longitude=lng + 0.05)
+    travel_position_record(visit=visit, member=technician, latitude=lat + 0.03,
+                           longitude=lng + 0.02)
+    _link, token = tracking_link_issue(visit)
+    waiting = work_order_create(organization=org, by=owner, customer=site.customer, site=site,
+                                title="Annual boiler check")
+    tz = org.tzinfo
+    day = timezone.localdate(timezone=tz) + dt.timedelta(days=3)
+    window_offers_make(work_order=waiting, by=owner, crew=technician, windows=[
+        (dt.datetime.combine(day, dt.time(h), tzinfo=tz),
+         dt.datetime.combine(day, dt.time(h + 2), tzinfo=tz)) for h in (8, 11, 14)])
+    return token, waiting
 
 
 @pytest.fixture
@@ -135,13 +170,15 @@ def scene(live_server) -> Scene:
 
     _, portal_token = portal_link_issue(customer=site.customer, by=owner,
                                         sent_to="customer@example.com")
+    tracking_token, offer_work_order = _tracking_and_offers(org, owner, technician, site)
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
                  invoice=invoice, quote_token=billing.quote_link_token(quote=quote),
                  week=monday.isoformat(), invite_token=invite_token,
                  time_entry=time_entry, route_plan=route_plan, webhook=webhook,
-                 portal_token=portal_token)
+                 portal_token=portal_token, tracking_token=tracking_token,
+                 offer_work_order=offer_work_order)
 
 
 def _webhook(org, owner):
@@ -167,6 +204,7 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("dashboard", "/dashboard/"),
         ("work order list", "/work-orders/"),
         ("work order detail", f"/work-orders/{s.work_order.number}/"),
+        ("work order offering times", f"/work-orders/{s.offer_work_order.number}/"),
         ("new work order", "/work-orders/new/"),
         ("customers list", "/customers/"),
         ("customer detail", f"/customers/{s.customer.pk}/"),
@@ -210,6 +248,7 @@ def public_screens(s: Scene) -> list[tuple[str, str]]:
             ("portal", f"/p/{s.portal_token}/"),
             ("portal quote", f"/p/{s.portal_token}/quotes/{s.quote.pk}/"),
             ("portal new link", "/p/new-link/"),
+            ("tracking", f"/p/track/{s.tracking_token}/"),
             ("request form", f"/p/request/{s.org.slug}/"),
             ("invitation", f"/invite/{s.invite_token}/")]
 

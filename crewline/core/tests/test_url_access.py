@@ -30,7 +30,12 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           "portal_public:quote_pdf", "portal_public:invoice_pdf", "portal_public:report_pdf",
           # The organization's public request form (crewline/portal/tests/test_request_form.py).
           "portal_public:request_form", "portal_public:request_embed",
-          "portal_public:portal_request"}
+          "portal_public:portal_request", "portal_public:window_pick",
+          # A visit's tracking page; the link's token is the key
+          # (crewline/portal/tests/test_tracking.py tries a tampered, an expired and another
+          # visit's link).
+          "portal_public:track", "portal_public:track_state", "portal_public:portal_track",
+          "portal_public:portal_track_state"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 # The API (/api/v1/) answers a missing key with 401, not a login page, and checks scopes

@@ -44,6 +44,7 @@ from crewline.field.models import (
 from crewline.field.selectors import field_settings_for
 from crewline.field.services.devices import SEEN_EVERY
 from crewline.field.services.photos import check_sha256, image_to_jpeg
+from crewline.field.services.positions import travel_position_record
 from crewline.field.services.rejections import rejected_record
 from crewline.live.services import changes_batched
 from crewline.notifications.models import Notification
@@ -320,6 +321,29 @@ def _location(args: dict) -> dict:
     return {"latitude": lat, "longitude": lng}
 
 
+def _en_route(ctx: Context, args: dict) -> Any:
+    # The phone sends where it is when the technician sets off (when they let it): the
+    # customer's tracking page starts from there.
+    where = _location(args)
+    visit = _status(workorders.visit_en_route)(ctx, args)
+    if where["latitude"] is not None:
+        _record_position(ctx, visit, where)
+    return visit
+
+
+def _record_position(ctx: Context, visit: Visit, where: dict) -> None:
+    travel_position_record(visit=visit, member=ctx.member, latitude=where["latitude"],
+                           longitude=where["longitude"], at=ctx.device_time)
+
+
+def _position(ctx: Context, args: dict) -> Any:
+    where = _location(args)
+    if where["latitude"] is None:
+        raise BadArguments(_("Give both latitude and longitude."))
+    visit = _visit(ctx, args)
+    _record_position(ctx, visit, where)
+
+
 def _clock(service: Callable[..., Any], starts: bool) -> Callable[[Context, dict], Any]:
     def apply(ctx: Context, args: dict) -> Any:
         extra = {"source": TimeSource.DEVICE} if starts else {}
@@ -329,7 +353,8 @@ def _clock(service: Callable[..., Any], starts: bool) -> Callable[[Context, dict
 
 
 MUTATIONS: dict[str, Callable[[Context, dict], Any]] = {
-    "visit_en_route": _status(workorders.visit_en_route),
+    "visit_en_route": _en_route,
+    "visit_position": _position,
     "visit_arrive": _status(workorders.visit_arrive),
     "visit_pause": _status(workorders.visit_pause),
     "visit_resume": _status(workorders.visit_resume),
@@ -399,6 +424,11 @@ def mutation_client_id(mutation: dict) -> uuid.UUID | None:
         return None
 
 
+# Positions are sent every half minute on the way and a later one replaces an earlier: a
+# position sent twice changes nothing, so its client id is not kept.
+UNRECEIPTED = frozenset({"visit_position"})
+
+
 def _settle(ctx: Context, mutation: dict) -> tuple[str, str]:
     """``("duplicate", "")`` for a mutation whose client id this member's phones settled
     before, under whatever device and seq; otherwise what ``_apply_one`` says, and its client
@@ -409,7 +439,7 @@ def _settle(ctx: Context, mutation: dict) -> tuple[str, str]:
         return "duplicate", ""
     status, reason = _apply_one(ctx, mutation)
     if (client_id is not None and client_id not in ctx.settled and isinstance(name, str)
-            and name in MUTATIONS):
+            and name in MUTATIONS and name not in UNRECEIPTED):
         ctx.settled[client_id] = name
         ctx.receipts.append(SettledMutation(
             organization_id=ctx.device.organization_id, member_id=ctx.device.member_id,

@@ -37,3 +37,31 @@ def request_form_card(organization):
                                                      args=[organization.slug]),
             "embed_url": settings.SITE_URL + reverse("portal_public:request_embed",
                                                       args=[organization.slug])}
+
+
+@register.inclusion_tag("portal/_window_offers_card.html", takes_context=True)
+def window_offers_card(context, wo):
+    """On an open work order without a time: offer the customer times to choose from in
+    their portal, and see what is offered. Read from the page's visits when it has them: a
+    scheduled job's page costs no query."""
+    from crewline.portal.forms import WindowOfferForm
+    from crewline.portal.selectors import work_order_window_offers
+    from crewline.portal.services import work_order_offerable
+    from crewline.workorders.models import OPEN_VISIT_STATUSES
+
+    if not wo.is_open:
+        return {"show": False}
+    visits = context.get("visits")
+    if visits is not None:
+        offerable = not any(v.status in OPEN_VISIT_STATUSES and v.start is not None
+                            for v in visits)
+    else:
+        offerable = work_order_offerable(wo)
+    if not offerable:
+        return {"show": False}
+    request = context.get("request")
+    member = getattr(request, "member", None)
+    form = (WindowOfferForm(organization=wo.organization, tz=wo.organization.tzinfo)
+            if member is not None and member.is_office else None)
+    return {"show": True, "wo": wo, "offerable": True, "form": form,
+            **work_order_window_offers(wo), "csrf_token": context.get("csrf_token")}

@@ -171,15 +171,32 @@
       .catch(() => {});
   }
 
-  function where() {
+  function where(maxAge) {
     if (!navigator.geolocation) return Promise.resolve({});
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve({}), 4000);
       navigator.geolocation.getCurrentPosition((pos) => {
         clearTimeout(timer);
         resolve({ lat: +pos.coords.latitude.toFixed(6), lng: +pos.coords.longitude.toFixed(6) });
-      }, () => { clearTimeout(timer); resolve({}); }, { timeout: 4000, maximumAge: 60000 });
+      }, () => { clearTimeout(timer); resolve({}); }, { timeout: 4000, maximumAge: maxAge === undefined ? 60000 : maxAge });
     });
+  }
+
+  /* While a visit is on the way and the phone is online, its position goes to the server
+   * about every half minute (the customer's tracking page shows it until arrival). Nothing is
+   * sent at any other time, nor queued offline: a stale position is of no use. */
+  const POSITION_EVERY = 30000;
+  let positionsBusy = false;
+  async function sendPositions() {
+    const onTheWay = state.visits.filter((v) => v.status === "en_route");
+    if (!onTheWay.length || !navigator.onLine || positionsBusy || !navigator.geolocation) return;
+    positionsBusy = true;
+    try {
+      const here = await where(0);
+      if (here.lat === undefined) return;
+      for (const v of onTheWay) await CS.act(db, "visit_position", Object.assign({ visit_id: v.id }, here));
+      sync();
+    } finally { positionsBusy = false; }
   }
 
   async function sha256(buffer) {
@@ -672,6 +689,12 @@
       const notice = (state.kv.notifications || []).find((n) => n.id === id);
       if (what === "notice_read") location.hash = "#";
       if (notice && !notice.read) await act("notification_read", { notification_id: id });
+    } else if (what === "visit_en_route") {
+      // Where the trip starts, for the customer's tracking page: the phone asks for the
+      // position here, when the technician sets off, and not before.
+      el.disabled = true;
+      await act(what, Object.assign({ visit_id: v.id }, await where(5000)));
+      sendPositions();
     } else if (what.startsWith("visit_")) {
       await act(what, { visit_id: v.id });
     } else if (what === "answer") {
@@ -806,6 +829,7 @@
     }
     if (navigator.onLine) await sync();
     setInterval(() => { if (navigator.onLine) sync(); }, 60000);
+    setInterval(sendPositions, POSITION_EVERY);
     document.body.dataset.ready = "1";
   }
   // Links from outside the app (calendar feeds, emails, pushes) name the visit in the query,
@@ -815,6 +839,6 @@
   if (fromLink && /^\d+$/.test(fromLink)) {
     history.replaceState(null, "", location.pathname + "#visit/" + fromLink);
   }
-  window.CrewlineField = { sync: () => sync(), state: () => state };
+  window.CrewlineField = { sync: () => sync(), state: () => state, positions: () => sendPositions() };
   start();
 })();
