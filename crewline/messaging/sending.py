@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from crewline.billing.pdf import in_customer_language
 from crewline.messaging.models import Channel, Message, MessageKind, MessageStatus
@@ -217,7 +217,7 @@ def _rendered(message: Message) -> tuple[str, str]:
     when = ""
     if start is not None:
         when = _("%(day)s, %(from)s–%(to)s") % {
-            "day": date_filter(start, "l j F"), "from": date_filter(start, "TIME_FORMAT"),
+            "day": date_filter(start, pgettext("a visit's day in a message", "l j F")), "from": date_filter(start, "TIME_FORMAT"),
             "to": date_filter(end, "TIME_FORMAT") if end else ""}
     crew = []
     if visit is not None and message.kind == MessageKind.ON_MY_WAY:

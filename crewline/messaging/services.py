@@ -31,7 +31,6 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -380,10 +379,8 @@ def sms_inbound(*, sender: str, body: str, organization_id: int | None = None) -
     word = body.strip().strip(".!").upper()
     with transaction.atomic():
         if word in OPT_OUT_WORDS:
+            # What is waiting stays: it is checked when due, so START before then restores it.
             opt_out_set(organization_id=organization_id, number=number, out=True, keyword=word)
-            Message.objects.filter(organization_id=organization_id, channel=Channel.SMS,
-                                   to=number, status=MessageStatus.QUEUED).update(
-                status=MessageStatus.SKIPPED, error="opted out", updated_at=timezone.now())
             return "opted out"
         if word in OPT_IN_WORDS:
             opt_out_set(organization_id=organization_id, number=number, out=False,
@@ -495,6 +492,3 @@ def feedback_submit(*, work_order, customer: Customer, rating: int, comment: str
             status=MessageStatus.WITHDRAWN, error="feedback given", updated_at=timezone.now())
     return feedback
 
-
-def pending_for(organization_id: int, **filters) -> Q:
-    return Q(organization_id=organization_id, status=MessageStatus.QUEUED, **filters)
