@@ -30,7 +30,12 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           "portal_public:quote_pdf", "portal_public:invoice_pdf", "portal_public:report_pdf",
           # The organization's public request form (crewline/portal/tests/test_request_form.py).
           "portal_public:request_form", "portal_public:request_embed",
-          "portal_public:portal_request"}
+          "portal_public:portal_request",
+          # The customer's feedback page, by a portal link (crewline/messaging/tests/
+          # test_pages.py), and the SMS provider's callbacks, signed by the provider (a bad
+          # signature is a 403: crewline/messaging/tests/test_sms.py).
+          "messaging_public:feedback", "messaging_hooks:twilio_status",
+          "messaging_hooks:twilio_inbound"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 # The API (/api/v1/) answers a missing key with 401, not a login page, and checks scopes
