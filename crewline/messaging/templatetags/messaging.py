@@ -1,6 +1,6 @@
 from django import template
 
-from crewline.messaging.models import Feedback, Message, SmsOptOut
+from crewline.messaging.models import Feedback, Message, MessageKind, SmsOptOut
 
 register = template.Library()
 
@@ -9,11 +9,14 @@ register = template.Library()
 def customer_messages_card(wo):
     """On the work order: what its customer was sent (and what became of it), and their
     feedback."""
-    return {"messages": list(Message.objects.filter(organization_id=wo.organization_id,
-                                                    work_order_id=wo.pk)
-                             .order_by("-scheduled_for", "-pk")[:20]),
+    messages = list(Message.objects.filter(organization_id=wo.organization_id,
+                                           work_order_id=wo.pk)
+                    .order_by("-scheduled_for", "-pk")[:20])
+    # Feedback comes only through a feedback request: without one, no query for it.
+    asked = any(m.kind == MessageKind.FEEDBACK for m in messages)
+    return {"messages": messages,
             "feedback": Feedback.objects.filter(organization_id=wo.organization_id,
-                                                work_order_id=wo.pk).first()}
+                                                work_order_id=wo.pk).first() if asked else None}
 
 
 @register.inclusion_tag("messaging/_customer_card.html")

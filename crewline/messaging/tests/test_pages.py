@@ -49,7 +49,11 @@ def test_the_feedback_page_takes_stars_and_a_comment_once(done, token, office_cl
     # Sent again: the first answer stays.
     Client().post(feedback_url(token), {"rating": "1"})
     assert Feedback.objects.get().rating == 4
-    # The office sees it on the work order.
+    # The office sees it on the work order, beside the request that asked for it.
+    Message.objects.create(
+        organization=done.organization, kind=MessageKind.FEEDBACK, work_order=done,
+        customer=done.customer, channel="email", to="frontdesk@maple.test",
+        scheduled_for=timezone.now(), status="sent")
     detail = office_client.get(reverse("workorders:detail", args=[1042]))
     assert 'data-testid="feedback"' in detail.content.decode()
     assert "Quick and tidy." in detail.content.decode()
