@@ -31,7 +31,7 @@ class MessagingSettingsForm(forms.ModelForm):
 class FeedbackForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("How would you rate the work?"), coerce=int, widget=forms.RadioSelect,
-        choices=[(n, n) for n in range(5, 0, -1)])
+        choices=[(n, n) for n in range(1, 6)])
     comment = forms.CharField(label=_("Anything you would like to tell us? (optional)"),
                               required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 4}))
