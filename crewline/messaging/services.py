@@ -407,10 +407,11 @@ def sms_inbound(*, sender: str, body: str, organization_id: int | None = None) -
 
 
 def _tell_office_of_reply(*, work_order, number: str, text: str) -> None:
+    from crewline.notifications.models import NotificationKind
     from crewline.notifications.services import notify_office
 
     notify_office(
-        organization_id=work_order.organization_id, kind="customer_replied",
+        organization_id=work_order.organization_id, kind=NotificationKind.CUSTOMER_REPLIED,
         words=lambda: (_("%(customer)s replied about %(ref)s")
                        % {"customer": work_order.customer.name, "ref": work_order.reference},
                        text[:300]),

@@ -29,6 +29,7 @@ class NotificationKind(models.TextChoices):
     JOB_LATE = "job_late", _("A visit is late or running over")
     JOB_READY = "job_ready", _("A job is ready to close")
     WORK_REQUESTED = "work_requested", _("A request for work came in")
+    CUSTOMER_REPLIED = "customer_replied", _("A customer replied to a text message")
 
 
 TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNASSIGNED,
@@ -37,7 +38,8 @@ TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNAS
                     NotificationKind.CREW_CHANGED]
 OFFICE_KINDS = [NotificationKind.JOB_INCOMPLETE, NotificationKind.SYNC_REJECTED,
                 NotificationKind.QUOTE_APPROVED, NotificationKind.JOB_LATE,
-                NotificationKind.JOB_READY, NotificationKind.WORK_REQUESTED]
+                NotificationKind.JOB_READY, NotificationKind.WORK_REQUESTED,
+                NotificationKind.CUSTOMER_REPLIED]
 
 
 class Notification(OrgOwned):

@@ -23,8 +23,9 @@ def test_it_shows_office_and_technician_kinds_by_role_all_on_by_default(
     assert "A visit is late or running over" in office_page
     assert "A job is ready to close" in office_page
     assert "A request for work came in" in office_page
-    assert office_page.count('name="email_kinds"') == 13
-    assert office_page.count("checked") == 13
+    assert "A customer replied to a text message" in office_page
+    assert office_page.count('name="email_kinds"') == 14
+    assert office_page.count("checked") == 14
     tech_page = tech_client.get(LIST).content.decode()
     assert "A quote was approved" not in tech_page
     assert "A visit is late or running over" not in tech_page
