@@ -93,9 +93,9 @@ def _still_holds(message: Message, s, now: dt.datetime) -> tuple[str, str | dt.d
     elif message.kind == MessageKind.CANCELLED:
         if visit.status != VisitStatus.CANCELLED:
             return "withdrawn", "visit back on"
-    elif message.kind in (MessageKind.COMPLETED, MessageKind.FEEDBACK):
-        if wo.status not in (Status.COMPLETED, Status.INVOICED):
-            return "withdrawn", "work order reopened"
+    elif message.kind in (MessageKind.COMPLETED, MessageKind.FEEDBACK) and wo.status not in (
+            Status.COMPLETED, Status.INVOICED):
+        return "withdrawn", "work order reopened"
     if message.channel == Channel.SMS:
         if is_opted_out(message.organization_id, message.to):
             return "skipped", OPTED_OUT
@@ -217,7 +217,8 @@ def _rendered(message: Message) -> tuple[str, str]:
     when = ""
     if start is not None:
         when = _("%(day)s, %(from)s–%(to)s") % {
-            "day": date_filter(start, pgettext("a visit's day in a message", "l j F")), "from": date_filter(start, "TIME_FORMAT"),
+            "day": date_filter(start, pgettext("a visit's day in a message", "l j F")),
+            "from": date_filter(start, "TIME_FORMAT"),
             "to": date_filter(end, "TIME_FORMAT") if end else ""}
     crew = []
     if visit is not None and message.kind == MessageKind.ON_MY_WAY:
@@ -227,7 +228,8 @@ def _rendered(message: Message) -> tuple[str, str]:
     if message.kind in (MessageKind.COMPLETED, MessageKind.FEEDBACK):
         link = _link(message)
     template_context = {
-        **context, "organization": organization, "customer": message.customer, "wo": wo, "when": when,
+        **context, "organization": organization, "customer": message.customer, "wo": wo,
+        "when": when,
         "start": start, "end": end, "eta": eta and date_filter(eta, "TIME_FORMAT"),
         "crew": crew, "link": link, "sms": message.channel == Channel.SMS,
         "site": wo.site.one_line_address if wo.site_id else ""}
