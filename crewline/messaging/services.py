@@ -246,7 +246,8 @@ def visit_messages_plan(*, visit, change: str, before: dict, after: dict,
             _withdraw(organization_id=org_id, visit=visit, kinds=VISIT_TIME_KINDS,
                       why="visit under way")
         return
-    if change not in ("added", "assigned", "moved", "resized"):
+    # A visit given a new crew and a new time at once is "crew_changed": the time decides.
+    if change not in ("added", "assigned", "moved", "resized", "crew_changed"):
         return
     if visit.start is None or visit.status != VisitStatus.SCHEDULED or visit.start <= now:
         _withdraw(organization_id=org_id, visit=visit, kinds=VISIT_TIME_KINDS,

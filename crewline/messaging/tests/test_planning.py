@@ -127,6 +127,19 @@ def test_a_moved_visit_moves_its_reminder_instead_of_adding_one(wo, office, tech
     assert len(mail.outbox) == 3
 
 
+def test_a_visit_moved_to_another_crew_moves_its_reminder_too(wo, office, technician, clock):
+    from crewline.core.models import Role
+    from crewline.factories import MemberFactory
+
+    other = MemberFactory(organization=wo.organization, role=Role.TECHNICIAN)
+    visit = book(wo, office, technician, local(2026, 11, 25, 9, 0))
+    visit_services.visit_schedule(visit=visit, start=local(2026, 11, 27, 13, 0),
+                                  end=local(2026, 11, 27, 15, 0), crew=[other], by=office,
+                                  override=True)
+    [reminder] = Message.objects.filter(kind=MessageKind.REMINDER)
+    assert reminder.scheduled_for == local(2026, 11, 26, 17, 0)
+
+
 def test_a_visit_moved_inside_the_reminder_window_sends_one_corrected_message(
         wo, office, technician, clock):
     visit = book(wo, office, technician, local(2026, 11, 25, 9, 0))
