@@ -3,10 +3,12 @@ it was sent (the office's)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -34,6 +36,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             return redirect("messaging:settings")
     return render(request, "messaging/settings.html", {
         "form": form, "tab": "messages", "sms_on": sms_configured(),
+        "inbound_url": settings.SITE_URL + reverse("messaging_hooks:twilio_inbound"),
         "organization": request.organization,
     }, status=400 if request.method == "POST" else 200)
 

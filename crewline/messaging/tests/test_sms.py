@@ -80,6 +80,12 @@ def test_without_twilio_credentials_texts_are_off_and_email_goes(wo, office, tec
     assert b'data-testid="sms-off"' in page.content
 
 
+def test_the_settings_page_says_where_twilio_sends_replies(sms, owner_client):
+    page = owner_client.get(reverse("messaging:settings")).content.decode()
+    assert 'data-testid="sms-on"' in page
+    assert "https://crew.example.com/messages/hooks/twilio/inbound/" in page
+
+
 def test_the_status_callback_marks_delivered_and_failed(wo, office, technician, sms, clock):
     book(wo, office, technician, local(2026, 11, 25, 9, 0))
     send_due()
