@@ -359,10 +359,18 @@ def _customers_with_number(organization_id: int, number: str, country: str) -> l
 
 
 def _organization_for_number(number: str) -> int | None:
-    """The organization that last texted ``number`` (one Twilio number may serve several)."""
-    return (Message.objects.filter(channel=Channel.SMS, to=number)
-            .exclude(sent_at=None).order_by("-sent_at")
-            .values_list("organization_id", flat=True).first())
+    """The organization that last texted ``number`` (one Twilio number may serve several),
+    else the one organization with a customer of that number (none when several have)."""
+    texted = (Message.objects.filter(channel=Channel.SMS, to=number)
+              .exclude(sent_at=None).order_by("-sent_at")
+              .values_list("organization_id", flat=True).first())
+    if texted is not None:
+        return texted
+    found = {customer.organization_id for customer in
+             Customer.objects.select_related("organization")
+             .filter(archived_at__isnull=True, phone__contains=number[-4:])
+             if normalize_number(customer.phone, customer.organization.country) == number}
+    return found.pop() if len(found) == 1 else None
 
 
 def sms_inbound(*, sender: str, body: str, organization_id: int | None = None) -> str:

@@ -173,6 +173,18 @@ def test_a_reply_lands_on_the_job_and_the_office_is_told(wo, office, owner, tech
     assert notes[0].title == "Maple Dental replied about WO-1042"
 
 
+def test_a_customer_who_texts_first_reaches_their_job(wo, sms, clock):
+    post_signed(reverse("messaging_hooks:twilio_inbound"),
+                {"From": MOBILE, "To": FROM, "Body": "Is anyone coming today?"})
+    assert TimelineEntry.objects.get(work_order=wo, data__event="message_reply").body == (
+        "Is anyone coming today?")
+    # An unknown number is answered, and lands nowhere.
+    answer = post_signed(reverse("messaging_hooks:twilio_inbound"),
+                         {"From": "+14155550199", "To": FROM, "Body": "Hello?"})
+    assert answer.status_code == 200
+    assert TimelineEntry.objects.filter(data__event="message_reply").count() == 1
+
+
 def test_a_text_due_in_quiet_hours_waits_for_their_end(wo, office, technician, sms, clock):
     clock.move_to(local(2026, 11, 23, 21, 30))
     book(wo, office, technician, local(2026, 11, 25, 9, 0))
