@@ -83,7 +83,21 @@ def messaging_settings_update(*, organization: Organization, by: Member,
         if changes:
             audit_record(organization=organization, actor=by, action="messaging.settings",
                          obj=organization, changes=changes)
+        if "reminder_time" in changes:
+            _reminders_replan(organization, current)
     return current
+
+
+def _reminders_replan(organization: Organization, s: MessagingSettings) -> None:
+    """The waiting reminders at the new reminder time (a later one would otherwise wait for
+    its old time to be looked at)."""
+    tz = organization.tzinfo
+    for reminder in (Message.objects.select_for_update(of=("self",)).select_related("visit")
+                     .filter(organization_id=organization.pk, kind=MessageKind.REMINDER,
+                             status=MessageStatus.QUEUED, corrected=False,
+                             visit__start__isnull=False)):
+        reminder.scheduled_for = reminder_due(s, reminder.visit.start, tz)
+        reminder.save(update_fields=["scheduled_for", "updated_at"])
 
 
 def _plain(value):

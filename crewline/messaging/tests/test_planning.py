@@ -82,6 +82,17 @@ def test_it_sends_the_reminder_at_the_set_time_and_not_before(wo, office, techni
     assert len(mail.outbox) == 2
 
 
+def test_a_new_reminder_time_moves_the_waiting_reminders(wo, office, owner, technician,
+                                                         clock):
+    from crewline.messaging.services import messaging_settings_update
+
+    book(wo, office, technician, local(2026, 11, 25, 9, 0))
+    messaging_settings_update(organization=wo.organization, by=owner,
+                              values={"reminder_time": dt.time(12, 0)})
+    reminder = Message.objects.get(kind=MessageKind.REMINDER)
+    assert reminder.scheduled_for == local(2026, 11, 24, 12, 0)
+
+
 def test_it_withdraws_the_reminder_of_a_cancelled_visit(wo, office, technician, clock):
     visit = book(wo, office, technician, local(2026, 11, 25, 9, 0))
     send_due()
