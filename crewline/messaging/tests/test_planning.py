@@ -241,3 +241,17 @@ def test_completion_sends_the_report_link_and_later_asks_for_feedback(
     assert "/feedback/1042/" in mail.outbox[-1].body
     statuses = set(Message.objects.values_list("status", flat=True))
     assert statuses <= {MessageStatus.SENT, MessageStatus.WITHDRAWN}
+
+
+def test_the_office_reads_what_was_sent_on_the_timeline(wo, office, technician, clock,
+                                                         office_client, tech_client):
+    from django.urls import reverse
+
+    book(wo, office, technician, local(2026, 11, 25, 9, 0))
+    send_due()
+    message = Message.objects.get(kind=MessageKind.CONFIRMATION)
+    page = office_client.get(reverse("workorders:detail", args=[wo.number])).content.decode()
+    assert "Booking confirmation sent by email to frontdesk@maple.test" in page
+    assert reverse("messaging:detail", args=[message.pk]) in page
+    detail = office_client.get(reverse("messaging:detail", args=[message.pk])).content.decode()
+    assert "Sent" in detail and "your visit is booked for Wednesday 25 November" in detail
