@@ -255,3 +255,34 @@ def test_the_office_reads_what_was_sent_on_the_timeline(wo, office, technician, 
     assert reverse("messaging:detail", args=[message.pk]) in page
     detail = office_client.get(reverse("messaging:detail", args=[message.pk])).content.decode()
     assert "Sent" in detail and "your visit is booked for Wednesday 25 November" in detail
+
+
+def test_a_failure_to_plan_never_undoes_the_visit(wo, office, technician, clock, monkeypatch,
+                                                  caplog):
+    from crewline.messaging import services
+
+    def broken(**kwargs):
+        Message.objects.create(organization=wo.organization, kind="reminder", work_order=wo,
+                               customer=wo.customer, channel="email", to="x@example.test",
+                               scheduled_for=MONDAY)
+        raise RuntimeError("the planner broke")
+
+    monkeypatch.setattr(services, "_plan", lambda **kwargs: broken(**kwargs))
+    visit = book(wo, office, technician, local(2026, 11, 25, 9, 0))
+    visit.refresh_from_db()
+    assert visit.start == local(2026, 11, 25, 9, 0)
+    assert not Message.objects.exists()  # what the planner wrote went with it
+    assert "could not be planned after visit" in caplog.text
+
+
+def test_a_customer_without_a_number_is_texted_at_their_primary_contacts(
+        wo, office, technician, clock, sms):
+    from crewline.factories import ContactFactory
+
+    wo.customer.phone = ""
+    wo.customer.save()
+    ContactFactory(customer=wo.customer, name="Dana Reyes", phone="312-555-0177",
+                   is_primary=True)
+    book(wo, office, technician, local(2026, 11, 25, 9, 0))
+    send_due()
+    assert [sent["To"] for sent in sms.sent] == ["+13125550177"]
