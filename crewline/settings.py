@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "crewline.api",
     "crewline.webhooks",
     "crewline.portal",
+    "crewline.messaging",
 ]
 
 MIDDLEWARE = [
@@ -393,6 +394,14 @@ WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 15, minimum=1)
 # at a time, in the test's own transaction.
 WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 1 if TESTING else 8, minimum=1)
 
+# Text messages to customers (crewline.messaging) through Twilio: all three set, or SMS is off
+# and messages go by email. The API's address is a setting for tests (a local fake server).
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 15, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -402,6 +411,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"},
                 # Each webhook request (crewline.webhooks) is in its delivery log already.
                 "httpx": {"level": "WARNING"},
+                # twilio logs every request and response it makes at INFO.
+                "twilio": {"level": "WARNING"},
                 "django.request": {"filters": ["forbidden"]}},
 }
 

@@ -184,6 +184,12 @@ class _Builder:
         )
         self.org = org
         self.tz = org.tzinfo
+        # The demo's customers have made-up addresses at real mail domains: nothing is sent to
+        # them unless the owner turns messages on in Settings.
+        from crewline.messaging.models import MessagingSettings
+
+        MessagingSettings.objects.create(organization=org, confirmation=False, reminder=False,
+                                         on_my_way=False, completed=False, feedback=False)
         password = make_password(DEMO_PASSWORD)
         towns = {t.name: t for t in data.TOWNS}
         members: dict[str, Member] = {}

@@ -30,6 +30,7 @@ class NotificationKind(models.TextChoices):
     JOB_READY = "job_ready", _("A job is ready to close")
     WORK_REQUESTED = "work_requested", _("A request for work came in")
     WINDOW_PICKED = "window_picked", _("A customer chose an offered time")
+    CUSTOMER_REPLIED = "customer_replied", _("A customer replied to a text message")
 
 
 TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNASSIGNED,
@@ -39,7 +40,7 @@ TECHNICIAN_KINDS = [NotificationKind.VISIT_ASSIGNED, NotificationKind.VISIT_UNAS
 OFFICE_KINDS = [NotificationKind.JOB_INCOMPLETE, NotificationKind.SYNC_REJECTED,
                 NotificationKind.QUOTE_APPROVED, NotificationKind.JOB_LATE,
                 NotificationKind.JOB_READY, NotificationKind.WORK_REQUESTED,
-                NotificationKind.WINDOW_PICKED]
+                NotificationKind.WINDOW_PICKED, NotificationKind.CUSTOMER_REPLIED]
 
 
 class Notification(OrgOwned):

@@ -158,7 +158,11 @@ class ScheduleData(EntryData):
 
 SystemEvent = Literal["created", "edited", "visibility", "follow_up", "report_created",
                       "report_emailed", "report_email_failed", "windows_offered",
-                      "window_picked", "window_taken"]
+                      "window_picked", "window_taken",
+                      # Messages to the customer (crewline.messaging): sent, failed or not
+                      # sent; a text the customer sent back; the feedback they gave.
+                      "message_sent", "message_failed", "message_skipped", "message_reply",
+                      "feedback"]
 
 
 class SystemData(EntryData):
@@ -177,6 +181,10 @@ class SystemData(EntryData):
     version: int | None = None
     attempts: int | None = None
     error: Text = ""
+    # message_*: the message (crewline.messaging.models.Message) and its channel
+    message: int | None = None
+    channel: Annotated[str, Field(max_length=8)] = ""
+    rating: int | None = Field(None, ge=1, le=5)  # feedback: the stars given
 
 
 SCHEMAS: dict[str, type[EntryData]] = {

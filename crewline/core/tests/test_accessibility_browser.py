@@ -65,6 +65,9 @@ class Scene:
     portal_token: str
     tracking_token: str
     offer_work_order: object
+    done: object
+    feedback_token: str
+    message: object
 
 
 def _tracking_and_offers(org, owner, technician, site) -> tuple[str, object]:
@@ -171,6 +174,15 @@ def scene(live_server) -> Scene:
     _, portal_token = portal_link_issue(customer=site.customer, by=owner,
                                         sent_to="customer@example.com")
     tracking_token, offer_work_order = _tracking_and_offers(org, owner, technician, site)
+    from crewline.messaging.models import Message
+
+    _, feedback_token = portal_link_issue(customer=done.customer, by=owner,
+                                          sent_to="customer@example.com")
+    message = Message.objects.create(
+        organization=org, kind="reminder", work_order=work_order, visit=visit,
+        customer=work_order.customer, channel="sms", to="+13125550123", scheduled_for=now,
+        status="delivered", sent_at=now, delivered_at=now, provider_id="SM" + "0" * 32,
+        body="Northwind: a reminder of your visit tomorrow, 09:00–11:00.")
     return Scene(org=org, owner=owner, technician=technician,
                  day=timezone.localtime(visit.start, tz).date(), work_order=work_order,
                  visit=visit, customer=site.customer, site=site, quote=quote,
@@ -178,7 +190,8 @@ def scene(live_server) -> Scene:
                  week=monday.isoformat(), invite_token=invite_token,
                  time_entry=time_entry, route_plan=route_plan, webhook=webhook,
                  portal_token=portal_token, tracking_token=tracking_token,
-                 offer_work_order=offer_work_order)
+                 offer_work_order=offer_work_order, done=done, feedback_token=feedback_token,
+                 message=message)
 
 
 def _webhook(org, owner):
@@ -235,6 +248,8 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("api keys", "/settings/api-keys/"),
         ("webhooks", "/settings/webhooks/"),
         ("webhook endpoint", f"/settings/webhooks/{s.webhook.pk}/"),
+        ("messages settings", "/settings/messages/"),
+        ("customer message", f"/messages/{s.message.pk}/"),
         ("calendar feeds", "/calendar/"),
         ("notifications", "/notifications/"),
         ("profile", "/profile/"),
@@ -249,6 +264,7 @@ def public_screens(s: Scene) -> list[tuple[str, str]]:
             ("portal quote", f"/p/{s.portal_token}/quotes/{s.quote.pk}/"),
             ("portal new link", "/p/new-link/"),
             ("tracking", f"/p/track/{s.tracking_token}/"),
+            ("feedback", f"/p/{s.feedback_token}/feedback/{s.done.number}/"),
             ("request form", f"/p/request/{s.org.slug}/"),
             ("invitation", f"/invite/{s.invite_token}/")]
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from django.db import connection, connections
 
+from crewline.messaging.tasks import ensure_sweep as ensure_message_sweep
 from crewline.notifications.tasks import ensure_late_check
 from crewline.plans.tasks import ensure_daily_run
 from crewline.webhooks.tasks import ensure_sweep
@@ -17,6 +18,7 @@ ENSURES = {
     "crewline.webhooks.tasks.webhooks_sweep": ensure_sweep,
     "crewline.notifications.tasks.late_visits_check": ensure_late_check,
     "crewline.plans.tasks.plans_generate_all": ensure_daily_run,
+    "crewline.messaging.tasks.messages_sweep": ensure_message_sweep,
 }
 CALLERS = 6
 

@@ -35,7 +35,12 @@ PUBLIC = {"login", "logout", "core:signup", "password_reset", "password_reset_do
           # (crewline/portal/tests/test_tracking.py tries a tampered, an expired and another
           # visit's link).
           "portal_public:track", "portal_public:track_state", "portal_public:portal_track",
-          "portal_public:portal_track_state"}
+          "portal_public:portal_track_state",
+          # The customer's feedback page, by a portal link (crewline/messaging/tests/
+          # test_pages.py), and the SMS provider's callbacks, signed by the provider (a bad
+          # signature is a 403: crewline/messaging/tests/test_sms.py).
+          "messaging_public:feedback", "messaging_hooks:twilio_status",
+          "messaging_hooks:twilio_inbound"}
 # Views that need a login but no role: the start page sends each role where it belongs.
 LOGIN_ONLY = {"home"}
 # The API (/api/v1/) answers a missing key with 401, not a login page, and checks scopes

@@ -116,3 +116,11 @@ def test_it_prints_one_login_per_role_that_works():
     call_command("demo", size=SMALL, stdout=again)
     assert "exists already; nothing changed" in again.getvalue()
     assert all(email in again.getvalue() for _role, email in DEMO_LOGINS)
+
+
+@pytest.mark.django_db
+def test_the_demo_sends_its_made_up_customers_nothing():
+    from crewline.messaging.models import Message
+
+    seed_demo(size=0.1)
+    assert not Message.objects.exists()

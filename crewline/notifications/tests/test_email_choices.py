@@ -24,8 +24,9 @@ def test_it_shows_office_and_technician_kinds_by_role_all_on_by_default(
     assert "A job is ready to close" in office_page
     assert "A request for work came in" in office_page
     assert "A customer chose an offered time" in office_page
-    assert office_page.count('name="email_kinds"') == 14
-    assert office_page.count("checked") == 14
+    assert "A customer replied to a text message" in office_page
+    assert office_page.count('name="email_kinds"') == 15
+    assert office_page.count("checked") == 15
     tech_page = tech_client.get(LIST).content.decode()
     assert "A quote was approved" not in tech_page
     assert "A visit is late or running over" not in tech_page

@@ -260,10 +260,10 @@ def test_it_shows_detail_in_a_constant_number_of_queries(office_client, wo, offi
     for _ in range(2):
         visit_add(work_order=wo, by=office, start=soon[0], end=soon[1], crew=[technician],
                   override=True)
-    # 15: the page's own (one of them for the work done: labor, parts, signatures; two for the
-    # forms that record a part or labor: the price book and the members), plus the navbar
-    # bell's unread count.
-    with django_assert_max_num_queries(15):
+    # 16: the page's own (one of them for the work done: labor, parts, signatures; two for the
+    # forms that record a part or labor: the price book and the members; one for the messages
+    # sent to the customer), plus the navbar bell's unread count.
+    with django_assert_max_num_queries(16):
         response = office_client.get(reverse("workorders:detail", args=[wo.number]))
     assert response.content.decode().count('class="kind-note') == n
 
