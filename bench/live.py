@@ -187,6 +187,7 @@ class State:
     push_errors: dict[str, int] = field(default_factory=dict)
     stream_errors: dict[str, int] = field(default_factory=dict)
     unexpected: int = 0
+    reconnects: int = 0  # streams the server ended at their lifetime, taken up again
     frames: int = 0
     push_times: list[float] = field(default_factory=list)
     ready: int = 0
@@ -199,45 +200,59 @@ class State:
 
 async def office_stream(client, n: int, session: str, topics: str, state: State,
                         connected: asyncio.Event) -> None:
+    """One office page's stream, as a browser's EventSource holds it: when the server ends it
+    (a stream lasts ``LIVE_STREAM_SECONDS``), it reconnects after the ``retry`` the server
+    asked for, with ``Last-Event-ID``, and the server sends what it missed."""
     import httpx
 
     url = f"/live/stream/?topics={urllib.parse.quote(topics)}"
-    headers = {"Cookie": f"sessionid={session}", "Accept": "text/event-stream"}
-    try:
-        async with client.stream("GET", url, headers=headers,
-                                 timeout=httpx.Timeout(10, read=None)) as response:
-            if response.status_code != 200:
-                state.error(state.stream_errors, f"stream HTTP {response.status_code}")
-                return
-            async for line in response.aiter_lines():
-                now = time.monotonic()
-                if line.startswith("retry:"):
-                    state.ready += 1
-                    if state.ready == state.streams:
-                        connected.set()
-                    continue
-                if not line.startswith("data: "):
-                    continue
-                state.frames += 1
-                data = json.loads(line[6:])
-                if "list" not in data.get("topics", ()) or data.get("what") != "visit":
-                    continue
-                visit = data.get("visit")
-                changes = state.changes.get(visit, [])
-                k = state.seen.get((n, visit), 0)
-                if k >= len(changes):
-                    state.unexpected += 1
-                    continue
-                state.seen[(n, visit)] = k + 1
-                changes[k].arrivals[n] = now
-    except (httpx.HTTPError, OSError) as exc:
+    last_id, retry, first = None, 1.0, True
+    while not state.stopping:
+        headers = {"Cookie": f"sessionid={session}", "Accept": "text/event-stream"}
+        if last_id is not None:
+            headers["Last-Event-ID"] = last_id
+        try:
+            async with client.stream("GET", url, headers=headers,
+                                     timeout=httpx.Timeout(10, read=None)) as response:
+                if response.status_code != 200:
+                    state.error(state.stream_errors, f"stream HTTP {response.status_code}")
+                    return
+                async for line in response.aiter_lines():
+                    now = time.monotonic()
+                    if line.startswith("retry:"):
+                        retry = int(line[6:].strip() or 1000) / 1000
+                        if first:
+                            first = False
+                            state.ready += 1
+                            if state.ready == state.streams:
+                                connected.set()
+                        continue
+                    if line.startswith("id:"):
+                        last_id = line[3:].strip()
+                        continue
+                    if not line.startswith("data: "):
+                        continue
+                    state.frames += 1
+                    data = json.loads(line[6:])
+                    if "list" not in data.get("topics", ()) or data.get("what") != "visit":
+                        continue
+                    visit = data.get("visit")
+                    changes = state.changes.get(visit, [])
+                    k = state.seen.get((n, visit), 0)
+                    if k >= len(changes):
+                        state.unexpected += 1
+                        continue
+                    state.seen[(n, visit)] = k + 1
+                    changes[k].arrivals[n] = now
+        except (httpx.HTTPError, OSError) as exc:
+            if not state.stopping:
+                state.error(state.stream_errors, f"stream {type(exc).__name__}")
+            return
+        except asyncio.CancelledError:
+            raise
         if not state.stopping:
-            state.error(state.stream_errors, f"stream {type(exc).__name__}")
-        return
-    except asyncio.CancelledError:
-        raise
-    if not state.stopping:
-        state.error(state.stream_errors, "stream ended")
+            state.reconnects += 1
+            await asyncio.sleep(retry)
 
 
 async def login(client, tech: dict, state: State, gate: asyncio.Semaphore) -> dict | None:
@@ -392,6 +407,8 @@ def report(state: State, broker: str, logs: list[Path], seconds: float) -> bool:
         print(f"after the answer median/p95  {statistics.median(after) * 1000:.0f} / "
               f"{percentile(after, 0.95) * 1000:.0f} ms (the broker and the streams' part)")
     print(f"database connections, most   {state.connections} (with {state.ready} streams open)")
+    print(f"streams taken up again       {state.reconnects} (ended by the server at their "
+          "lifetime, reconnected with Last-Event-ID as a browser does)")
     print(f"errors                       {errors}   target 0  {'yes' if not errors else 'NO'}")
     for what, n in sorted({**state.push_errors, **state.stream_errors}.items()):
         print(f"  {what}: {n}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Schema(BaseModel):
@@ -39,6 +39,8 @@ class SiteOut(Schema):
     latitude: str | None
     longitude: str | None
     access_notes: str
+    time_zone: str = Field(description="An IANA zone when the site is outside the "
+                           "organization's; empty otherwise.")
     archived_at: dt.datetime | None
     updated_at: dt.datetime
     url: str

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crewline.core import timezones
 from crewline.customers.importing import MAX_UPLOAD_BYTES
 from crewline.customers.models import Contact, Customer, Equipment, Site
 
@@ -42,9 +43,15 @@ class SiteForm(forms.ModelForm):
     class Meta:
         model = Site
         fields = ["name", "address_line1", "address_line2", "city", "region", "postal_code",
-                  "country", "latitude", "longitude", "access_notes"]
-        widgets = {"access_notes": forms.Textarea(attrs={"rows": 3})}
+                  "country", "latitude", "longitude", "access_notes", "time_zone"]
+        widgets = {"access_notes": forms.Textarea(attrs={"rows": 3}),
+                   "time_zone": forms.Select}
         help_texts = {"country": _("Two-letter code, for example US.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget.choices = [
+            ("", _("The company's")), *timezones.choices_with(self.instance.time_zone or None)]
 
     def clean(self):
         data = super().clean()

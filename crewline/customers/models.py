@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crewline.core.models import OrgOwned
+from crewline.core.models import OrgOwned, validate_timezone
 
 
 class Archivable(models.Model):
@@ -102,6 +104,10 @@ class Site(OrgOwned, Archivable):
                                     validators=[MinValueValidator(-180), MaxValueValidator(180)])
     access_notes = models.TextField(_("access notes"), blank=True,
                                     help_text=_("Gate codes, key safe, parking, pets, hazards."))
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="",
+                                 db_default="", validators=[validate_timezone],
+                                 help_text=_("Only for a site outside the company's time zone: "
+                                             "messages to the customer about it follow it."))
 
     class Meta:
         ordering = ["customer__name", "name", "address_line1", "id"]
@@ -119,6 +125,12 @@ class Site(OrgOwned, Archivable):
     @property
     def has_coordinates(self) -> bool:
         return self.latitude is not None and self.longitude is not None
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        """The site's own time zone, else the organization's."""
+        return (zoneinfo.ZoneInfo(self.time_zone) if self.time_zone
+                else self.organization.tzinfo)
 
 
 class Equipment(OrgOwned, Archivable):

@@ -27,7 +27,7 @@ CUSTOMER_FIELDS = ("name", "kind", "email", "phone", "billing_address", "notes",
                    "language")
 CONTACT_FIELDS = ("name", "role", "email", "phone", "is_primary")
 SITE_FIELDS = ("name", "address_line1", "address_line2", "city", "region", "postal_code",
-               "country", "latitude", "longitude", "access_notes")
+               "country", "latitude", "longitude", "access_notes", "time_zone")
 EQUIPMENT_FIELDS = ("name", "manufacturer", "model", "serial_number", "installed_on", "notes")
 
 _TEXT_FIELDS = {
@@ -250,12 +250,12 @@ def site_create(*, customer: Customer, by: Member | None, address_line1: str, ci
                 postal_code: str = "", country: str = "",
                 latitude: Decimal | float | str | None = None,
                 longitude: Decimal | float | str | None = None,
-                access_notes: str = "") -> Site:
+                access_notes: str = "", time_zone: str = "") -> Site:
     """Add a service location to ``customer``. Latitude and longitude: both or neither."""
     _check_same_org(customer.organization_id, by)
     values = {"name": name, "address_line1": address_line1, "address_line2": address_line2,
               "city": city, "region": region, "postal_code": postal_code, "country": country,
-              "access_notes": access_notes}
+              "access_notes": access_notes, "time_zone": time_zone}
     site = Site(organization_id=customer.organization_id, customer=customer,
                 latitude=coordinate("latitude", latitude),
                 longitude=coordinate("longitude", longitude),

@@ -28,6 +28,7 @@ from crewline.messaging.services import (
     messaging_settings,
     quiet_hours_end,
     reminder_due,
+    site_zone,
 )
 from crewline.messaging.sms import SmsError, sms_provider
 
@@ -73,7 +74,7 @@ def _still_holds(message: Message, s, now: dt.datetime) -> tuple[str, str | dt.d
     from crewline.workorders.models import Status, VisitStatus
 
     visit, wo = message.visit, message.work_order
-    tz = wo.organization.tzinfo
+    tz = site_zone(wo)
     if not s.allows(message.kind):
         return "withdrawn", "turned off in the settings"
     if message.kind in (MessageKind.CONFIRMATION, MessageKind.REMINDER):
@@ -202,7 +203,7 @@ def _rendered(message: Message) -> tuple[str, str]:
 
     wo, visit = message.work_order, message.visit
     organization = wo.organization
-    tz = organization.tzinfo
+    tz = site_zone(wo)
     context = dict(message.context or {}, corrected=message.corrected)
     start = end = None
     if visit is not None:

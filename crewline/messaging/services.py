@@ -91,12 +91,13 @@ def messaging_settings_update(*, organization: Organization, by: Member,
 def _reminders_replan(organization: Organization, s: MessagingSettings) -> None:
     """The waiting reminders at the new reminder time (a later one would otherwise wait for
     its old time to be looked at)."""
-    tz = organization.tzinfo
-    for reminder in (Message.objects.select_for_update(of=("self",)).select_related("visit")
+    for reminder in (Message.objects.select_for_update(of=("self",))
+                     .select_related("visit", "work_order__site", "work_order__organization")
                      .filter(organization_id=organization.pk, kind=MessageKind.REMINDER,
                              status=MessageStatus.QUEUED, corrected=False,
                              visit__start__isnull=False)):
-        reminder.scheduled_for = reminder_due(s, reminder.visit.start, tz)
+        reminder.scheduled_for = reminder_due(s, reminder.visit.start,
+                                              site_zone(reminder.work_order))
         reminder.save(update_fields=["scheduled_for", "updated_at"])
 
 
@@ -105,6 +106,13 @@ def _plain(value):
 
 
 # --- Times ----------------------------------------------------------------------------------------
+
+def site_zone(work_order):
+    """The zone of the customer's side of ``work_order``: its site's own, else the
+    organization's. Quiet hours, the reminder's hour and the times a message writes are in it."""
+    site = work_order.site
+    return site.tzinfo if site is not None else work_order.organization.tzinfo
+
 
 def in_quiet_hours(s: MessagingSettings, when: dt.datetime, tz) -> bool:
     if s.quiet_start is None or s.quiet_end is None or s.quiet_start == s.quiet_end:
@@ -127,7 +135,7 @@ def quiet_hours_end(s: MessagingSettings, when: dt.datetime, tz) -> dt.datetime:
 
 
 def reminder_due(s: MessagingSettings, start: dt.datetime, tz) -> dt.datetime:
-    """The reminder time of the day before ``start``, in the organization's zone."""
+    """The reminder time of the day before ``start``, in the zone ``tz`` (the site's)."""
     day_before = start.astimezone(tz).date() - dt.timedelta(days=1)
     return dt.datetime.combine(day_before, s.reminder_time, tzinfo=tz)
 
@@ -213,7 +221,7 @@ def _plan_reminder(*, visit, work_order, customer, organization, s, now) -> None
         _withdraw(organization_id=organization.pk, visit=visit, kinds=[MessageKind.REMINDER],
                   why="reminders are off" if not s.reminder else "no time")
         return
-    due = reminder_due(s, visit.start, organization.tzinfo)
+    due = reminder_due(s, visit.start, site_zone(work_order))
     if due <= now:
         # Booked inside the window: the confirmation just sent says when.
         _withdraw(organization_id=organization.pk, visit=visit, kinds=[MessageKind.REMINDER],
@@ -273,7 +281,7 @@ def visit_messages_plan(*, visit, change: str, before: dict, after: dict,
     waiting = Message.objects.filter(organization_id=org_id, visit=visit,
                                      kind=MessageKind.CONFIRMATION,
                                      status=MessageStatus.QUEUED).exists()
-    inside_window = reminder_due(s, visit.start, organization.tzinfo) <= now
+    inside_window = reminder_due(s, visit.start, site_zone(work_order)) <= now
     if waiting:
         pass  # written when sent, from the visit's time then
     elif was is not None and inside_window and s.reminder and _sent_before(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -44,6 +44,7 @@ from crewline.api.schemas import (
     SiteOut,
     SitePage,
 )
+from crewline.core import timezones
 from crewline.customers import services as customers
 from crewline.customers.models import Contact, Customer, CustomerKind, Equipment, Site
 
@@ -58,6 +59,8 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_PATTERN = rf"^(?:{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}})?$"
 Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
 Phone = Annotated[str, Field(max_length=40)]
+# A site's own time zone: one the site form offers, or empty for the organization's.
+SiteZone = Literal[("", *timezones.canonical_zones())]  # type: ignore[valid-type]
 
 
 def _customers(org) -> QuerySet[Customer]:
@@ -74,7 +77,8 @@ def _site(request: HttpRequest, s: Site) -> dict:
             "country": s.country,
             "latitude": None if s.latitude is None else str(s.latitude),
             "longitude": None if s.longitude is None else str(s.longitude),
-            "access_notes": s.access_notes, "archived_at": s.archived_at,
+            "access_notes": s.access_notes, "time_zone": s.time_zone,
+            "archived_at": s.archived_at,
             "updated_at": s.updated_at, "url": _url(request, "site_get", s.pk)}
 
 
@@ -293,6 +297,7 @@ class SiteIn(In):
                                "\"41.878113\"; with longitude or not at all.")
     longitude: Longitude = None
     access_notes: Text = ""
+    time_zone: SiteZone = ""
 
 
 class SitePatch(In):
@@ -308,6 +313,7 @@ class SitePatch(In):
     latitude: Latitude = None
     longitude: Longitude = None
     access_notes: Text = None
+    time_zone: SiteZone = None
 
 
 @api.get("/sites", response={200: SitePage, **ERRORS}, url_name="site_list",

@@ -232,6 +232,8 @@ def test_a_write_with_an_outsiders_ids_in_its_body_is_not_found_naming_the_field
                                             "latitude": "91"}, "latitude"),
     ("/api/v1/customers/{customer}/sites", {"address_line1": "1 Lake St", "city": "Chicago",
                                             "latitude": "41.1"}, "longitude"),
+    ("/api/v1/customers/{customer}/sites", {"address_line1": "1 Lake St", "city": "Chicago",
+                                            "time_zone": "Mars/Olympus"}, "time_zone"),
     ("/api/v1/sites/{site}/equipment", {"name": "A", "installed_on": "9999-01-01"},
      "installed_on"),
     ("/api/v1/work-orders/{wo}/visits", {"start": "2026-12-10T08:00:00+00:00"}, "end"),
@@ -425,6 +427,12 @@ def test_a_contact_made_primary_takes_over(world, api):
                         {"latitude": None, "longitude": None})
     assert site.status_code == 200 and site.json()["latitude"] is None
     assert Site.objects.get(pk=world["site"].pk).latitude is None
+    # A site in another zone than the organization's says so; empty goes back to it.
+    zoned = client.patch(f"/api/v1/sites/{world['site'].pk}", {"time_zone": "America/Denver"})
+    assert zoned.status_code == 200 and zoned.json()["time_zone"] == "America/Denver"
+    assert Site.objects.get(pk=world["site"].pk).time_zone == "America/Denver"
+    assert client.patch(f"/api/v1/sites/{world['site'].pk}",
+                        {"time_zone": ""}).json()["time_zone"] == ""
     assert client.patch(f"/api/v1/equipment/{world['equipment'].pk}",
                         {"name": None}).status_code == 422
     assert Equipment.objects.get(pk=world["equipment"].pk).name

@@ -284,10 +284,21 @@ def test_it_adds_edits_and_archives_sites(office_client, customer):
                        {"address_line1": "9 Pine Road", "city": "Aurora"})
     site.refresh_from_db()
     assert site.address_line1 == "9 Pine Road"
+    assert site.time_zone == "" and site.tzinfo == site.organization.tzinfo
+    # A site outside the company's zone, picked from the list; a zone not in it is refused.
+    refused = office_client.post(reverse("customers:site_edit", args=[site.pk]),
+                                 {"address_line1": "9 Pine Road", "city": "Aurora",
+                                  "time_zone": "Mars/Olympus"})
+    assert "time_zone" in refused.context["form"].errors
+    office_client.post(reverse("customers:site_edit", args=[site.pk]),
+                       {"address_line1": "9 Pine Road", "city": "Aurora",
+                        "time_zone": "America/Denver"})
+    site.refresh_from_db()
+    assert site.time_zone == "America/Denver" and str(site.tzinfo) == "America/Denver"
     office_client.post(reverse("customers:site_archive", args=[site.pk]))
     site.refresh_from_db()
     assert site.is_archived
-    assert AuditLog.objects.filter(object_type="customers.site").count() == 3
+    assert AuditLog.objects.filter(object_type="customers.site").count() == 4
 
 
 def test_it_adds_edits_and_archives_equipment(office_client, site):

@@ -17,7 +17,7 @@ from crewline.workorders.models import EntryKind, TimelineEntry
 from crewline.workorders.services import visits as visit_services
 from crewline.workorders.services.work_orders import work_order_complete
 
-from .conftest import local
+from .conftest import CHICAGO, local
 
 MONDAY = local(2026, 11, 23, 10, 0)
 
@@ -323,3 +323,35 @@ def test_on_my_way_from_the_service_carries_the_eta_from_the_last_site_and_a_tra
     page = client.get(link.removeprefix("http://testserver"))
     assert page.status_code == 200
     assert "Tara" in page.content.decode()
+
+
+def test_a_site_in_another_zone_gets_its_reminder_and_its_times_in_that_zone(
+        wo, office, technician, clock):
+    """The company is in Chicago; the site is in Denver, an hour behind. The reminder goes at
+    17:00 Denver time the day before and the message says the visit's time as Denver reads it;
+    quiet hours (20:00-08:00) are Denver's too."""
+    import zoneinfo
+
+    denver = zoneinfo.ZoneInfo("America/Denver")
+    wo.site.time_zone = "America/Denver"
+    wo.site.save()
+    s = messaging_settings(wo.organization)
+    s.quiet_start, s.quiet_end = dt.time(20, 0), dt.time(8, 0)
+    s.save()
+    # 09:00 in Denver is 10:00 in Chicago.
+    book(wo, office, technician, dt.datetime(2026, 11, 25, 9, 0, tzinfo=denver))
+    send_due()
+    assert "Wednesday 25 November, 09:00–11:00" in mail.outbox[-1].body
+    reminder = Message.objects.get(kind=MessageKind.REMINDER)
+    assert reminder.scheduled_for == dt.datetime(2026, 11, 24, 17, 0, tzinfo=denver)
+    clock.move_to(dt.datetime(2026, 11, 24, 17, 30, tzinfo=CHICAGO))  # 16:30 in Denver
+    assert send_due() == {}
+    clock.move_to(dt.datetime(2026, 11, 24, 17, 0, tzinfo=denver))
+    assert send_due() == {"sent": 1}
+    assert "Wednesday 25 November, 09:00–11:00" in mail.outbox[-1].body
+    from crewline.messaging.services import in_quiet_hours, site_zone
+
+    # 21:00 in Chicago is 20:00 in Denver: quiet there; 20:30 Chicago is 19:30 Denver: not.
+    assert in_quiet_hours(s, dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHICAGO), site_zone(wo))
+    assert not in_quiet_hours(s, dt.datetime(2026, 11, 24, 20, 30, tzinfo=CHICAGO),
+                              site_zone(wo))
