@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crewline.core import storable
-from crewline.core.audit import organization_write_lock
+from crewline.core.audit import audits_batched, organization_write_lock
 from crewline.core.db import caller_savepoint
 from crewline.core.models import Member
 from crewline.field.models import (
@@ -516,7 +516,7 @@ def push_apply(*, member: Member, device_id: object, session_key: str | None,
             ctx.settled = dict(SettledMutation.objects
                                .filter(member_id=device.member_id, client_id__in=client_ids)
                                .values_list("client_id", "name"))
-        with changes_batched():
+        with changes_batched(), audits_batched():
             for mutation in mutations:
                 seq = mutation["seq"]
                 if seq <= last_seq:
