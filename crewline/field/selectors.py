@@ -8,10 +8,12 @@ the price book when it changed.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps as django_apps
@@ -68,10 +70,35 @@ def phone_formats() -> dict[str, str]:
             "day": DAY_LABEL_FORMAT}
 
 
+# Inside ``field_settings_held``: the settings read so far, by organization.
+_held_settings: contextvars.ContextVar[dict[int, FieldSettings] | None] = (
+    contextvars.ContextVar("crewline_field_settings", default=None))
+
+
 def field_settings_for(organization_id: int) -> FieldSettings:
-    """The organization's field settings; the defaults (unsaved) when it has none."""
-    return (FieldSettings.objects.filter(organization_id=organization_id).first()
-            or FieldSettings(organization_id=organization_id))
+    """The organization's field settings; the defaults (unsaved) when it has none. Inside
+    ``field_settings_held``, read once."""
+    held = _held_settings.get()
+    if held is not None and organization_id in held:
+        return held[organization_id]
+    settings = (FieldSettings.objects.filter(organization_id=organization_id).first()
+                or FieldSettings(organization_id=organization_id))
+    if held is not None:
+        held[organization_id] = settings
+    return settings
+
+
+@contextmanager
+def field_settings_held() -> Iterator[None]:
+    """Read each organization's field settings once within the block (the phone's push, which
+    asks for them with every photo and every completion). For a block that does not change them
+    and holds the organization's lock (``organization_write_lock``), which their update takes
+    too: they cannot change meanwhile."""
+    token = _held_settings.set({})
+    try:
+        yield
+    finally:
+        _held_settings.reset(token)
 
 
 def devices_of(member: Member) -> QuerySet[Device]:
@@ -199,6 +226,7 @@ def _site_history(organization_id: int, site_ids: Iterable[int],
         .annotate(row=Window(RowNumber(), partition_by=[F("site_id")],
                              order_by=[F("completed_at").desc(nulls_last=True), F("id").desc()]))
         .filter(row__lte=HISTORY_JOBS)
+        .order_by()  # sorted below: the models' own ordering would cost a sort in SQL
         .values("id", "site_id", "number", "title", "completed_at")
     )
     notes: dict[int, list] = defaultdict(list)
@@ -212,6 +240,7 @@ def _site_history(organization_id: int, site_ids: Iterable[int],
                                                                     F("kind")],
                                          order_by=[F("id").desc()]))
                     .filter(row__lte=max(HISTORY_NOTES, HISTORY_PHOTOS))
+                    .order_by("id")
                     .values("id", "work_order_id", "kind", "body")):
             if row["kind"] == EntryKind.NOTE and len(notes[row["work_order_id"]]) < HISTORY_NOTES:
                 notes[row["work_order_id"]].append(row["body"][:500])

@@ -41,7 +41,7 @@ from crewline.field.models import (
     SettledMutation,
     Upload,
 )
-from crewline.field.selectors import field_settings_for
+from crewline.field.selectors import field_settings_for, field_settings_held
 from crewline.field.services.devices import SEEN_EVERY
 from crewline.field.services.photos import check_sha256, image_to_jpeg
 from crewline.field.services.rejections import rejected_record
@@ -516,7 +516,7 @@ def push_apply(*, member: Member, device_id: object, session_key: str | None,
             ctx.settled = dict(SettledMutation.objects
                                .filter(member_id=device.member_id, client_id__in=client_ids)
                                .values_list("client_id", "name"))
-        with changes_batched(), audits_batched():
+        with changes_batched(), audits_batched(), field_settings_held():
             for mutation in mutations:
                 seq = mutation["seq"]
                 if seq <= last_seq:
