@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -381,6 +382,10 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
+# Mutations that read the organization's field settings (a photo's default visibility, what a
+# completion requires and whether it closes the job).
+READ_SETTINGS = frozenset({"photo_add", "visit_complete"})
+
 # Mutations that change the visit and its work order beyond their status: the batch's copies
 # are fetched again after. (The other status changes update the batch's copy: see ``_status``.)
 STATUS_MUTATIONS = frozenset({"visit_incomplete"})
@@ -516,7 +521,11 @@ def push_apply(*, member: Member, device_id: object, session_key: str | None,
             ctx.settled = dict(SettledMutation.objects
                                .filter(member_id=device.member_id, client_id__in=client_ids)
                                .values_list("client_id", "name"))
-        with changes_batched(), audits_batched(), field_settings_held():
+        # The mutations that read the organization's field settings read them once a push
+        # (the others leave them alone).
+        settings = (field_settings_held() if any(m.get("name") in READ_SETTINGS
+                                                 for m in mutations) else nullcontext())
+        with changes_batched(), audits_batched(), settings:
             for mutation in mutations:
                 seq = mutation["seq"]
                 if seq <= last_seq:
