@@ -259,6 +259,20 @@ def _site_history(organization_id: int, site_ids: Iterable[int],
     return history
 
 
+# What the payload reads of a visit, its work order, customer and site (and the keys that join
+# them): a pull reads only the columns it sends.
+VISIT_COLUMNS = (
+    "id", "work_order", "start", "end", "status", "sequence", "notes", "arrived_at",
+    "finished_at",
+    *(f"work_order__{name}" for name in ("number", "title", "kind", "priority", "status",
+                                         "instructions", "checklist", "customer", "site")),
+    "work_order__customer__name", "work_order__customer__phone",
+    *(f"work_order__site__{name}" for name in ("name", "address_line1", "address_line2", "city",
+                                               "region", "postal_code", "latitude",
+                                               "longitude", "access_notes")),
+)
+
+
 def visits_payload(organization_id: int,
                    visit_ids: list[int]) -> tuple[list[dict], dict[str, dict]]:
     """The organization's visits with these ids (by start) and their sites, as the phone
@@ -268,6 +282,7 @@ def visits_payload(organization_id: int,
     visits = list(
         Visit.objects.filter(organization_id=organization_id, pk__in=visit_ids)
         .select_related("work_order__customer", "work_order__site")
+        .only(*VISIT_COLUMNS)
         .order_by("start", "id")
     )
     crew: dict[int, list] = defaultdict(list)
