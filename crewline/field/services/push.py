@@ -177,7 +177,8 @@ def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
         visit_id = _visit_id(args)
         if visit_id in ctx.in_organization:
             # The service locks and reads the visit itself; only the organization is checked.
-            visit = Visit(pk=visit_id, organization_id=ctx.member.organization_id,
+            # It is the member's, which the service need not read again.
+            visit = Visit(pk=visit_id, organization=ctx.member.organization,
                           work_order_id=ctx.in_organization[visit_id])
             ctx.work_order_id = visit.work_order_id
         else:
