@@ -226,7 +226,6 @@ def _site_history(organization_id: int, site_ids: Iterable[int],
         .annotate(row=Window(RowNumber(), partition_by=[F("site_id")],
                              order_by=[F("completed_at").desc(nulls_last=True), F("id").desc()]))
         .filter(row__lte=HISTORY_JOBS)
-        .order_by()  # sorted below: the models' own ordering would cost a sort in SQL
         .values("id", "site_id", "number", "title", "completed_at")
     )
     notes: dict[int, list] = defaultdict(list)
@@ -240,7 +239,6 @@ def _site_history(organization_id: int, site_ids: Iterable[int],
                                                                     F("kind")],
                                          order_by=[F("id").desc()]))
                     .filter(row__lte=max(HISTORY_NOTES, HISTORY_PHOTOS))
-                    .order_by("id")
                     .values("id", "work_order_id", "kind", "body")):
             if row["kind"] == EntryKind.NOTE and len(notes[row["work_order_id"]]) < HISTORY_NOTES:
                 notes[row["work_order_id"]].append(row["body"][:500])
