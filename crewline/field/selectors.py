@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps as django_apps
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -212,6 +213,30 @@ def _site(site) -> dict:
     }
 
 
+def _history_entries(organization_id: int, job_ids: list[int]) -> list[tuple]:
+    """The newest customer-visible notes and photos of each of these jobs (at most
+    ``max(HISTORY_NOTES, HISTORY_PHOTOS)`` of each kind), newest first, as ``(id,
+    work_order_id, kind, body)``.
+
+    Written out: the ORM took twice as long to build this query and its rows as the database
+    takes to run it, in every pull (ids and text need no conversion). Only placeholders and the
+    quoted table name are put into the text."""
+    if not job_ids:
+        return []
+    table = connection.ops.quote_name(TimelineEntry._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(job_ids))
+    sql = ("SELECT id, work_order_id, kind, body FROM ("  # noqa: S608 - see the docstring
+           " SELECT id, work_order_id, kind, body, created_at, ROW_NUMBER() OVER ("
+           "  PARTITION BY work_order_id, kind ORDER BY id DESC) AS place"
+           f" FROM {table} WHERE organization_id = %s AND work_order_id IN ({placeholders})"
+           "  AND visibility = %s AND kind IN (%s, %s)"
+           ") ranked WHERE place <= %s ORDER BY created_at DESC, id DESC")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization_id, *job_ids, Visibility.CUSTOMER, EntryKind.NOTE,
+                             EntryKind.PHOTO, max(HISTORY_NOTES, HISTORY_PHOTOS)])
+        return cursor.fetchall()
+
+
 def _site_history(organization_id: int, site_ids: Iterable[int],
                   exclude_work_orders: set[int]) -> dict[int, list]:
     """The last ``HISTORY_JOBS`` completed jobs at each site with their customer-visible notes
@@ -230,21 +255,12 @@ def _site_history(organization_id: int, site_ids: Iterable[int],
     )
     notes: dict[int, list] = defaultdict(list)
     photos: dict[int, list] = defaultdict(list)
-    if jobs:
-        for row in (TimelineEntry.objects
-                    .filter(work_order_id__in=[j["id"] for j in jobs],
-                            visibility=Visibility.CUSTOMER,
-                            kind__in=[EntryKind.NOTE, EntryKind.PHOTO])
-                    .annotate(row=Window(RowNumber(), partition_by=[F("work_order_id"),
-                                                                    F("kind")],
-                                         order_by=[F("id").desc()]))
-                    .filter(row__lte=max(HISTORY_NOTES, HISTORY_PHOTOS))
-                    .values("id", "work_order_id", "kind", "body")):
-            if row["kind"] == EntryKind.NOTE and len(notes[row["work_order_id"]]) < HISTORY_NOTES:
-                notes[row["work_order_id"]].append(row["body"][:500])
-            elif (row["kind"] == EntryKind.PHOTO
-                  and len(photos[row["work_order_id"]]) < HISTORY_PHOTOS):
-                photos[row["work_order_id"]].append(_file_url(row["id"]))
+    for pk, work_order_id, kind, body in _history_entries(organization_id,
+                                                          [j["id"] for j in jobs]):
+        if kind == EntryKind.NOTE and len(notes[work_order_id]) < HISTORY_NOTES:
+            notes[work_order_id].append(body[:500])
+        elif kind == EntryKind.PHOTO and len(photos[work_order_id]) < HISTORY_PHOTOS:
+            photos[work_order_id].append(_file_url(pk))
     history: dict[int, list] = defaultdict(list)
     for job in sorted(jobs, key=lambda j: (j["completed_at"] is None, j["completed_at"]),
                       reverse=True):
