@@ -10,7 +10,8 @@ import contextvars
 import hashlib
 import json
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,11 @@ class RequestInfo:
 
 _request_info: contextvars.ContextVar[RequestInfo | None] = contextvars.ContextVar(
     "crewline_request_info", default=None
+)
+# Inside ``audits_batched``: the block's entries, each with its head's on-commit marker, to be
+# inserted together at the block's end.
+_batch: contextvars.ContextVar[list[tuple[_Head, AuditLog]] | None] = contextvars.ContextVar(
+    "crewline_audit_batch", default=None
 )
 
 
@@ -226,13 +232,42 @@ def audit_record(
             prev_hash=head.hash,
         )
         entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
         new_head = _Head(entry.seq, entry.hash)
+        batch = _batch.get()
+        if batch is not None:
+            batch.append((new_head, entry))
+        else:
+            entry.save(force_insert=True)
         stack = _heads.setdefault(connection, {}).setdefault(organization.pk, [])
         stack.append(new_head)
         del stack[:-_MAX_HEADS]
         transaction.on_commit(new_head)
     return entry
+
+
+@contextmanager
+def audits_batched() -> Iterator[None]:
+    """Inside a transaction: insert the block's audit entries at its end, in one query (the
+    phone's push, an entry a mutation).
+
+    Entries are chained as ``audit_record`` writes them, under the organization's lock it takes;
+    those whose savepoint rolled back inside the block are left out, as their insert would
+    have been rolled back: their on-commit markers are gone (see ``_known_head``), and the
+    entries written after them chain onto the last one kept. A block left by an exception
+    writes nothing; its transaction must roll back. Nothing in the block may read the audit log
+    back."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("audits_batched() needs a transaction.")
+    pending: list[tuple[_Head, AuditLog]] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        kept = {id(func) for _sids, func, _robust in connection.run_on_commit}
+        AuditLog.objects.bulk_create([entry for head, entry in pending if id(head) in kept])
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crewline.core.audit import audit_record, audit_verify, entry_hash
+from crewline.core.audit import audit_record, audit_verify, audits_batched, entry_hash
 from crewline.core.models import AuditLog
 
 
@@ -93,6 +94,37 @@ def test_it_chains_past_entries_of_a_savepoint_that_rolled_back(org, other_org, 
     assert _actions(org) == ["kept 1", "kept 2", "kept 3", "kept 4"]
     assert _actions(other_org) == ["other 1", "other 2"]
     assert audit_verify(organization=org).ok and audit_verify(organization=other_org).ok
+
+
+@pytest.mark.django_db
+def test_a_batch_inserts_its_entries_at_its_end_without_those_rolled_back(
+        org, other_org, owner, outsider):
+    with transaction.atomic():
+        _record(org, owner, "before")
+        with CaptureQueriesContext(connection) as queries, audits_batched():
+            _record(org, owner, "kept 1")
+            _record(other_org, outsider, "other 1")
+            with pytest.raises(RuntimeError), transaction.atomic():
+                _record(org, owner, "gone 1")
+                raise RuntimeError
+            with transaction.atomic():
+                _record(org, owner, "kept 2")
+            _record(org, owner, "kept 3")
+            assert not AuditLog.objects.filter(action__startswith="kept").exists()
+        _record(org, owner, "after")
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert _actions(org) == ["before", "kept 1", "kept 2", "kept 3", "after"]
+    assert _actions(other_org) == ["other 1"]
+    assert audit_verify(organization=org).ok and audit_verify(organization=other_org).ok
+
+
+@pytest.mark.django_db
+def test_a_batch_left_by_an_error_writes_nothing(org, owner):
+    with pytest.raises(RuntimeError), transaction.atomic(), audits_batched():
+        _record(org, owner, "gone")
+        raise RuntimeError
+    assert _actions(org) == []
 
 
 @pytest.mark.django_db

@@ -86,11 +86,12 @@ def device_check_in(*, member: Member, device_id: object, session_key: str | Non
         pk = uuid.UUID(str(device_id))
     except (ValueError, TypeError) as exc:
         raise Http404("No such device.") from exc
-    device = (Device.objects.select_related("member__user", "member__organization")
-              .filter(pk=pk, organization_id=member.organization_id, member=member,
-                      revoked_at__isnull=True).first())
+    device = (Device.objects.filter(pk=pk, organization_id=member.organization_id,
+                                    member=member, revoked_at__isnull=True).first())
     if device is None:
         raise Http404("No such device.")
+    # Its member is the caller, as read with its user and organization: not read again.
+    Device.member.field.set_cached_value(device, member)
     device_seen(device=device, session_key=session_key)
     return device
 

@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crewline.core import storable
-from crewline.core.audit import organization_write_lock
+from crewline.core.audit import audits_batched, organization_write_lock
 from crewline.core.db import caller_savepoint
 from crewline.core.models import Member
 from crewline.field.models import (
@@ -41,7 +42,7 @@ from crewline.field.models import (
     SettledMutation,
     Upload,
 )
-from crewline.field.selectors import field_settings_for
+from crewline.field.selectors import field_settings_for, field_settings_held
 from crewline.field.services.devices import SEEN_EVERY
 from crewline.field.services.photos import check_sha256, image_to_jpeg
 from crewline.field.services.positions import travel_position_record
@@ -177,7 +178,8 @@ def _status(service: Callable[..., Visit]) -> Callable[[Context, dict], Any]:
         visit_id = _visit_id(args)
         if visit_id in ctx.in_organization:
             # The service locks and reads the visit itself; only the organization is checked.
-            visit = Visit(pk=visit_id, organization_id=ctx.member.organization_id,
+            # It is the member's, which the service need not read again.
+            visit = Visit(pk=visit_id, organization=ctx.member.organization,
                           work_order_id=ctx.in_organization[visit_id])
             ctx.work_order_id = visit.work_order_id
         else:
@@ -406,6 +408,10 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
+# Mutations that read the organization's field settings (a photo's default visibility, what a
+# completion requires and whether it closes the job).
+READ_SETTINGS = frozenset({"photo_add", "visit_complete"})
+
 # Mutations that change the visit and its work order beyond their status: the batch's copies
 # are fetched again after. (The other status changes update the batch's copy: see ``_status``.)
 STATUS_MUTATIONS = frozenset({"visit_incomplete"})
@@ -546,7 +552,11 @@ def push_apply(*, member: Member, device_id: object, session_key: str | None,
             ctx.settled = dict(SettledMutation.objects
                                .filter(member_id=device.member_id, client_id__in=client_ids)
                                .values_list("client_id", "name"))
-        with changes_batched():
+        # The mutations that read the organization's field settings read them once a push
+        # (the others leave them alone).
+        settings = (field_settings_held() if any(m.get("name") in READ_SETTINGS
+                                                 for m in mutations) else nullcontext())
+        with changes_batched(), audits_batched(), settings:
             for mutation in mutations:
                 seq = mutation["seq"]
                 if seq <= last_seq:

@@ -27,12 +27,23 @@ TO_THE_OFFICE = ["field/views.py", "field/services/push.py", "workorders/timelin
 TO_THE_REPORT = ["documents/reports.py", "documents/rendering.py", "workorders/selectors.py"]
 
 
+def _importing(frame, outer) -> bool:
+    """Whether ``frame`` runs as part of a module's first import since ``outer`` (its body, the
+    decorators it applies: a template library that the first page a process renders loads),
+    which is not a step of the path, and is seen only when the test runs first."""
+    while frame is not None and frame is not outer:
+        if frame.f_code.co_name == "<module>":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _modules(run) -> list[str]:
     """The app modules whose functions ``run`` calls, in the order first called."""
     seen: dict[str, None] = {}
 
     def profile(frame, event, arg):
-        if event != "call":
+        if event != "call" or _importing(frame, outer):
             return
         path = frame.f_code.co_filename
         if not path.startswith(str(ROOT)):
@@ -44,6 +55,7 @@ def _modules(run) -> list[str]:
             return
         seen.setdefault(name, None)
 
+    outer = sys._getframe()
     sys.setprofile(profile)
     try:
         run()

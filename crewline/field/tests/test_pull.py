@@ -129,6 +129,10 @@ def test_it_includes_the_sites_history_and_the_visits_own_entries(
         note_add(work_order=past.work_order, by=office, body=f"Replaced filter {n}",
                  visibility=Visibility.CUSTOMER)
         note_add(work_order=past.work_order, by=office, body="internal", visibility="internal")
+        if n == 6:  # a job with more notes than the history shows: the newest first
+            for k in range(4):
+                note_add(work_order=past.work_order, by=office, body=f"Later note {k}",
+                         visibility=Visibility.CUSTOMER)
         work_order_complete(work_order=past.work_order, by=office)
     other_site = SiteFactory(customer=customer)
     visit = make_visit(crew=[technician], site=other_site)
@@ -139,7 +143,9 @@ def test_it_includes_the_sites_history_and_the_visits_own_entries(
     payload = phone.pull().json()
     history = payload["sites"][str(site.pk)]["history"]
     assert len(history) == 5
-    assert history[0]["title"] == "Past job 6" and history[0]["notes"] == ["Replaced filter 6"]
+    assert history[0]["title"] == "Past job 6"
+    assert history[0]["notes"] == ["Later note 3", "Later note 2", "Later note 1"]
+    assert history[1]["title"] == "Past job 5" and history[1]["notes"] == ["Replaced filter 5"]
     assert payload["sites"][str(other_site.pk)]["history"] == []
     own = {v["id"]: v for v in payload["visits"]}[visit2.pk]["entries"]
     photo = [e for e in own if e["kind"] == "photo"][0]
