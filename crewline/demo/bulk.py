@@ -15,7 +15,8 @@ organization (``next_work_order_number`` past them), customers with a primary co
 sites, an owner, office staff and technicians, visits whose status follows the work order's
 (``scale.VISIT_STATUS_FOR``), crews, timeline entries of the real kinds with ``data`` dumped by
 their schemas in ``workorders.timeline`` (status, schedule, visit status, note, labor, part)
-and the crew's time entries of finished visits. No audit entries and no change log rows are
+the crew's time entries of finished visits, and a price book (the default labor rate and the
+parts the timelines name) for invoice drafts. No audit entries and no change log rows are
 written: each organization's audit chain is empty and verifies, and a phone's first pull is a
 snapshot read from the tables. Deterministic for a given seed and start time.
 """
@@ -35,6 +36,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crewline.billing.models import ItemKind, PriceBookItem
+from crewline.billing.services.price_book import LABOR_CODE
 from crewline.core.models import Member, Organization, Role, User
 from crewline.customers.models import Contact, Customer, CustomerKind, Site
 from crewline.demo.data import (
@@ -79,8 +82,11 @@ HISTORY_DAYS = 5 * 365
 AHEAD_DAYS = 14
 # Work orders written per transaction (and per round of COPY).
 CHUNK = 20_000
-PARTS = (("Copper elbow 15mm", "each"), ("Capacitor 45/5 uF", "each"), ("R-410A", "lb"),
-         ("PVC pipe 2in", "ft"), ("Air filter 16x25x1", "each"), ("Thermostat wire", "ft"))
+# Parts written on the timelines by name, each in the price book (matched by name).
+PARTS = (("Copper elbow 15mm", "each", "4.20"), ("Capacitor 45/5 uF", "each", "18.50"),
+         ("R-410A", "lb", "32.00"), ("PVC pipe 2in", "ft", "2.10"),
+         ("Air filter 16x25x1", "each", "9.75"), ("Thermostat wire", "ft", "0.85"))
+LABOR_RATE = Decimal("95.00")
 
 
 def long_tail(*, orgs: int, work_orders: int, seed: int = 1) -> list[int]:
@@ -183,13 +189,14 @@ class _Seeder:
         self.names = _Names(seed)
         self.password_hash = make_password(BENCH_PASSWORD)
         models = {"org": Organization, "user": User, "member": Member, "job_type": JobType,
+                  "item": PriceBookItem,
                   "customer": Customer, "contact": Contact, "site": Site, "wo": WorkOrder,
                   "visit": Visit, "crew": Visit.crew.through, "entry": TimelineEntry,
                   "time": TimeEntry}
         self.t = {key: _Table(model, now) for key, model in models.items()}
         # Written in this order: parents before children.
-        self.order = ["org", "user", "member", "job_type", "customer", "contact", "site", "wo",
-                      "visit", "crew", "entry", "time"]
+        self.order = ["org", "user", "member", "job_type", "item", "customer", "contact",
+                      "site", "wo", "visit", "crew", "entry", "time"]
         self.json = {}
 
     def _dump(self, schema, **fields) -> str:
@@ -232,6 +239,14 @@ class _Seeder:
             job_types.append((t["job_type"].add(organization_id=org_id, name=j.name,
                                                 default_kind=j.kind,
                                                 default_duration_minutes=j.minutes), j))
+        # The price book: the default labor rate and the parts the timelines name.
+        t["item"].add(organization_id=org_id, code=LABOR_CODE, name="Labor",
+                      kind=str(ItemKind.SERVICE), unit="hour", unit_price=LABOR_RATE,
+                      created_at=founded)
+        for k, (name, unit, price) in enumerate(PARTS, 1):
+            t["item"].add(organization_id=org_id, code=f"PART-{k}", name=name,
+                          kind=str(ItemKind.MATERIAL), unit=unit, unit_price=Decimal(price),
+                          created_at=founded)
         customers = []
         for _ in range(max(3, count // 8)):
             commercial = rng.random() < 0.3
@@ -370,7 +385,7 @@ class _Seeder:
                             data=self._dump(LaborData, minutes=minutes, member_id=member_id),
                             created_at=v_finished)
             if rng.random() < 0.35:
-                name, unit = rng.choice(PARTS)
+                name, unit, _price = rng.choice(PARTS)
                 entry_t.add(organization_id=org_id, work_order_id=wo_id, visit_id=visit_id,
                             kind=EntryKind.PART.value, author_id=crew[0],
                             visibility=str(Visibility.CUSTOMER),

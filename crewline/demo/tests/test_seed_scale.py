@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min
 from django.test import Client
 from django.urls import reverse
 
+from crewline.billing.services import invoice_draft_from_work_order
 from crewline.core.audit import audit_verify
 from crewline.core.models import Member, Organization, Role
 from crewline.demo.bulk import long_tail
@@ -101,3 +102,6 @@ def test_it_seeds_a_long_tail_that_the_pages_read():
                 reverse("workorders:detail", kwargs={"number": done.number}),
                 reverse("scheduling:board")):
         assert client.get(url).status_code == 200, url
+    # The price book prices the labor and the parts of an invoice draft.
+    invoice = invoice_draft_from_work_order(work_order=done, by=member)
+    assert invoice.lines.exists() and invoice.subtotal > 0
