@@ -35,6 +35,8 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This tree's code, whichever checkout the interpreter's environment was installed from.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import run as common  # noqa: E402  (bench/run.py: environment, timing and query counting)
 
@@ -201,11 +203,10 @@ class Org:
         tz = self.org.tzinfo
         start = dt.datetime.combine(timezone.localdate(timezone=tz), dt.time(5),
                                     tzinfo=tz) + dt.timedelta(minutes=7 * n)
-        if not hasattr(self, "_open"):  # open work orders, each given a new visit in turn
-            self._open = list(WorkOrder.objects.filter(
-                organization=self.org,
-                status__in=[Status.NEW, Status.SCHEDULED, Status.IN_PROGRESS])
-                .order_by("-number")[:200])
+        if not hasattr(self, "_open"):  # scheduled work orders, each given a new visit in turn
+            self._open = list(WorkOrder.objects.filter(organization=self.org,
+                                                       status=Status.SCHEDULED)
+                              .order_by("-number")[:200])
         orders = [self._open[(n * PUSH_VISITS + k) % len(self._open)]
                   for k in range(PUSH_VISITS)]
         visits = [visit_add(work_order=wo, by=self.office, start=start,
