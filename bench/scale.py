@@ -15,8 +15,8 @@ to the largest.
 
 Cases: the office's work order list (page 1, default filters) and a work order's page (its
 latest completed one), the dispatch board (today), the dashboard, the technician app's pull
-(a snapshot) and a push of 100 changes (five visits of the day: on the way, arrived, notes,
-parts, labor, paused, resumed, done), an invoice drafted from a completed work order (the
+(a snapshot) and a push of 100 changes (five new visits of today to work in progress: on the
+way, arrived, notes, parts, labor, paused, resumed, done), an invoice drafted from a completed work order (the
 service the office's button calls) and the open API's work order list (50). Push and the
 invoice draft write: each run takes new visits or another work order.
 """
@@ -203,9 +203,11 @@ class Org:
         tz = self.org.tzinfo
         start = dt.datetime.combine(timezone.localdate(timezone=tz), dt.time(5),
                                     tzinfo=tz) + dt.timedelta(minutes=7 * n)
-        if not hasattr(self, "_open"):  # scheduled work orders, each given a new visit in turn
+        if not hasattr(self, "_open"):
+            # Work in progress, each given a new visit in turn: alike in both organizations
+            # (it stays in progress, so that runs do not use it up).
             self._open = list(WorkOrder.objects.filter(organization=self.org,
-                                                       status=Status.SCHEDULED)
+                                                       status=Status.IN_PROGRESS)
                               .order_by("-number")[:200])
         orders = [self._open[(n * PUSH_VISITS + k) % len(self._open)]
                   for k in range(PUSH_VISITS)]

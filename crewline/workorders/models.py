@@ -143,6 +143,9 @@ class WorkOrder(OrgOwned):
             # The dashboard's "awaiting invoice": completed work, oldest completion first.
             models.Index(fields=["organization", "completed_at", "number"],
                          condition=Q(status="completed"), name="wo_org_to_invoice_idx"),
+            # The dashboard's figures: work completed in the last days.
+            models.Index(fields=["organization", "completed_at"],
+                         condition=Q(completed_at__isnull=False), name="wo_org_completed_idx"),
         ]
 
     def __str__(self) -> str:
