@@ -222,6 +222,11 @@ class Visit(OrgOwned):
             models.Index(fields=["organization", "end"],
                          condition=Q(status__in=["scheduled", "en_route", "on_site"]),
                          name="visit_org_open_idx"),
+            # A day's visits by what they overlap (end after the day's start: every visit
+            # of the history starts before the day's end), and the figures' finished visits.
+            models.Index(fields=["organization", "end"], name="visit_org_end_idx"),
+            models.Index(fields=["organization", "finished_at"],
+                         condition=Q(finished_at__isnull=False), name="visit_org_finished_idx"),
         ]
 
     def __str__(self) -> str:
