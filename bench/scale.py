@@ -16,9 +16,10 @@ to the largest.
 Cases: the office's work order list (page 1, default filters) and a work order's page (its
 latest completed one), the dispatch board (today), the dashboard, the technician app's pull
 (a snapshot) and a push of 100 changes (five new visits of today to work in progress: on the
-way, arrived, notes, parts, labor, paused, resumed, done), an invoice drafted from a completed work order (the
-service the office's button calls) and the open API's work order list (50). Push and the
-invoice draft write: each run takes new visits or another work order.
+way, arrived, notes, parts, labor, paused, resumed, done), an invoice drafted from a completed
+work order (the service the office's button calls) and the open API's work order list (50).
+Push and the invoice draft write: each run takes new visits or another work order, and what
+they leave (visits, notifications) can change which sections a page shows on the next run.
 """
 
 from __future__ import annotations
