@@ -298,6 +298,9 @@ class _Seeder:
                 created = now - dt.timedelta(days=rng.uniform(0, 7))
             age = (now - requested).total_seconds() / 86400
             status = _pick_status(rng, age)
+            if status == Status.IN_PROGRESS and age > 1:
+                # Nobody stays on site for days: older work in progress waits on hold.
+                status = Status.ON_HOLD
             job_type_id, kind = rng.choice(job_types)
             customer_id, site_ids = rng.choice(customers)
             visit_day = requested.astimezone(tz).date() + dt.timedelta(days=rng.randint(0, 3))
