@@ -4,6 +4,8 @@
     crewline demo           seed (or refresh) the demo company and print its logins
     crewline audit-verify   check every organization's audit chain
     crewline db-worker      a background worker on its own (several may run at once)
+    crewline seed-scale     a large data set on PostgreSQL (1,000 organizations, 10 million work
+                            orders by default: --orgs, --work-orders, --seed; crewline/demo/bulk.py)
     crewline media-to-s3    copy the files under MEDIA_ROOT to the bucket of MEDIA_STORAGE=s3
     crewline <command>      any other manage.py command
 """

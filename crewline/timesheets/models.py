@@ -74,7 +74,10 @@ class TimeEntry(OrgOwned):
                                    name="timeentry_end_after_start"),
         ]
         indexes = [models.Index(fields=["member", "kind", "end"], name="timeentry_open_idx"),
-                   models.Index(fields=["organization", "start"], name="timeentry_org_start_idx")]
+                   models.Index(fields=["organization", "start"], name="timeentry_org_start_idx"),
+                   # What runs now (clocked in, on a break): a few among millions ended.
+                   models.Index(fields=["organization", "start"], condition=Q(end__isnull=True),
+                                name="timeentry_org_open_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.member_id} {self.start:%Y-%m-%d %H:%M}"

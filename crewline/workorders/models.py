@@ -137,6 +137,15 @@ class WorkOrder(OrgOwned):
             # The API's sync reads: changed since, in (updated_at, id) order.
             models.Index(fields=["organization", "updated_at", "id"], name="wo_org_updated_idx"),
             models.Index(fields=["organization", "-created_at"], name="wo_org_created_idx"),
+            # The API's lists in id order (keyset pagination): an organization's first page
+            # without reading past every other organization's rows.
+            models.Index(fields=["organization", "id"], name="wo_org_id_idx"),
+            # The dashboard's "awaiting invoice": completed work, oldest completion first.
+            models.Index(fields=["organization", "completed_at", "number"],
+                         condition=Q(status="completed"), name="wo_org_to_invoice_idx"),
+            # The dashboard's figures: work completed in the last days.
+            models.Index(fields=["organization", "completed_at"],
+                         condition=Q(completed_at__isnull=False), name="wo_org_completed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -208,6 +217,16 @@ class Visit(OrgOwned):
         ]
         indexes = [
             models.Index(fields=["organization", "start"], name="visit_org_start_idx"),
+            # Open visits, a few per technician among millions done: the dashboard's late
+            # arrivals (by end), visits still to book (scheduled) and overruns (on site).
+            models.Index(fields=["organization", "end"],
+                         condition=Q(status__in=["scheduled", "en_route", "on_site"]),
+                         name="visit_org_open_idx"),
+            # A day's visits by what they overlap (end after the day's start: every visit
+            # of the history starts before the day's end), and the figures' finished visits.
+            models.Index(fields=["organization", "end"], name="visit_org_end_idx"),
+            models.Index(fields=["organization", "finished_at"],
+                         condition=Q(finished_at__isnull=False), name="visit_org_finished_idx"),
         ]
 
     def __str__(self) -> str:

@@ -128,7 +128,17 @@ def test_it_pools_postgresql_connections_unless_told_not_to(tmp_path, extra, exp
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert found == {**expected, "health_checks": True, "options": {"sslmode": "require"}}
+    assert found == {**expected, "health_checks": True,
+                     "options": {"sslmode": "require", "options": "-c jit=off"}}
+
+
+def test_it_leaves_jit_to_the_server_when_told(tmp_path):
+    result = subprocess.run([sys.executable, "-c", DATABASE_PROBE], cwd=ROOT,  # noqa: S603
+                            env=_production_env(tmp_path, DATABASE_URL=POSTGRES_URL,
+                                                DATABASE_JIT="true"),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["options"] == {"sslmode": "require"}
 
 
 @pytest.mark.parametrize(("extra", "named"), [

@@ -1,7 +1,4 @@
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
@@ -98,13 +95,3 @@ def test_it_refuses_to_seed_the_same_prefix_twice():
     seed_scale(orgs=1, work_orders=10, prefix="x", log=quiet)
     with pytest.raises(ScaleSeedError):
         seed_scale(orgs=1, work_orders=10, prefix="x", log=quiet)
-
-
-def test_it_prints_rows_per_second_from_the_command():
-    out = StringIO()
-    call_command("seed_scale", orgs=2, work_orders=200, big_org_work_orders=150,
-                 prefix="cmd", stdout=out)
-    assert "rows/s" in out.getvalue()
-    assert WorkOrder.objects.filter(organization__slug="cmd-0").count() == 150
-    with pytest.raises(CommandError, match="exist already"):
-        call_command("seed_scale", orgs=2, work_orders=200, prefix="cmd", stdout=StringIO())
