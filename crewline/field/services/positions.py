@@ -7,6 +7,7 @@ import datetime as dt
 import math
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ def _check(latitude: float, longitude: float) -> None:
         raise ValidationError(_("The location is not on Earth."))
 
 
+@transaction.atomic
 def travel_position_record(*, visit: Visit, member: Member, latitude: float,
                            longitude: float, at: dt.datetime | None = None
                            ) -> TravelPosition | None:
@@ -31,7 +33,7 @@ def travel_position_record(*, visit: Visit, member: Member, latitude: float,
     Only while the visit is on the way: a position for a visit in any other status is not
     kept (None), nor one older than the position already kept. The first position of the
     trip is also kept as its start, so that the customer's map waits until the van has left
-    it. ``member`` must be on the visit's crew. Precondition: inside a transaction.
+    it. ``member`` must be on the visit's crew. One transaction (a savepoint within the push's).
     """
     _check(latitude, longitude)
     if at is not None and timezone.is_naive(at):
