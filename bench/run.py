@@ -19,6 +19,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,27 @@ class Result:
     status: int
     sql_ms: float = 0.0
     note: str = ""
+
+
+def mutation_batch() -> tuple[list[dict], Callable[..., None]]:
+    """A phone's outbox for a push: the list, and ``add(name, **args)`` that appends the next
+    change numbered in order, with a client id (as the app gives every change one) and a
+    client time a second after the last."""
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    mutations: list[dict] = []
+
+    def add(name: str, /, **args) -> None:
+        args.setdefault("client_id", str(uuid.uuid4()))
+        mutations.append({"seq": len(mutations) + 1, "name": name, "args": args,
+                          "client_time": (now + dt.timedelta(seconds=len(mutations)))
+                          .isoformat()})
+
+    return mutations, add
 
 
 def client_for(slug: str):

@@ -224,14 +224,7 @@ class Org:
                             override=True) for wo in orders]
         phone = Device.objects.create(id=uuid.uuid4(), organization=self.org,
                                       member=self.pusher)
-        now = timezone.now()
-        mutations: list[dict] = []
-
-        def add(name: str, /, **args) -> None:
-            args.setdefault("client_id", str(uuid.uuid4()))
-            mutations.append({"seq": len(mutations) + 1, "name": name, "args": args,
-                              "client_time": (now + dt.timedelta(seconds=len(mutations)))
-                              .isoformat()})
+        mutations, add = common.mutation_batch()
 
         for visit in visits:
             v = {"visit_id": visit.pk}

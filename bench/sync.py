@@ -142,16 +142,7 @@ def seed_price_book(org, office) -> list:
 
 
 def push_batch(visits, photo: bytes, png: bytes) -> list[dict]:
-    from django.utils import timezone
-
-    now = timezone.now()
-    mutations: list[dict] = []
-
-    def add(name: str, /, **args) -> None:
-        args.setdefault("client_id", str(uuid.uuid4()))  # as the app gives every change one
-        mutations.append({"seq": len(mutations) + 1, "name": name, "args": args,
-                          "client_time": (now + dt.timedelta(seconds=len(mutations)))
-                          .isoformat()})
+    mutations, add = common.mutation_batch()
 
     for visit in visits:
         v = {"visit_id": visit.pk}
