@@ -221,6 +221,7 @@ def office_screens(s: Scene) -> list[tuple[str, str]]:
         ("new work order", "/work-orders/new/"),
         ("customers list", "/customers/"),
         ("customer detail", f"/customers/{s.customer.pk}/"),
+        ("site edit", f"/customers/sites/{s.site.pk}/edit/"),
         ("site", f"/customers/sites/{s.site.pk}/"),
         ("board day", f"/schedule/?date={s.day}"),
         ("board week", f"/schedule/?date={s.day}&view=week"),
